@@ -1,0 +1,241 @@
+//! The one definition of jndenc's command line: parsing, `--help` and the man page all come from here.
+
+use std::path::PathBuf;
+
+use clap::{ArgAction, Parser, ValueEnum};
+use jndenc::codec::Restart;
+
+/// jndenc: a cjpeg-compatible encoder for JPEG and HEIF.
+///
+/// Reads PPM/PGM, BMP, PNG, Targa, GIF, JPEG (and HEIF) from a file or standard input and writes a
+/// JPEG (or HEIF) to standard output or -outfile. Switches are cjpeg's, single dash, abbreviated as
+/// cjpeg allows (-q 80, -outf out.jpg, -gray); jndenc's own switches use two dashes.
+#[derive(Debug, Parser)]
+#[command(
+    name = "jndenc",
+    disable_version_flag = true,
+    after_help = "Exit status: 0 success, 1 failure, 2 success with warnings (as cjpeg).\n\
+                  Without -quality the quality is 75, as cjpeg; choosing it at the just-noticeable \
+                  difference is the next step of the roadmap."
+)]
+pub struct Cli {
+    /// Input image; standard input when absent or "-".
+    pub input: Option<PathBuf>,
+
+    /// Quality 0..100 (JPEG: per quantisation-table slot, comma-separated; HEIF: the first value).
+    #[arg(long, value_name = "N[,...]", value_parser = parse_quality_list, help_heading = "Basic switches (cjpeg)")]
+    pub quality: Option<QualityList>,
+    /// Write a monochrome JPEG from colour input.
+    #[arg(long, alias = "greyscale", help_heading = "Basic switches (cjpeg)")]
+    pub grayscale: bool,
+    /// Write RGB components without YCbCr conversion.
+    #[arg(long, help_heading = "Basic switches (cjpeg)")]
+    pub rgb: bool,
+    /// Optimise Huffman tables (always on for progressive output).
+    #[arg(long, alias = "optimise", help_heading = "Basic switches (cjpeg)")]
+    pub optimize: bool,
+    /// Progressive JPEG (the default, as in mozjpeg).
+    #[arg(long, help_heading = "Basic switches (cjpeg)")]
+    pub progressive: bool,
+    /// The input is Targa (which has no signature to recognise it by).
+    #[arg(long, help_heading = "Basic switches (cjpeg)")]
+    pub targa: bool,
+    /// Write to FILE (atomically) instead of standard output.
+    #[arg(long, value_name = "FILE", help_heading = "Basic switches (cjpeg)")]
+    pub outfile: Option<PathBuf>,
+
+    /// Baseline JPEG: 8-bit quantisation tables and no progressive scans.
+    #[arg(long, help_heading = "Advanced switches (cjpeg)")]
+    pub baseline: bool,
+    /// Forward DCT: int (default), fast or float.
+    #[arg(long, value_enum, help_heading = "Advanced switches (cjpeg)")]
+    pub dct: Option<DctArg>,
+    /// Restart markers every N MCU rows, or every N MCUs with a B suffix.
+    #[arg(long, value_name = "N[B]", value_parser = parse_restart, help_heading = "Advanced switches (cjpeg)")]
+    pub restart: Option<Restart>,
+    /// Smooth the input first, 0..100.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(0..=100), help_heading = "Advanced switches (cjpeg)")]
+    pub smooth: Option<u8>,
+    /// Sampling factors per component, e.g. 2x2 (4:2:0, default), 2x1, 1x1 (4:4:4).
+    #[arg(long, value_name = "HxV[,...]", value_parser = parse_sample, help_heading = "Advanced switches (cjpeg)")]
+    pub sample: Option<SampleList>,
+    /// Quantisation tables from FILE (64 numbers each, natural order, # comments).
+    #[arg(long, value_name = "FILE", help_heading = "Advanced switches (cjpeg)")]
+    pub qtables: Option<PathBuf>,
+    /// Quantisation table slot per component, e.g. 0,1,1.
+    #[arg(long, value_name = "N[,...]", value_parser = parse_qslots, help_heading = "Advanced switches (cjpeg)")]
+    pub qslots: Option<SlotList>,
+    /// Embed the ICC profile in FILE (replaces the input's).
+    #[arg(long, value_name = "FILE", help_heading = "Advanced switches (cjpeg)")]
+    pub icc: Option<PathBuf>,
+    /// Memory budget in kB (N) or MB (NM); larger images are refused before decoding.
+    #[arg(long, value_name = "N[M]", value_parser = parse_maxmemory, help_heading = "Advanced switches (cjpeg)")]
+    pub maxmemory: Option<u64>,
+    /// Print version and settings to standard error (-debug is the same).
+    #[arg(long, alias = "debug", action = ArgAction::Count, help_heading = "Advanced switches (cjpeg)")]
+    pub verbose: u8,
+    /// Print the version to standard error and exit.
+    #[arg(long, help_heading = "Advanced switches (cjpeg)")]
+    pub version: bool,
+    /// Arithmetic coding (refused: jndenc writes Huffman-coded JPEG only).
+    #[arg(long, help_heading = "Advanced switches (cjpeg)")]
+    pub arithmetic: bool,
+    /// Accepted for compatibility; jndenc always encodes to memory first.
+    #[arg(long, help_heading = "Advanced switches (cjpeg)")]
+    pub memdst: bool,
+
+    /// libjpeg-turbo defaults instead of mozjpeg's: baseline, no trellis, standard Huffman tables.
+    #[arg(long, help_heading = "mozjpeg switches")]
+    pub revert: bool,
+    /// Turn off trellis quantisation.
+    #[arg(long, help_heading = "mozjpeg switches")]
+    pub notrellis: bool,
+    /// Base quantisation table set 0..8 (0: the JPEG standard's, jndenc's default; 3: mozjpeg's).
+    #[arg(long = "quant-table", value_name = "N", value_parser = clap::value_parser!(u8).range(0..=8), help_heading = "mozjpeg switches")]
+    pub quant_table: Option<u8>,
+    /// 8-bit quantisation tables without turning off progressive mode.
+    #[arg(long = "quant-baseline", help_heading = "mozjpeg switches")]
+    pub quant_baseline: bool,
+    /// Do not write the JFIF APP0 marker.
+    #[arg(long, help_heading = "mozjpeg switches")]
+    pub nojfif: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Jpeg, help_heading = "jndenc switches")]
+    pub format: FormatArg,
+    /// JPEG codec: mozjpeg (C, trellis) or rust (pure-Rust jpeg-encoder).
+    #[arg(long, value_enum, default_value_t = CodecArg::Mozjpeg, help_heading = "jndenc switches")]
+    pub codec: CodecArg,
+    /// Metadata to drop; ICC and EXIF are kept by default.
+    #[arg(long, value_enum, default_value_t = StripArg::None, help_heading = "jndenc switches")]
+    pub strip: StripArg,
+    /// HEIF chroma subsampling.
+    #[arg(long = "heif-chroma", value_enum, default_value_t = HeifChromaArg::C420, help_heading = "jndenc switches")]
+    pub heif_chroma: HeifChromaArg,
+    /// x265 preset for HEIF (ultrafast .. placebo).
+    #[arg(long = "heif-preset", value_name = "PRESET", help_heading = "jndenc switches")]
+    pub heif_preset: Option<String>,
+    /// Print the man page (roff) to standard output and exit.
+    #[arg(long = "print-man", hide = true)]
+    pub print_man: bool,
+}
+
+/// Qualities per table slot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QualityList(pub Vec<u8>);
+
+/// Sampling factors per component.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SampleList(pub Vec<(u8, u8)>);
+
+/// Table slot per component.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlotList(pub Vec<u8>);
+
+/// `-dct` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DctArg {
+    /// Accurate integer DCT.
+    Int,
+    /// Fast integer DCT.
+    Fast,
+    /// Floating-point DCT.
+    Float,
+}
+
+/// `--format` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// JPEG/JFIF.
+    Jpeg,
+    /// HEIF with HEVC intra (x265).
+    Heif,
+}
+
+/// `--codec` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CodecArg {
+    /// mozjpeg.
+    Mozjpeg,
+    /// The pure-Rust jpeg-encoder crate.
+    Rust,
+}
+
+/// `--strip` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StripArg {
+    /// Keep ICC and EXIF.
+    None,
+    /// Drop EXIF, keep ICC.
+    Exif,
+    /// Drop ICC, keep EXIF.
+    Icc,
+    /// Drop both.
+    All,
+}
+
+/// `--heif-chroma` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HeifChromaArg {
+    /// 4:2:0.
+    #[value(name = "420")]
+    C420,
+    /// 4:4:4.
+    #[value(name = "444")]
+    C444,
+}
+
+fn parse_list<T>(text: &str, what: &str, item: impl Fn(&str) -> Option<T>) -> Result<Vec<T>, String> {
+    let items: Option<Vec<T>> = text.split(',').map(|s| item(s.trim())).collect();
+    match items {
+        Some(v) if !v.is_empty() && v.len() <= 4 => Ok(v),
+        Some(_) => Err(format!("expected 1 to 4 {what} values")),
+        None => Err(format!("'{text}' is not a valid {what} list")),
+    }
+}
+
+/// `N[,...]`, each 0..=100 (0 means 1, as libjpeg's quality scaling does).
+pub fn parse_quality_list(text: &str) -> Result<QualityList, String> {
+    parse_list(text, "quality (0..100)", |s| s.parse::<u8>().ok().filter(|&q| q <= 100)).map(QualityList)
+}
+
+/// `HxV[,...]`, factors 1..=4.
+pub fn parse_sample(text: &str) -> Result<SampleList, String> {
+    parse_list(text, "sampling (HxV, 1..4)", |s| {
+        let (h, v) = s.split_once(['x', 'X'])?;
+        let (h, v) = (h.parse::<u8>().ok()?, v.parse::<u8>().ok()?);
+        ((1..=4).contains(&h) && (1..=4).contains(&v)).then_some((h, v))
+    })
+    .map(SampleList)
+}
+
+/// `N[,...]`, slots 0..=3.
+pub fn parse_qslots(text: &str) -> Result<SlotList, String> {
+    parse_list(text, "table slot (0..3)", |s| s.parse::<u8>().ok().filter(|&n| n <= 3)).map(SlotList)
+}
+
+/// `N` MCU rows or `NB` MCUs, 0..=65535.
+pub fn parse_restart(text: &str) -> Result<Restart, String> {
+    let (digits, blocks) = match text.strip_suffix(['b', 'B']) {
+        Some(d) => (d, true),
+        None => (text, false),
+    };
+    let n: u16 = digits
+        .parse()
+        .map_err(|_| format!("'{text}' is not a restart interval (N rows or NB blocks, 0..65535)"))?;
+    Ok(if blocks { Restart::Blocks(n) } else { Restart::Rows(n) })
+}
+
+/// `N` kB or `NM` MB, in bytes (cjpeg's units: 1 kB = 1000 bytes).
+pub fn parse_maxmemory(text: &str) -> Result<u64, String> {
+    let (digits, scale) = match text.strip_suffix(['m', 'M']) {
+        Some(d) => (d, 1_000_000),
+        None => (text.strip_suffix(['k', 'K']).unwrap_or(text), 1_000),
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("'{text}' is not a memory size (N kB or NM MB)"))
+}

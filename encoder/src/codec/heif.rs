@@ -1,0 +1,183 @@
+//! HEVC-intra in HEIF through libheif with its x265 encoder (the BPG-class codec).
+//!
+//! Quality is libheif's 0..=100 scale, passed straight to `heif_encoder_set_lossy_quality`; libheif's
+//! x265 plugin turns it into x265's CRF (higher is better). x265 is GPL: this module exists only with
+//! the `heif` cargo feature.
+
+use libheif_rs::{
+    Channel, ColorProfileRaw, ColorSpace, CompressionFormat, EncoderParameterValue, EncoderQuality,
+    HeifContext, HeifError, ItemId, LibHeif, RgbChroma, color_profile_types,
+};
+
+use super::{Codec, Encoded, OutputFormat, check_quality};
+use crate::{ColorType, Error, Image, Limits, Metadata, Result};
+
+/// Chroma subsampling of the coded picture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HeifChroma {
+    /// 4:2:0 (the default, as BPG and phones write it).
+    #[default]
+    C420,
+    /// 4:4:4.
+    C444,
+}
+
+/// HEIF encoding options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeifOptions {
+    /// Chroma subsampling.
+    pub chroma: HeifChroma,
+    /// x265 preset (`ultrafast` .. `placebo`); `None` keeps libheif's default.
+    pub preset: Option<String>,
+    /// Write the image's ICC profile.
+    pub keep_icc: bool,
+    /// Write the image's EXIF.
+    pub keep_exif: bool,
+}
+
+impl Default for HeifOptions {
+    fn default() -> Self {
+        HeifOptions { chroma: HeifChroma::C420, preset: None, keep_icc: true, keep_exif: true }
+    }
+}
+
+/// The HEIF (x265) codec.
+#[derive(Debug, Clone, Default)]
+pub struct Heif {
+    /// The options every encode uses.
+    pub options: HeifOptions,
+}
+
+impl Heif {
+    /// An encoder with these options.
+    pub fn new(options: HeifOptions) -> Self {
+        Heif { options }
+    }
+}
+
+fn encode_error(e: HeifError) -> Error {
+    Error::Encode { codec: "heif", message: e.to_string() }
+}
+
+fn decode_error(e: HeifError) -> Error {
+    Error::Decode { format: "HEIF", message: e.to_string() }
+}
+
+impl Codec for Heif {
+    fn name(&self) -> &'static str {
+        "heif"
+    }
+
+    fn format(&self) -> OutputFormat {
+        OutputFormat::Heif
+    }
+
+    fn quality_range(&self) -> (u8, u8) {
+        (0, 100)
+    }
+
+    fn encode(&self, image: &Image, quality: u8) -> Result<Encoded> {
+        check_quality(self, quality)?;
+        let rgb_copy;
+        let rgb = if image.color() == ColorType::Rgb {
+            image
+        } else {
+            rgb_copy = image.to_rgb();
+            &rgb_copy
+        };
+        let (width, height) = (rgb.width(), rgb.height());
+        let mut picture = libheif_rs::Image::new(width, height, ColorSpace::Rgb(RgbChroma::Rgb))
+            .map_err(encode_error)?;
+        picture
+            .create_plane(Channel::Interleaved, width, height, 8)
+            .map_err(encode_error)?;
+        {
+            let mut planes = picture.planes_mut();
+            let plane = planes.interleaved.as_mut().ok_or_else(|| Error::Encode {
+                codec: "heif",
+                message: "libheif gave no interleaved plane".into(),
+            })?;
+            let row_bytes = width as usize * 3;
+            for y in 0..height {
+                let start = y as usize * plane.stride;
+                plane.data[start..start + row_bytes].copy_from_slice(rgb.row(y));
+            }
+        }
+        if self.options.keep_icc {
+            if let Some(icc) = &image.metadata.icc {
+                picture
+                    .set_color_profile_raw(&ColorProfileRaw::new(color_profile_types::PROF, icc.clone()))
+                    .map_err(encode_error)?;
+            }
+        }
+        let lib = LibHeif::new();
+        let mut encoder = lib.encoder_for_format(CompressionFormat::Hevc).map_err(encode_error)?;
+        encoder.set_quality(EncoderQuality::Lossy(quality)).map_err(encode_error)?;
+        let chroma = match self.options.chroma {
+            HeifChroma::C420 => "420",
+            HeifChroma::C444 => "444",
+        };
+        encoder
+            .set_parameter_value("chroma", EncoderParameterValue::String(chroma.into()))
+            .map_err(encode_error)?;
+        if let Some(preset) = &self.options.preset {
+            encoder
+                .set_parameter_value("preset", EncoderParameterValue::String(preset.clone()))
+                .map_err(encode_error)?;
+        }
+        let mut context = HeifContext::new().map_err(encode_error)?;
+        let handle = context.encode_image(&picture, &mut encoder, None).map_err(encode_error)?;
+        if self.options.keep_exif {
+            if let Some(exif) = &image.metadata.exif {
+                context.add_exif_metadata(&handle, exif).map_err(encode_error)?;
+            }
+        }
+        let bytes = context.write_to_bytes().map_err(encode_error)?;
+        Ok(Encoded { bytes, warnings: Vec::new() })
+    }
+
+    fn decode(&self, bytes: &[u8]) -> Result<Image> {
+        decode_heif(bytes, &Limits::default())
+    }
+}
+
+/// Decodes the primary image of a HEIF file to 8-bit RGB, with its ICC profile and EXIF.
+pub fn decode_heif(bytes: &[u8], limits: &Limits) -> Result<Image> {
+    let context = HeifContext::read_from_bytes(bytes).map_err(decode_error)?;
+    let handle = context.primary_image_handle().map_err(decode_error)?;
+    limits.check(handle.width(), handle.height())?;
+    let lib = LibHeif::new();
+    let decoded = lib
+        .decode(&handle, ColorSpace::Rgb(RgbChroma::Rgb), None)
+        .map_err(decode_error)?;
+    let planes = decoded.planes();
+    let plane = planes.interleaved.ok_or_else(|| Error::Decode {
+        format: "HEIF",
+        message: "libheif gave no interleaved plane".into(),
+    })?;
+    let (width, height) = (plane.width, plane.height);
+    let row_bytes = width as usize * 3;
+    let mut pixels = Vec::with_capacity(row_bytes * height as usize);
+    for y in 0..height as usize {
+        let start = y * plane.stride;
+        pixels.extend_from_slice(&plane.data[start..start + row_bytes]);
+    }
+    let mut image = Image::new(width, height, ColorType::Rgb, pixels)?;
+    let icc = handle.color_profile_raw().map(|p| p.data).filter(|d| !d.is_empty());
+    let mut ids: Vec<ItemId> = vec![0; 4];
+    let count = handle.metadata_block_ids(&mut ids, b"Exif");
+    let exif = ids[..count.min(ids.len())]
+        .first()
+        .and_then(|&id| handle.metadata(id).ok())
+        .map(|block| {
+            // HEIF's Exif item starts with a 4-byte big-endian offset to the TIFF header.
+            let offset = block
+                .get(..4)
+                .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize)
+                .unwrap_or(0);
+            block.get(4 + offset..).map(<[u8]>::to_vec).unwrap_or_default()
+        })
+        .filter(|e| !e.is_empty());
+    image.metadata = Metadata { icc, exif };
+    Ok(image)
+}

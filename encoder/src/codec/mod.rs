@@ -1,0 +1,90 @@
+//! Output codecs behind one [`Codec`] trait. Each encodes an [`Image`] at a quality and decodes its own
+//! output back, so the quality search can judge real candidates.
+//!
+//! | codec | format | quality | notes |
+//! |---|---|---|---|
+//! | [`MozJpeg`] | JPEG | 1..=100 | default; trellis, progressive, optimized Huffman; Annex K tables |
+//! | [`RustJpeg`] | JPEG | 1..=100 | pure Rust (`jpeg-encoder`), for builds without C |
+//! | [`Heif`] | HEIF (HEVC intra, x265) | 0..=100 | libheif's quality scale; `heif` feature |
+
+use crate::{Image, Result};
+
+#[cfg(feature = "heif")]
+pub mod heif;
+mod jpeg_options;
+#[cfg(feature = "mozjpeg")]
+mod mozjpeg;
+mod rust_jpeg;
+
+#[cfg(feature = "heif")]
+pub use self::heif::{Heif, HeifChroma, HeifOptions};
+pub use jpeg_options::{DctMethod, JpegColor, JpegOptions, Restart, parse_qtables};
+#[cfg(feature = "mozjpeg")]
+pub use mozjpeg::MozJpeg;
+pub use rust_jpeg::RustJpeg;
+
+/// The container/bitstream a codec writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OutputFormat {
+    /// JPEG/JFIF.
+    Jpeg,
+    /// HEIF with an HEVC-intra image item.
+    Heif,
+}
+
+impl OutputFormat {
+    /// Conventional file extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            OutputFormat::Jpeg => "jpg",
+            OutputFormat::Heif => "heic",
+        }
+    }
+}
+
+/// The result of one encode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Encoded {
+    /// The complete file.
+    pub bytes: Vec<u8>,
+    /// Warnings the codec raised (cjpeg exits with status 2 when there are any).
+    pub warnings: Vec<String>,
+}
+
+/// An image codec: encode at a quality, decode back.
+pub trait Codec: Send + Sync {
+    /// Short name, e.g. "mozjpeg".
+    fn name(&self) -> &'static str;
+    /// What it writes.
+    fn format(&self) -> OutputFormat;
+    /// The lowest and highest quality it accepts.
+    fn quality_range(&self) -> (u8, u8);
+    /// Encodes `image` at `quality` (carrying the image's ICC profile and EXIF unless the codec's
+    /// options strip them).
+    fn encode(&self, image: &Image, quality: u8) -> Result<Encoded>;
+    /// Decodes bytes this codec wrote back to pixels (RGB, or gray for grayscale JPEG).
+    fn decode(&self, bytes: &[u8]) -> Result<Image>;
+}
+
+/// Checks `quality` against a codec's range.
+pub(crate) fn check_quality(codec: &dyn Codec, quality: u8) -> Result<()> {
+    let (lo, hi) = codec.quality_range();
+    if quality < lo || quality > hi {
+        return Err(crate::Error::Parameter(format!(
+            "{} quality must be in {lo}..={hi}, got {quality}",
+            codec.name()
+        )));
+    }
+    Ok(())
+}
+
+/// Decodes a JPEG with the `image` crate (used by both JPEG codecs).
+pub(crate) fn decode_jpeg(bytes: &[u8]) -> Result<Image> {
+    crate::decode::decode(
+        bytes,
+        &crate::DecodeOptions {
+            format: Some(crate::InputFormat::Jpeg),
+            ..Default::default()
+        },
+    )
+}

@@ -1,0 +1,67 @@
+//! Device selection: the only place that knows which burn backends exist in this build.
+
+use burn::tensor::Device;
+
+use crate::{Error, Result};
+
+/// Where to run a model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Accelerator {
+    /// burn's `flex` CPU backend (pure Rust, SIMD + rayon). Always available.
+    #[default]
+    Cpu,
+    /// burn's wgpu backend on the default adapter (the `wgpu` feature).
+    Wgpu,
+    /// burn-cuda on GPU 0 (the `cuda` feature; its build needs network access).
+    Cuda,
+}
+
+impl Accelerator {
+    /// Parses `cpu`, `wgpu` or `cuda`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name.to_ascii_lowercase().as_str() {
+            "cpu" | "flex" => Some(Accelerator::Cpu),
+            "wgpu" | "vulkan" | "gpu" => Some(Accelerator::Wgpu),
+            "cuda" => Some(Accelerator::Cuda),
+            _ => None,
+        }
+    }
+}
+
+/// The burn device for `accelerator`, or an error naming the missing cargo feature.
+pub fn select_device(accelerator: Accelerator) -> Result<Device> {
+    match accelerator {
+        Accelerator::Cpu => Ok(Device::flex()),
+        #[cfg(feature = "wgpu")]
+        Accelerator::Wgpu => Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice)),
+        #[cfg(not(feature = "wgpu"))]
+        Accelerator::Wgpu => Err(Error::BackendUnavailable("wgpu", "wgpu")),
+        #[cfg(feature = "cuda")]
+        Accelerator::Cuda => Ok(Device::cuda(0)),
+        #[cfg(not(feature = "cuda"))]
+        Accelerator::Cuda => Err(Error::BackendUnavailable("cuda", "cuda")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::Tensor;
+
+    #[test]
+    fn cpu_device_computes() {
+        let device = select_device(Accelerator::Cpu).unwrap();
+        let t = Tensor::<2>::from_floats([[1.0, 2.0], [3.0, 4.0]], &device);
+        let sum: f32 = t.clone().matmul(t).sum().into_scalar();
+        // [[7, 10], [15, 22]] sums to 54.
+        assert_eq!(sum, 54.0);
+    }
+
+    #[test]
+    fn missing_backends_name_their_feature() {
+        assert_eq!(Accelerator::from_name("Vulkan"), Some(Accelerator::Wgpu));
+        assert_eq!(Accelerator::from_name("tpu"), None);
+        #[cfg(not(feature = "cuda"))]
+        assert!(select_device(Accelerator::Cuda).unwrap_err().to_string().contains("`cuda` feature"));
+    }
+}
