@@ -167,17 +167,25 @@ pub fn decode(bytes: &[u8], options: &DecodeOptions) -> Result<Image> {
     if format == InputFormat::Heif {
         return decode_heif(bytes, &options.limits);
     }
+    if format == InputFormat::Jpeg {
+        // The JPEG decoder pads a truncated scan with gray and carries on; cjpeg warns. We refuse
+        // instead, so no half-gray picture is ever encoded: the markers must be complete up to EOI.
+        crate::jpeg_info::parse(bytes)?;
+    }
     let image_format = format.image_format().ok_or(Error::UnknownFormat)?;
+    // Read the header without the crate's limits, check ours (with a message that names the
+    // dimensions), then hand the decoder the same limits for its own allocations.
     let mut reader = ImageReader::with_format(Cursor::new(bytes), image_format);
-    let mut image_limits = image::Limits::default();
-    image_limits.max_image_width = Some(options.limits.max_dimension);
-    image_limits.max_image_height = Some(options.limits.max_dimension);
-    image_limits.max_alloc = Some(options.limits.max_memory);
-    reader.limits(image_limits);
+    reader.no_limits();
     let name = format.name();
     let mut decoder = reader.into_decoder().map_err(|e| map_image_error(name, e))?;
     let (width, height) = decoder.dimensions();
     options.limits.check(width, height)?;
+    let mut image_limits = image::Limits::default();
+    image_limits.max_image_width = Some(options.limits.max_dimension);
+    image_limits.max_image_height = Some(options.limits.max_dimension);
+    image_limits.max_alloc = Some(options.limits.max_memory);
+    decoder.set_limits(image_limits).map_err(|e| map_image_error(name, e))?;
     let icc = decoder.icc_profile().ok().flatten().filter(|p| !p.is_empty());
     let exif = decoder
         .exif_metadata()

@@ -125,6 +125,9 @@ pub fn normalise(args: Vec<OsString>, command: &Command) -> Vec<OsString> {
                     value_next = takes_value(&long, &switches);
                     out.push(OsString::from(format!("--{long}")));
                 }
+                // Unknown: spell it as a long switch so the error names all of it, not its
+                // first letter as a short-flag cluster.
+                None if name.len() > 1 => out.push(OsString::from(format!("--{name}"))),
                 None => out.push(arg),
             }
         } else {

@@ -14,6 +14,7 @@ use jndenc::codec::Restart;
 #[command(
     name = "jndenc",
     disable_version_flag = true,
+    allow_negative_numbers = true,
     after_help = "Exit status: 0 success, 1 failure, 2 success with warnings (as cjpeg).\n\
                   Without -quality the quality is 75, as cjpeg; choosing it at the just-noticeable \
                   difference is the next step of the roadmap."

@@ -319,7 +319,7 @@ mod tests {
         assert_eq!(norm(&["-codec", "rust"]), ["--codec", "rust"]);
         assert_eq!(norm(&["--outfile", "-q"]), ["--outfile", "-q"]);
         assert_eq!(norm(&["-outfile", "-quality"]), ["--outfile", "-quality"]);
-        assert_eq!(norm(&["-", "-zzz"]), ["-", "-zzz"]);
+        assert_eq!(norm(&["-", "-zzz", "-h"]), ["-", "--zzz", "-h"]);
         assert_eq!(norm(&["--", "-q"]), ["--", "-q"]);
     }
 

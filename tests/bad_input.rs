@@ -1,0 +1,129 @@
+//! Bad input: each case exits 1 with one line naming the problem, never panics, and leaves no
+//! output file behind.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+
+/// Runs jndenc on `input` with `-outfile` and checks the failure contract.
+fn fails_cleanly(extra: &[&str], input: &Path, expect: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("out.jpg");
+    let mut args = extra.to_vec();
+    args.extend(["-outfile", target.to_str().unwrap(), input.to_str().unwrap()]);
+    let out = run(&args);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "one line expected: {err}");
+    assert!(err.starts_with("jndenc: "), "{err}");
+    assert!(err.to_lowercase().contains(&expect.to_lowercase()), "expected '{expect}' in: {err}");
+    assert!(!target.exists(), "no output may be written");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+}
+
+fn write_temp(dir: &Path, name: &str, bytes: &[u8]) -> std::path::PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+#[test]
+fn truncated_png_and_jpeg() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = std::fs::read(fixture("photo.png")).unwrap();
+    let cut = write_temp(dir.path(), "cut.png", &png[..png.len() / 2]);
+    fails_cleanly(&[], &cut, "PNG");
+    let header_only = write_temp(dir.path(), "header.png", &png[..40]);
+    fails_cleanly(&[], &header_only, "PNG");
+    let jpeg = ok(run(&["-q", "80", fixture("photo.ppm").to_str().unwrap()]));
+    let cut = write_temp(dir.path(), "cut.jpg", &jpeg[..300]);
+    fails_cleanly(&[], &cut, "JPEG");
+}
+
+#[test]
+fn zero_byte_file_and_empty_stdin() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = write_temp(dir.path(), "empty.png", b"");
+    fails_cleanly(&[], &empty, "empty");
+    let out = run_stdin(&["-q", "80"], b"");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("empty"), "{}", stderr(&out));
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn absurd_dimensions_are_refused_before_allocation() {
+    let dir = tempfile::tempdir().unwrap();
+    let huge = write_temp(dir.path(), "huge.ppm", b"P6\n100000 100000\n255\n\x00\x00\x00");
+    fails_cleanly(&[], &huge, "100000x100000");
+    // Within JPEG's limits but over -maxmemory.
+    let big = write_temp(dir.path(), "big.ppm", b"P6\n12000 12000\n255\n\x00\x00\x00");
+    fails_cleanly(&["-maxmemory", "100M"], &big, "memory limit");
+}
+
+#[test]
+fn unknown_format_and_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = write_temp(dir.path(), "notes.txt", b"this is not an image\n");
+    fails_cleanly(&[], &text, "unrecognised input format");
+    fails_cleanly(&[], dir.path(), "is a directory");
+    fails_cleanly(&[], &dir.path().join("missing.png"), "missing.png");
+}
+
+#[test]
+fn unwritable_output_path() {
+    let out = run(&["-q", "80", "-outfile", "/nonexistent-folder/out.jpg", fixture("photo.ppm").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("/nonexistent-folder/out.jpg") && !err.contains("panicked"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+}
+
+#[test]
+fn bad_switch_values_and_unknown_switches() {
+    let input = fixture("photo.ppm");
+    for (args, expect) in [
+        (vec!["-quality", "abc"], "quality"),
+        (vec!["-quality", "101"], "quality"),
+        (vec!["-sample", "9x9"], "sample"),
+        (vec!["-restart", "-1"], "restart"),
+        (vec!["-dct", "slow"], "dct"),
+        (vec!["-smooth", "200"], "smooth"),
+        (vec!["-qslots", "7"], "qslots"),
+        (vec!["-maxmemory", "lots"], "maxmemory"),
+        (vec!["-format", "webp"], "format"),
+        (vec!["-frobnicate"], "frobnicate"),
+        (vec!["-grayscale", "-rgb"], "exclude"),
+        (vec!["-arithmetic"], "arithmetic"),
+        (vec!["-qtables", "/nonexistent/tables.txt"], "tables.txt"),
+    ] {
+        fails_cleanly(&args, &input, expect);
+    }
+}
+
+#[test]
+fn the_input_is_never_overwritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.ppm");
+    std::fs::copy(fixture("photo.ppm"), &input).unwrap();
+    let before = std::fs::read(&input).unwrap();
+    let out = run(&["-q", "80", "-outfile", input.to_str().unwrap(), input.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("overwrite the input"), "{}", stderr(&out));
+    assert_eq!(std::fs::read(&input).unwrap(), before);
+}
+
+#[test]
+fn an_existing_output_is_replaced_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("out.jpg");
+    std::fs::write(&target, vec![0u8; 1_000_000]).unwrap();
+    ok(run(&["-q", "80", "-outfile", target.to_str().unwrap(), fixture("photo.ppm").to_str().unwrap()]));
+    let written = std::fs::read(&target).unwrap();
+    assert!(written.len() < 100_000 && written.starts_with(&[0xFF, 0xD8]));
+    jndenc::jpeg_info::parse(&written).unwrap();
+}
