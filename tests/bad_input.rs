@@ -1,5 +1,6 @@
 //! Bad input: each case exits 1 with one line naming the problem, never panics, and leaves no
 //! output file behind.
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
 mod common;
 
@@ -76,7 +77,8 @@ fn unknown_format_and_directory() {
 
 #[test]
 fn unwritable_output_path() {
-    let out = run(&["-q", "80", "-outfile", "/nonexistent-folder/out.jpg", fixture("photo.ppm").to_str().unwrap()]);
+    let out =
+        run(&["-q", "80", "-outfile", "/nonexistent-folder/out.jpg", fixture("photo.ppm").to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(err.contains("/nonexistent-folder/out.jpg") && !err.contains("panicked"), "{err}");

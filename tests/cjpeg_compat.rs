@@ -1,6 +1,7 @@
 //! The same command lines through Debian's cjpeg (libjpeg-turbo) and jndenc: both succeed, and what
 //! the switches mean is the same (quantisation tables, components, sampling, restart interval). With
 //! `-revert` (libjpeg-turbo's defaults instead of mozjpeg's) the files are byte-identical.
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
 mod common;
 
@@ -44,7 +45,11 @@ fn same_switches_same_tables_components_and_restarts() {
             assert_eq!(ours.quant_tables, theirs.quant_tables, "{context}: quantisation tables");
             assert_eq!(ours.components, theirs.components, "{context}: components");
             assert_eq!(ours.restart_interval, theirs.restart_interval, "{context}: restart interval");
-            assert_eq!((ours.sof, ours.width, ours.height), (theirs.sof, theirs.width, theirs.height), "{context}");
+            assert_eq!(
+                (ours.sof, ours.width, ours.height),
+                (theirs.sof, theirs.width, theirs.height),
+                "{context}"
+            );
         }
     }
 }
@@ -54,14 +59,25 @@ fn revert_is_byte_identical_to_libjpeg_turbo() {
     for input in INPUTS {
         let path = fixture(input);
         let path = path.to_str().unwrap();
-        for line in [&["-quality", "80"][..], &["-quality", "30", "-optimize"], &["-q", "90", "-progressive"], &["-q", "70", "-sample", "1x1", "-restart", "2"], &["-q", "85", "-dct", "float"]] {
+        for line in [
+            &["-quality", "80"][..],
+            &["-quality", "30", "-optimize"],
+            &["-q", "90", "-progressive"],
+            &["-q", "70", "-sample", "1x1", "-restart", "2"],
+            &["-q", "85", "-dct", "float"],
+        ] {
             let mut args = line.to_vec();
             args.push(path);
             let theirs = cjpeg(&args);
             let mut ours_args = vec!["-revert"];
             ours_args.extend_from_slice(&args);
             let ours = ok(run(&ours_args));
-            assert!(ours == theirs, "{input} {line:?}: jndenc -revert differs from cjpeg ({} vs {} bytes)", ours.len(), theirs.len());
+            assert!(
+                ours == theirs,
+                "{input} {line:?}: jndenc -revert differs from cjpeg ({} vs {} bytes)",
+                ours.len(),
+                theirs.len()
+            );
         }
     }
 }

@@ -1,5 +1,6 @@
 //! jndenc as cjpeg: standard streams, files, every cjpeg switch, and what each switch does to the
 //! output (read back from the JPEG's markers and decoded pixels).
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
 mod common;
 
@@ -13,9 +14,9 @@ fn info(bytes: &[u8]) -> JpegInfo {
 /// libjpeg's scaled Annex K luminance table at `quality` (natural order, clamped to `max`).
 fn annex_k_luma(quality: u32, max: u32) -> Vec<u16> {
     const LUMA: [u32; 64] = [
-        16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56,
-        14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113,
-        92, 49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99,
+        16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56, 14,
+        17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92, 49,
+        64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99,
     ];
     let scale = if quality < 50 { 5000 / quality } else { 200 - 2 * quality };
     LUMA.iter().map(|&v| ((v * scale + 50) / 100).clamp(1, max) as u16).collect()
@@ -140,7 +141,11 @@ fn grayscale_and_rgb_set_the_components() {
 #[test]
 fn sample_sets_sampling_factors() {
     let input = fixture("photo.ppm");
-    for (arg, expect) in [("1x1", [(1, 1), (1, 1), (1, 1)]), ("2x1", [(2, 1), (1, 1), (1, 1)]), ("2x2,1x1,1x1", [(2, 2), (1, 1), (1, 1)])] {
+    for (arg, expect) in [
+        ("1x1", [(1, 1), (1, 1), (1, 1)]),
+        ("2x1", [(2, 1), (1, 1), (1, 1)]),
+        ("2x2,1x1,1x1", [(2, 2), (1, 1), (1, 1)]),
+    ] {
         let i = info(&ok(run(&["-q", "80", "-sample", arg, input.to_str().unwrap()])));
         let got: Vec<(u8, u8)> = i.components.iter().map(|c| (c.h, c.v)).collect();
         assert_eq!(got, expect, "-sample {arg}");
@@ -176,7 +181,14 @@ fn qtables_and_qslots_are_read_back() {
     assert_eq!(i.quant_tables[0].unwrap().to_vec(), luma, "tables as written without -quality");
     assert_eq!(i.quant_tables[1].unwrap().to_vec(), chroma);
     // With -quality 50 the scale is 100 %: the same tables; with 75 they halve.
-    let i = info(&ok(run(&["-quality", "75", "-qtables", path.to_str().unwrap(), "-baseline", input.to_str().unwrap()])));
+    let i = info(&ok(run(&[
+        "-quality",
+        "75",
+        "-qtables",
+        path.to_str().unwrap(),
+        "-baseline",
+        input.to_str().unwrap(),
+    ])));
     assert_eq!(i.quant_tables[1].unwrap()[0], 20);
     // -qslots 0,0,0 sends every component through table 0.
     let i = info(&ok(run(&["-q", "80", "-qslots", "0,0,0", input.to_str().unwrap()])));
@@ -233,7 +245,19 @@ fn every_cjpeg_switch_is_accepted() {
         // Every switch except the no-ops changes the output.
         // (-qslots 0,1,1 is the default assignment.)
         // (-quant-baseline only clamps quantisers above 255, which quality 75 does not have.)
-        let no_ops = ["-quality", "-qslots", "-quant-baseline", "-optimize", "-optimise", "-progressive", "-dct", "-maxmemory", "-verbose", "-debug", "-memdst"];
+        let no_ops = [
+            "-quality",
+            "-qslots",
+            "-quant-baseline",
+            "-optimize",
+            "-optimise",
+            "-progressive",
+            "-dct",
+            "-maxmemory",
+            "-verbose",
+            "-debug",
+            "-memdst",
+        ];
         if !no_ops.contains(&case[0]) {
             assert!(out != reference, "{case:?} should change the output");
         }

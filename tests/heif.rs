@@ -1,5 +1,6 @@
 //! HEVC-intra in HEIF: encodes at several qualities, decodes back, sizes fall with quality, and
 //! libheif's own `heif-info` recognises the files.
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
 mod common;
 
@@ -32,7 +33,15 @@ fn heif_ladder_decodes_and_shrinks_with_quality() {
 fn heif_info_recognises_the_output() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("out.heic");
-    ok(run(&["-format", "heif", "-q", "60", "-outfile", target.to_str().unwrap(), fixture("photo.ppm").to_str().unwrap()]));
+    ok(run(&[
+        "-format",
+        "heif",
+        "-q",
+        "60",
+        "-outfile",
+        target.to_str().unwrap(),
+        fixture("photo.ppm").to_str().unwrap(),
+    ]));
     let out = tool("heif-info").arg(&target).output().expect("run heif-info");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout);
@@ -46,9 +55,20 @@ fn heif_gray_input_and_444_chroma() {
     let decoded = Heif::default().decode(&gray).unwrap();
     assert!(psnr(&fixture_image("gray.pgm").to_rgb(), &decoded) > 30.0);
     let c420 = ok(run(&["--format", "heif", "-q", "80", fixture("graphic.png").to_str().unwrap()]));
-    let c444 = ok(run(&["--format", "heif", "-q", "80", "--heif-chroma", "444", fixture("graphic.png").to_str().unwrap()]));
+    let c444 = ok(run(&[
+        "--format",
+        "heif",
+        "-q",
+        "80",
+        "--heif-chroma",
+        "444",
+        fixture("graphic.png").to_str().unwrap(),
+    ]));
     let original = fixture_image("graphic.png");
-    let (p420, p444) = (psnr(&original, &Heif::default().decode(&c420).unwrap()), psnr(&original, &Heif::default().decode(&c444).unwrap()));
+    let (p420, p444) = (
+        psnr(&original, &Heif::default().decode(&c420).unwrap()),
+        psnr(&original, &Heif::default().decode(&c444).unwrap()),
+    );
     assert!(p444 > p420, "4:4:4 should keep the red/blue edges better: {p444:.2} vs {p420:.2}");
 }
 

@@ -1,4 +1,5 @@
 //! ICC profiles and EXIF survive the trip from input to output, and `--strip` removes them.
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
 mod common;
 
@@ -9,7 +10,11 @@ use jndenc::jpeg_info;
 #[test]
 fn icc_from_png_is_embedded_in_the_jpeg() {
     let icc = std::fs::read(fixture("srgb.icc")).unwrap();
-    assert_eq!(fixture_image("icc.png").metadata.icc.as_deref(), Some(&icc[..]), "fixture carries the profile");
+    assert_eq!(
+        fixture_image("icc.png").metadata.icc.as_deref(),
+        Some(&icc[..]),
+        "fixture carries the profile"
+    );
     let out = ok(run(&["-q", "85", fixture("icc.png").to_str().unwrap()]));
     assert_eq!(jpeg_info::parse(&out).unwrap().icc.as_deref(), Some(&icc[..]));
     // And the JPEG's profile is read back by the decoder too.
@@ -19,7 +24,13 @@ fn icc_from_png_is_embedded_in_the_jpeg() {
 #[test]
 fn icc_switch_embeds_a_profile_file() {
     let icc = std::fs::read(fixture("srgb.icc")).unwrap();
-    let out = ok(run(&["-q", "85", "-icc", fixture("srgb.icc").to_str().unwrap(), fixture("photo.ppm").to_str().unwrap()]));
+    let out = ok(run(&[
+        "-q",
+        "85",
+        "-icc",
+        fixture("srgb.icc").to_str().unwrap(),
+        fixture("photo.ppm").to_str().unwrap(),
+    ]));
     assert_eq!(jpeg_info::parse(&out).unwrap().icc.as_deref(), Some(&icc[..]));
 }
 
@@ -40,7 +51,9 @@ fn exif_from_jpeg_is_kept_unchanged_with_orientation() {
 fn strip_drops_what_it_names() {
     let input = fixture("exif-orientation.jpg");
     let icc = fixture("srgb.icc");
-    let args = |strip: &'static str| vec!["-q", "80", "-icc", icc.to_str().unwrap(), "--strip", strip, input.to_str().unwrap()];
+    let args = |strip: &'static str| {
+        vec!["-q", "80", "-icc", icc.to_str().unwrap(), "--strip", strip, input.to_str().unwrap()]
+    };
     let none = jpeg_info::parse(&ok(run(&args("none")))).unwrap();
     assert!(none.icc.is_some() && none.exif.is_some());
     let exif = jpeg_info::parse(&ok(run(&args("exif")))).unwrap();
@@ -52,8 +65,17 @@ fn strip_drops_what_it_names() {
 #[test]
 fn heif_keeps_icc_and_exif() {
     let icc = std::fs::read(fixture("srgb.icc")).unwrap();
-    let source_exif = jpeg_info::parse(&std::fs::read(fixture("exif-orientation.jpg")).unwrap()).unwrap().exif.unwrap();
-    let out = ok(run(&["--format", "heif", "-q", "80", "-icc", fixture("srgb.icc").to_str().unwrap(), fixture("exif-orientation.jpg").to_str().unwrap()]));
+    let source_exif =
+        jpeg_info::parse(&std::fs::read(fixture("exif-orientation.jpg")).unwrap()).unwrap().exif.unwrap();
+    let out = ok(run(&[
+        "--format",
+        "heif",
+        "-q",
+        "80",
+        "-icc",
+        fixture("srgb.icc").to_str().unwrap(),
+        fixture("exif-orientation.jpg").to_str().unwrap(),
+    ]));
     let decoded = Heif::default().decode(&out).unwrap();
     assert_eq!(decoded.metadata.icc.as_deref(), Some(&icc[..]));
     assert_eq!(decoded.metadata.exif.as_deref(), Some(&source_exif[..]));

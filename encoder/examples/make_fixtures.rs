@@ -64,7 +64,15 @@ fn exif_with_orientation(orientation: u16) -> Vec<u8> {
     t
 }
 
-fn write_png(path: &Path, width: u32, height: u32, color: png::ColorType, depth: png::BitDepth, data: &[u8], icc: Option<&[u8]>) -> Res<()> {
+fn write_png(
+    path: &Path,
+    width: u32,
+    height: u32,
+    color: png::ColorType,
+    depth: png::BitDepth,
+    data: &[u8],
+    icc: Option<&[u8]>,
+) -> Res<()> {
     let file = std::fs::File::create(path)?;
     let mut info = png::Info::with_size(width, height);
     info.color_type = color;
@@ -119,7 +127,7 @@ fn main() -> Res<()> {
     let small = crop(&photos.join("001.png"), 700, 400, 64, 48)?;
     let mut data16 = Vec::with_capacity(small.len() * 2);
     for (i, &v) in small.as_raw().iter().enumerate() {
-        let s = u16::from(v) * 257 ^ ((i as u16).wrapping_mul(7919) & 0x7F);
+        let s = (u16::from(v) * 257) ^ ((i as u16).wrapping_mul(7919) & 0x7F);
         data16.extend_from_slice(&s.to_be_bytes());
     }
     write_png(&out.join("photo16.png"), 64, 48, png::ColorType::Rgb, png::BitDepth::Sixteen, &data16, None)?;
@@ -127,7 +135,15 @@ fn main() -> Res<()> {
     // icc: the photo crop with the sRGB profile from icc-profiles-free (zlib licence) in iCCP.
     let icc = std::fs::read(out.join("srgb.icc"))?;
     let icc_crop = crop(&photos.join("001.png"), 300, 200, 96, 64)?;
-    write_png(&out.join("icc.png"), 96, 64, png::ColorType::Rgb, png::BitDepth::Eight, icc_crop.as_raw(), Some(&icc))?;
+    write_png(
+        &out.join("icc.png"),
+        96,
+        64,
+        png::ColorType::Rgb,
+        png::BitDepth::Eight,
+        icc_crop.as_raw(),
+        Some(&icc),
+    )?;
 
     // exif-orientation: a JPEG carrying EXIF Orientation = 6 (rotate 90 CW to display).
     let exif_crop = crop(&photos.join("001.png"), 100, 100, 64, 96)?;

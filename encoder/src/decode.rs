@@ -96,11 +96,7 @@ pub struct Limits {
 impl Default for Limits {
     /// JPEG's own size limit, 256 megapixels, and a 4 GiB memory budget.
     fn default() -> Self {
-        Limits {
-            max_dimension: JPEG_MAX_DIMENSION,
-            max_pixels: 256 * 1024 * 1024,
-            max_memory: 4 << 30,
-        }
+        Limits { max_dimension: JPEG_MAX_DIMENSION, max_pixels: 256 * 1024 * 1024, max_memory: 4 << 30 }
     }
 }
 
@@ -114,9 +110,7 @@ impl Limits {
     /// Checks a header's dimensions against these limits.
     pub fn check(&self, width: u32, height: u32) -> Result<()> {
         if width == 0 || height == 0 {
-            return Err(Error::Limits(format!(
-                "image dimensions {width}x{height} are empty"
-            )));
+            return Err(Error::Limits(format!("image dimensions {width}x{height} are empty")));
         }
         if width > self.max_dimension || height > self.max_dimension {
             return Err(Error::Limits(format!(
@@ -160,10 +154,7 @@ pub fn decode(bytes: &[u8], options: &DecodeOptions) -> Result<Image> {
     if bytes.is_empty() {
         return Err(Error::EmptyInput);
     }
-    let format = options
-        .format
-        .or_else(|| InputFormat::sniff(bytes))
-        .ok_or(Error::UnknownFormat)?;
+    let format = options.format.or_else(|| InputFormat::sniff(bytes)).ok_or(Error::UnknownFormat)?;
     if format == InputFormat::Heif {
         return decode_heif(bytes, &options.limits);
     }
@@ -187,12 +178,7 @@ pub fn decode(bytes: &[u8], options: &DecodeOptions) -> Result<Image> {
     image_limits.max_alloc = Some(options.limits.max_memory);
     decoder.set_limits(image_limits).map_err(|e| map_image_error(name, e))?;
     let icc = decoder.icc_profile().ok().flatten().filter(|p| !p.is_empty());
-    let exif = decoder
-        .exif_metadata()
-        .ok()
-        .flatten()
-        .map(strip_exif_prefix)
-        .filter(|e| !e.is_empty());
+    let exif = decoder.exif_metadata().ok().flatten().map(strip_exif_prefix).filter(|e| !e.is_empty());
     let dynamic = DynamicImage::from_decoder(decoder).map_err(|e| map_image_error(name, e))?;
     let mut image = from_dynamic(dynamic)?;
     image.metadata = Metadata { icc, exif };
@@ -229,14 +215,10 @@ pub(crate) fn map_image_error(format: &'static str, error: image::ImageError) ->
     match error {
         E::Limits(l) => Error::Limits(format!("{format} input exceeds a limit: {l}")),
         E::Unsupported(u) => Error::Unsupported(format!("{format} input: {u}")),
-        E::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => Error::Decode {
-            format,
-            message: "the file is truncated".into(),
-        },
-        other => Error::Decode {
-            format,
-            message: other.to_string(),
-        },
+        E::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            Error::Decode { format, message: "the file is truncated".into() }
+        }
+        other => Error::Decode { format, message: other.to_string() },
     }
 }
 
@@ -255,9 +237,7 @@ fn decode_heif(bytes: &[u8], limits: &Limits) -> Result<Image> {
 
 #[cfg(not(feature = "heif"))]
 fn decode_heif(_bytes: &[u8], _limits: &Limits) -> Result<Image> {
-    Err(Error::Unsupported(
-        "HEIF input needs jndenc built with the `heif` feature".into(),
-    ))
+    Err(Error::Unsupported("HEIF input needs jndenc built with the `heif` feature".into()))
 }
 
 #[cfg(test)]

@@ -44,9 +44,7 @@ impl Image {
     /// Wraps `pixels` (interleaved, `width * height * channels` bytes).
     pub fn new(width: u32, height: u32, color: ColorType, pixels: Vec<u8>) -> Result<Self> {
         if width == 0 || height == 0 {
-            return Err(Error::Parameter(format!(
-                "image dimensions {width}x{height} are empty"
-            )));
+            return Err(Error::Parameter(format!("image dimensions {width}x{height} are empty")));
         }
         let expected = (width as usize)
             .checked_mul(height as usize)
@@ -58,13 +56,7 @@ impl Image {
                 pixels.len()
             )));
         }
-        Ok(Image {
-            width,
-            height,
-            color,
-            pixels,
-            metadata: Metadata::default(),
-        })
+        Ok(Image { width, height, color, pixels, metadata: Metadata::default() })
     }
 
     /// Width in pixels.

@@ -28,13 +28,13 @@ pub fn same_file(a: &Path, b: &Path) -> bool {
 /// Writes `bytes` to `destination` atomically: readers see the old file or the whole new one, never a
 /// partial one, even if the process is killed mid-write. Refuses to replace `input`.
 pub fn write_atomic(destination: &Path, bytes: &[u8], input: Option<&Path>) -> Result<()> {
-    if let Some(input) = input {
-        if same_file(destination, input) {
-            return Err(Error::Parameter(format!(
-                "refusing to overwrite the input file {}",
-                destination.display()
-            )));
-        }
+    if let Some(input) = input
+        && same_file(destination, input)
+    {
+        return Err(Error::Parameter(format!(
+            "refusing to overwrite the input file {}",
+            destination.display()
+        )));
     }
     if destination.is_dir() {
         return Err(Error::io(

@@ -18,11 +18,7 @@ pub fn fixture(name: &str) -> PathBuf {
 
 /// Runs `jndenc args...` with no standard input.
 pub fn run(args: &[&str]) -> Output {
-    jndenc()
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("spawn jndenc")
+    jndenc().args(args).stdin(Stdio::null()).output().expect("spawn jndenc")
 }
 
 /// Runs `jndenc args...` with `input` on standard input.
@@ -52,12 +48,7 @@ pub fn stderr(out: &Output) -> String {
 
 /// Asserts a successful run and returns standard output.
 pub fn ok(out: Output) -> Vec<u8> {
-    assert!(
-        out.status.success(),
-        "jndenc failed ({:?}): {}",
-        out.status.code(),
-        stderr(&out)
-    );
+    assert!(out.status.success(), "jndenc failed ({:?}): {}", out.status.code(), stderr(&out));
     out.stdout
 }
 
@@ -74,13 +65,9 @@ pub fn fixture_image(name: &str) -> Image {
 /// PSNR in dB between two images of the same size and colour type.
 pub fn psnr(a: &Image, b: &Image) -> f64 {
     assert_eq!((a.width(), a.height(), a.color()), (b.width(), b.height(), b.color()));
-    let mse: f64 = a
-        .pixels()
-        .iter()
-        .zip(b.pixels())
-        .map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2))
-        .sum::<f64>()
-        / a.pixels().len() as f64;
+    let mse: f64 =
+        a.pixels().iter().zip(b.pixels()).map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2)).sum::<f64>()
+            / a.pixels().len() as f64;
     if mse == 0.0 { f64::INFINITY } else { 10.0 * (255.0f64 * 255.0 / mse).log10() }
 }
 

@@ -86,11 +86,9 @@ impl Codec for Heif {
             &rgb_copy
         };
         let (width, height) = (rgb.width(), rgb.height());
-        let mut picture = libheif_rs::Image::new(width, height, ColorSpace::Rgb(RgbChroma::Rgb))
-            .map_err(encode_error)?;
-        picture
-            .create_plane(Channel::Interleaved, width, height, 8)
-            .map_err(encode_error)?;
+        let mut picture =
+            libheif_rs::Image::new(width, height, ColorSpace::Rgb(RgbChroma::Rgb)).map_err(encode_error)?;
+        picture.create_plane(Channel::Interleaved, width, height, 8).map_err(encode_error)?;
         {
             let mut planes = picture.planes_mut();
             let plane = planes.interleaved.as_mut().ok_or_else(|| Error::Encode {
@@ -103,12 +101,12 @@ impl Codec for Heif {
                 plane.data[start..start + row_bytes].copy_from_slice(rgb.row(y));
             }
         }
-        if self.options.keep_icc {
-            if let Some(icc) = &image.metadata.icc {
-                picture
-                    .set_color_profile_raw(&ColorProfileRaw::new(color_profile_types::PROF, icc.clone()))
-                    .map_err(encode_error)?;
-            }
+        if self.options.keep_icc
+            && let Some(icc) = &image.metadata.icc
+        {
+            picture
+                .set_color_profile_raw(&ColorProfileRaw::new(color_profile_types::PROF, icc.clone()))
+                .map_err(encode_error)?;
         }
         let lib = LibHeif::new();
         let mut encoder = lib.encoder_for_format(CompressionFormat::Hevc).map_err(encode_error)?;
@@ -127,10 +125,10 @@ impl Codec for Heif {
         }
         let mut context = HeifContext::new().map_err(encode_error)?;
         let handle = context.encode_image(&picture, &mut encoder, None).map_err(encode_error)?;
-        if self.options.keep_exif {
-            if let Some(exif) = &image.metadata.exif {
-                context.add_exif_metadata(&handle, exif).map_err(encode_error)?;
-            }
+        if self.options.keep_exif
+            && let Some(exif) = &image.metadata.exif
+        {
+            context.add_exif_metadata(&handle, exif).map_err(encode_error)?;
         }
         let bytes = context.write_to_bytes().map_err(encode_error)?;
         Ok(Encoded { bytes, warnings: Vec::new() })
@@ -147,9 +145,7 @@ pub fn decode_heif(bytes: &[u8], limits: &Limits) -> Result<Image> {
     let handle = context.primary_image_handle().map_err(decode_error)?;
     limits.check(handle.width(), handle.height())?;
     let lib = LibHeif::new();
-    let decoded = lib
-        .decode(&handle, ColorSpace::Rgb(RgbChroma::Rgb), None)
-        .map_err(decode_error)?;
+    let decoded = lib.decode(&handle, ColorSpace::Rgb(RgbChroma::Rgb), None).map_err(decode_error)?;
     let planes = decoded.planes();
     let plane = planes.interleaved.ok_or_else(|| Error::Decode {
         format: "HEIF",
@@ -171,10 +167,8 @@ pub fn decode_heif(bytes: &[u8], limits: &Limits) -> Result<Image> {
         .and_then(|&id| handle.metadata(id).ok())
         .map(|block| {
             // HEIF's Exif item starts with a 4-byte big-endian offset to the TIFF header.
-            let offset = block
-                .get(..4)
-                .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize)
-                .unwrap_or(0);
+            let offset =
+                block.get(..4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize).unwrap_or(0);
             block.get(4 + offset..).map(<[u8]>::to_vec).unwrap_or_default()
         })
         .filter(|e| !e.is_empty());

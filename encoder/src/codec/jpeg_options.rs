@@ -118,16 +118,10 @@ impl JpegOptions {
     /// Checks ranges that libjpeg would otherwise reject with a less helpful message.
     pub fn validate(&self, components: usize) -> Result<()> {
         if self.quant_table_set > 8 {
-            return Err(Error::Parameter(format!(
-                "quant-table must be 0..=8, got {}",
-                self.quant_table_set
-            )));
+            return Err(Error::Parameter(format!("quant-table must be 0..=8, got {}", self.quant_table_set)));
         }
         if self.smoothing > 100 {
-            return Err(Error::Parameter(format!(
-                "smoothing must be 0..=100, got {}",
-                self.smoothing
-            )));
+            return Err(Error::Parameter(format!("smoothing must be 0..=100, got {}", self.smoothing)));
         }
         if let Some(sampling) = &self.sampling {
             if sampling.len() > components {
@@ -138,26 +132,22 @@ impl JpegOptions {
             }
             for &(h, v) in sampling {
                 if !(1..=4).contains(&h) || !(1..=4).contains(&v) {
-                    return Err(Error::Parameter(format!(
-                        "sampling factors must be 1..=4, got {h}x{v}"
-                    )));
+                    return Err(Error::Parameter(format!("sampling factors must be 1..=4, got {h}x{v}")));
                 }
             }
         }
-        if let Some(tables) = &self.qtables {
-            if tables.is_empty() || tables.len() > 4 {
-                return Err(Error::Parameter(format!(
-                    "a qtables file must hold 1 to 4 tables, got {}",
-                    tables.len()
-                )));
-            }
+        if let Some(tables) = &self.qtables
+            && (tables.is_empty() || tables.len() > 4)
+        {
+            return Err(Error::Parameter(format!(
+                "a qtables file must hold 1 to 4 tables, got {}",
+                tables.len()
+            )));
         }
-        if let Some(slots) = &self.qslots {
-            if let Some(bad) = slots.iter().find(|&&s| s > 3) {
-                return Err(Error::Parameter(format!(
-                    "quantization table slots are 0..=3, got {bad}"
-                )));
-            }
+        if let Some(slots) = &self.qslots
+            && let Some(bad) = slots.iter().find(|&&s| s > 3)
+        {
+            return Err(Error::Parameter(format!("quantization table slots are 0..=3, got {bad}")));
         }
         for &q in &self.extra_slot_qualities {
             if !(1..=100).contains(&q) {
@@ -178,13 +168,10 @@ pub fn parse_qtables(text: &str) -> Result<Vec<[u16; 64]>> {
             if token.is_empty() {
                 continue;
             }
-            let v: u32 = token.parse().map_err(|_| {
-                Error::Parameter(format!("qtables: '{token}' is not a number"))
-            })?;
+            let v: u32 =
+                token.parse().map_err(|_| Error::Parameter(format!("qtables: '{token}' is not a number")))?;
             if !(1..=32767).contains(&v) {
-                return Err(Error::Parameter(format!(
-                    "qtables: quantizer {v} is outside 1..=32767"
-                )));
+                return Err(Error::Parameter(format!("qtables: quantizer {v} is outside 1..=32767")));
             }
             values.push(v as u16);
         }
@@ -204,10 +191,7 @@ pub fn parse_qtables(text: &str) -> Result<Vec<[u16; 64]>> {
         })
         .collect();
     if tables.len() > 4 {
-        return Err(Error::Parameter(format!(
-            "qtables: at most 4 tables, got {}",
-            tables.len()
-        )));
+        return Err(Error::Parameter(format!("qtables: at most 4 tables, got {}", tables.len())));
     }
     Ok(tables)
 }

@@ -82,9 +82,6 @@ pub(crate) fn check_quality(codec: &dyn Codec, quality: u8) -> Result<()> {
 pub(crate) fn decode_jpeg(bytes: &[u8]) -> Result<Image> {
     crate::decode::decode(
         bytes,
-        &crate::DecodeOptions {
-            format: Some(crate::InputFormat::Jpeg),
-            ..Default::default()
-        },
+        &crate::DecodeOptions { format: Some(crate::InputFormat::Jpeg), ..Default::default() },
     )
 }

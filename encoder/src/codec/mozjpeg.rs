@@ -159,12 +159,7 @@ fn set_bool(cinfo: &mut ffi::jpeg_compress_struct, param: ffi::J_BOOLEAN_PARAM, 
 ///
 /// # Safety
 /// Must be called inside `catch_unwind`: libjpeg errors unwind out of it.
-unsafe fn compress(
-    image: &Image,
-    quality: u8,
-    options: &JpegOptions,
-    warnings: &mut Vec<String>,
-) -> Vec<u8> {
+unsafe fn compress(image: &Image, quality: u8, options: &JpegOptions, warnings: &mut Vec<String>) -> Vec<u8> {
     // SAFETY (whole function): the structs are boxed so their addresses are stable while libjpeg holds
     // pointers to them; the guard destroys the compressor on every exit path.
     unsafe {
@@ -197,18 +192,10 @@ unsafe fn compress(
         };
         cinfo.input_components = components;
         cinfo.in_color_space = in_space;
-        let profile = if options.revert {
-            ffi::JCP_FASTEST
-        } else {
-            ffi::JCP_MAX_COMPRESSION
-        };
+        let profile = if options.revert { ffi::JCP_FASTEST } else { ffi::JCP_MAX_COMPRESSION };
         ffi::jpeg_c_set_int_param(cinfo, ffi::JINT_COMPRESS_PROFILE, profile as c_int);
         ffi::jpeg_set_defaults(cinfo);
-        ffi::jpeg_c_set_int_param(
-            cinfo,
-            ffi::JINT_BASE_QUANT_TBL_IDX,
-            c_int::from(options.quant_table_set),
-        );
+        ffi::jpeg_c_set_int_param(cinfo, ffi::JINT_BASE_QUANT_TBL_IDX, c_int::from(options.quant_table_set));
         match options.color {
             JpegColor::Auto => {}
             JpegColor::Grayscale => ffi::jpeg_set_colorspace(cinfo, ffi::J_COLOR_SPACE::JCS_GRAYSCALE),
@@ -285,25 +272,23 @@ unsafe fn compress(
         }
 
         ffi::jpeg_start_compress(cinfo, 1);
-        if options.keep_exif {
-            if let Some(exif) = &image.metadata.exif {
-                let mut app1 = Vec::with_capacity(exif.len() + 6);
-                app1.extend_from_slice(b"Exif\0\0");
-                app1.extend_from_slice(exif);
-                if app1.len() <= MAX_MARKER_PAYLOAD {
-                    ffi::jpeg_write_marker(cinfo, 0xE1, app1.as_ptr(), app1.len() as c_uint);
-                } else {
-                    (*warnings_ptr(cinfo)).push(format!(
-                        "EXIF of {} bytes does not fit one APP1 segment; dropped",
-                        exif.len()
-                    ));
-                }
+        if options.keep_exif
+            && let Some(exif) = &image.metadata.exif
+        {
+            let mut app1 = Vec::with_capacity(exif.len() + 6);
+            app1.extend_from_slice(b"Exif\0\0");
+            app1.extend_from_slice(exif);
+            if app1.len() <= MAX_MARKER_PAYLOAD {
+                ffi::jpeg_write_marker(cinfo, 0xE1, app1.as_ptr(), app1.len() as c_uint);
+            } else {
+                (*warnings_ptr(cinfo))
+                    .push(format!("EXIF of {} bytes does not fit one APP1 segment; dropped", exif.len()));
             }
         }
-        if options.keep_icc {
-            if let Some(icc) = &image.metadata.icc {
-                ffi::jpeg_write_icc_profile(cinfo, icc.as_ptr(), icc.len() as c_uint);
-            }
+        if options.keep_icc
+            && let Some(icc) = &image.metadata.icc
+        {
+            ffi::jpeg_write_icc_profile(cinfo, icc.as_ptr(), icc.len() as c_uint);
         }
         let rows: Vec<ffi::JSAMPROW> = (0..image.height()).map(|y| image.row(y).as_ptr()).collect();
         while cinfo.next_scanline < cinfo.image_height {

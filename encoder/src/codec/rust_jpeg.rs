@@ -5,21 +5,23 @@
 
 use jpeg_encoder::{ColorType as JColor, Encoder, QuantizationTableType, SamplingFactor};
 
-use super::{Codec, DctMethod, Encoded, JpegColor, JpegOptions, OutputFormat, Restart, check_quality, decode_jpeg};
+use super::{
+    Codec, DctMethod, Encoded, JpegColor, JpegOptions, OutputFormat, Restart, check_quality, decode_jpeg,
+};
 use crate::{ColorType, Error, Image, Result};
 
 /// The JPEG standard's Annex K luminance table, natural order.
 pub(crate) const ANNEX_K_LUMA: [u16; 64] = [
-    16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56, 14,
-    17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92, 49,
-    64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99,
+    16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56, 14, 17,
+    22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92, 49, 64, 78,
+    87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99,
 ];
 
 /// The JPEG standard's Annex K chrominance table, natural order.
 pub(crate) const ANNEX_K_CHROMA: [u16; 64] = [
-    17, 18, 24, 47, 99, 99, 99, 99, 18, 21, 26, 66, 99, 99, 99, 99, 24, 26, 56, 99, 99, 99, 99, 99, 47,
-    66, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99,
-    99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99,
+    17, 18, 24, 47, 99, 99, 99, 99, 18, 21, 26, 66, 99, 99, 99, 99, 24, 26, 56, 99, 99, 99, 99, 99, 47, 66,
+    99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99,
+    99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99,
 ];
 
 /// libjpeg's `jpeg_quality_scaling`: quality 1..=100 to a percentage scale factor.
@@ -49,7 +51,9 @@ impl RustJpeg {
 
     fn check_supported(&self) -> Result<()> {
         let o = &self.options;
-        let refuse = |what: &str| Err(Error::Unsupported(format!("{what} with the rust JPEG codec (use -codec mozjpeg)")));
+        let refuse = |what: &str| {
+            Err(Error::Unsupported(format!("{what} with the rust JPEG codec (use -codec mozjpeg)")))
+        };
         if o.color == JpegColor::Rgb {
             return refuse("-rgb");
         }
@@ -65,10 +69,10 @@ impl RustJpeg {
         if o.quant_table_set != 0 {
             return refuse("-quant-table other than 0");
         }
-        if let Some(s) = &o.sampling {
-            if s.iter().skip(1).any(|&f| f != (1, 1)) {
-                return refuse("chroma sampling factors other than 1x1");
-            }
+        if let Some(s) = &o.sampling
+            && s.iter().skip(1).any(|&f| f != (1, 1))
+        {
+            return refuse("chroma sampling factors other than 1x1");
         }
         Ok(())
     }
@@ -108,15 +112,15 @@ impl Codec for RustJpeg {
         encoder.set_progressive(o.progressive);
         encoder.set_optimized_huffman_tables(o.optimize_coding || o.progressive);
         let (h, v) = o.sampling.as_ref().and_then(|s| s.first().copied()).unwrap_or((2, 2));
-        let factor = SamplingFactor::from_factors(h, v).ok_or_else(|| {
-            Error::Unsupported(format!("sampling {h}x{v} with the rust JPEG codec"))
-        })?;
+        let factor = SamplingFactor::from_factors(h, v)
+            .ok_or_else(|| Error::Unsupported(format!("sampling {h}x{v} with the rust JPEG codec")))?;
         encoder.set_sampling_factor(factor);
         let tables = match &o.qtables {
             Some(custom) => {
                 let slot_table = |slot: usize| {
                     let base = &custom[slot.min(custom.len() - 1)];
-                    let scale = if o.scale_qtables { quality_scaling(o.slot_quality(quality, slot)) } else { 100 };
+                    let scale =
+                        if o.scale_qtables { quality_scaling(o.slot_quality(quality, slot)) } else { 100 };
                     scale_table(base, scale)
                 };
                 Some([slot_table(0), slot_table(1)])
@@ -144,16 +148,17 @@ impl Codec for RustJpeg {
                 encoder.set_restart_interval(interval);
             }
         }
-        let map_err = |e: jpeg_encoder::EncodingError| Error::Encode { codec: "rust", message: e.to_string() };
-        if o.keep_icc {
-            if let Some(icc) = &input.metadata.icc {
-                encoder.add_icc_profile(icc).map_err(map_err)?;
-            }
+        let map_err =
+            |e: jpeg_encoder::EncodingError| Error::Encode { codec: "rust", message: e.to_string() };
+        if o.keep_icc
+            && let Some(icc) = &input.metadata.icc
+        {
+            encoder.add_icc_profile(icc).map_err(map_err)?;
         }
-        if o.keep_exif {
-            if let Some(exif) = &input.metadata.exif {
-                encoder.add_exif_metadata(exif).map_err(map_err)?;
-            }
+        if o.keep_exif
+            && let Some(exif) = &input.metadata.exif
+        {
+            encoder.add_exif_metadata(exif).map_err(map_err)?;
         }
         let color = match input.color() {
             ColorType::Gray => JColor::Luma,

@@ -75,13 +75,11 @@ fn resolve(name: &str, switches: &[LongSwitch]) -> Option<String> {
         return Some((*long).to_string());
     }
     let lower = name.to_ascii_lowercase();
-    if switches.iter().any(|s| s.names.iter().any(|n| *n == lower)) {
+    if switches.iter().any(|s| s.names.contains(&lower)) {
         return Some(lower);
     }
-    let mut candidates = switches
-        .iter()
-        .filter(|s| s.names.iter().any(|n| n.starts_with(&lower)))
-        .map(|s| s.names[0].clone());
+    let mut candidates =
+        switches.iter().filter(|s| s.names.iter().any(|n| n.starts_with(&lower))).map(|s| s.names[0].clone());
     match (candidates.next(), candidates.next()) {
         (Some(only), None) => Some(only),
         _ => None,

@@ -86,7 +86,8 @@ fn run(cli: &Cli) -> anyhow::Result<Outcome> {
     let options = DecodeOptions { format: cli.targa.then_some(InputFormat::Targa), limits };
     let mut image = decode::decode(&bytes, &options).with_context(|| format!("reading {input_name}"))?;
     if let Some(icc_path) = &cli.icc {
-        let icc = std::fs::read(icc_path).with_context(|| format!("reading ICC profile {}", icc_path.display()))?;
+        let icc =
+            std::fs::read(icc_path).with_context(|| format!("reading ICC profile {}", icc_path.display()))?;
         image.metadata.icc = Some(icc);
     }
     if matches!(cli.strip, StripArg::Exif | StripArg::All) {
@@ -108,9 +109,7 @@ fn run(cli: &Cli) -> anyhow::Result<Outcome> {
 
     // Codec and quality.
     let (codec, quality) = build_codec(cli)?;
-    let encoded = codec
-        .encode(&image, quality)
-        .with_context(|| format!("encoding {input_name}"))?;
+    let encoded = codec.encode(&image, quality).with_context(|| format!("encoding {input_name}"))?;
     for warning in &encoded.warnings {
         eprintln!("jndenc: warning: {warning}");
     }
@@ -242,9 +241,8 @@ fn build_codec(cli: &Cli) -> anyhow::Result<(Box<dyn Codec>, u8)> {
             if let Some(path) = &cli.qtables {
                 let text = std::fs::read_to_string(path)
                     .with_context(|| format!("cannot read qtables file {}", path.display()))?;
-                options.qtables = Some(
-                    codec::parse_qtables(&text).with_context(|| format!("in {}", path.display()))?,
-                );
+                options.qtables =
+                    Some(codec::parse_qtables(&text).with_context(|| format!("in {}", path.display()))?);
                 options.scale_qtables = cli.quality.is_some();
             }
             let codec: Box<dyn Codec> = match cli.codec {
@@ -291,12 +289,9 @@ mod tests {
     use std::ffi::OsString;
 
     fn norm(args: &[&str]) -> Vec<String> {
-        let args: Vec<OsString> = std::iter::once("jndenc").chain(args.iter().copied()).map(OsString::from).collect();
-        argv::normalise(args, &Cli::command())
-            .into_iter()
-            .skip(1)
-            .map(|a| a.into_string().unwrap())
-            .collect()
+        let args: Vec<OsString> =
+            std::iter::once("jndenc").chain(args.iter().copied()).map(OsString::from).collect();
+        argv::normalise(args, &Cli::command()).into_iter().skip(1).map(|a| a.into_string().unwrap()).collect()
     }
 
     #[test]
@@ -305,12 +300,18 @@ mod tests {
         assert_eq!(norm(&["-QUAL", "80"]), ["--quality", "80"]);
         assert_eq!(norm(&["-o"]), ["--optimize"]);
         assert_eq!(norm(&["-outf", "x.jpg"]), ["--outfile", "x.jpg"]);
-        assert_eq!(norm(&["-gr", "-grey", "-dc", "int", "-d"]), ["--grayscale", "--grayscale", "--dct", "int", "--verbose"]);
+        assert_eq!(
+            norm(&["-gr", "-grey", "-dc", "int", "-d"]),
+            ["--grayscale", "--grayscale", "--dct", "int", "--verbose"]
+        );
         assert_eq!(norm(&["-ver"]), ["--verbose"]);
         assert_eq!(norm(&["-vers"]), ["--version"]);
         assert_eq!(norm(&["-r", "2"]), ["--restart", "2"]);
         assert_eq!(norm(&["-sa", "1x1", "-sm", "10"]), ["--sample", "1x1", "--smooth", "10"]);
-        assert_eq!(norm(&["-optimise", "-p", "-b", "-t"]), ["--optimize", "--progressive", "--baseline", "--targa"]);
+        assert_eq!(
+            norm(&["-optimise", "-p", "-b", "-t"]),
+            ["--optimize", "--progressive", "--baseline", "--targa"]
+        );
     }
 
     #[test]
@@ -350,4 +351,3 @@ mod tests {
         assert!(cli::parse_maxmemory("lots").is_err());
     }
 }
-
