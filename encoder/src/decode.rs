@@ -200,13 +200,13 @@ pub(crate) fn from_dynamic(dynamic: DynamicImage) -> Result<Image> {
             DynamicImage::ImageLuma8(buffer) => buffer.into_raw(),
             other => other.to_luma8().into_raw(),
         };
-        Image::new(width, height, ColorType::Gray, gray)
+        Ok(Image::new(width, height, ColorType::Gray, gray)?)
     } else {
         let rgb = match dynamic {
             DynamicImage::ImageRgb8(buffer) => buffer.into_raw(),
             other => other.to_rgb8().into_raw(),
         };
-        Image::new(width, height, ColorType::Rgb, rgb)
+        Ok(Image::new(width, height, ColorType::Rgb, rgb)?)
     }
 }
 

@@ -29,14 +29,27 @@
 pub mod codec;
 pub mod decode;
 mod error;
-mod image;
 pub mod jpeg_info;
 pub mod output;
 
 pub use codec::Codec;
 pub use decode::{DecodeOptions, InputFormat, Limits};
 pub use error::{Error, Result};
-pub use image::{ColorType, Image, Metadata};
+pub use jnd_model::{ColorType, Image, Metadata};
+
+/// Encodes an 8-bit image as PNG (for JND maps and reports).
+pub fn encode_png(image: &Image) -> Result<Vec<u8>> {
+    use image::ImageEncoder;
+    let mut out = Vec::new();
+    let color = match image.color() {
+        ColorType::Gray => image::ExtendedColorType::L8,
+        ColorType::Rgb => image::ExtendedColorType::Rgb8,
+    };
+    image::codecs::png::PngEncoder::new(&mut out)
+        .write_image(image.pixels(), image.width(), image.height(), color)
+        .map_err(|e| Error::Encode { codec: "png", message: e.to_string() })?;
+    Ok(out)
+}
 
 /// The version of this crate, as printed by `jndenc -version`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -5,16 +5,23 @@
 //! - [`device`]: where models run. The one place that picks a burn device: the `flex` CPU backend by
 //!   default, burn's `wgpu` backend (Vulkan/Metal/DX12) with the `wgpu` feature, burn-cuda with the
 //!   `cuda` feature. Every model takes a [`burn::tensor::Device`], so CPU and GPU share all other code.
-//! - Pixel-wise JND maps (Wu et al. 2017, Yang et al. 2005) and perceptual metrics (PSNR, SSIM,
-//!   butteraugli, SSIMULACRA 2): next on the roadmap.
+//! - [`Image`]: the 8-bit picture type every crate shares.
+//! - [`pixel_jnd`]: pixel-wise JND maps (Wu et al. 2017, Yang et al. 2005) as [`JndMap`], with
+//!   per-block aggregation for quantisation.
+//! - [`metrics`]: PSNR, SSIM, butteraugli and SSIMULACRA 2 behind one signature.
 //! - VP-JNDnet, the picture-wise "perceptually lossless or not" classifier, and DMV-JND-NET, the
 //!   machine-vision JND map with its CAM classifiers, as burn modules with embedded weights: later.
 //!
 //! The ML stack is pinned to burn =0.22.1 (see `ARCHITECTURE.md`).
 
 pub mod device;
+pub mod image;
+pub mod metrics;
+pub mod pixel_jnd;
 
 pub use device::{Accelerator, select_device};
+pub use image::{ColorType, Image, Metadata};
+pub use pixel_jnd::{JndMap, PixelJndModel};
 
 /// Errors of this crate.
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +30,12 @@ pub enum Error {
     /// The requested accelerator is not compiled into this build.
     #[error("the {0} backend is not compiled in (build jnd-model with the `{1}` feature)")]
     BackendUnavailable(&'static str, &'static str),
+    /// Pixel data that does not describe a picture (empty, or the wrong number of bytes).
+    #[error("{0}")]
+    InvalidImage(String),
+    /// Two pictures that must match (a reference and a candidate) do not.
+    #[error("images differ in size or colour type: {0}")]
+    Mismatch(String),
 }
 
 /// Result with this crate's [`Error`].

@@ -116,6 +116,13 @@ pub struct Cli {
     /// x265 preset for HEIF (ultrafast .. placebo).
     #[arg(long = "heif-preset", value_name = "PRESET", help_heading = "jndenc switches")]
     pub heif_preset: Option<String>,
+    /// Write the input's pixel-wise JND map to FILE as an 8-bit grayscale PNG (gray = 8 x JND in
+    /// luma code values, white = 31.9 or more) instead of encoding.
+    #[arg(long = "jnd-map", value_name = "FILE", help_heading = "jndenc switches")]
+    pub jnd_map: Option<PathBuf>,
+    /// Pixel-wise JND model for --jnd-map: wu2017 (pattern complexity) or yang2005 (NAMM).
+    #[arg(long = "jnd-model", value_enum, default_value_t = JndModelArg::Wu2017, help_heading = "jndenc switches")]
+    pub jnd_model: JndModelArg,
     /// Print the man page (roff) to standard output and exit.
     #[arg(long = "print-man", hide = true)]
     pub print_man: bool,
@@ -173,6 +180,15 @@ pub enum StripArg {
     Icc,
     /// Drop both.
     All,
+}
+
+/// `--jnd-model` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum JndModelArg {
+    /// Wu et al. 2017, pattern complexity.
+    Wu2017,
+    /// Yang et al. 2005, NAMM.
+    Yang2005,
 }
 
 /// `--heif-chroma` values.

@@ -107,6 +107,10 @@ fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         );
     }
 
+    if let Some(path) = &cli.jnd_map {
+        return write_jnd_map(cli, &image, path, input_path);
+    }
+
     // Codec and quality.
     let (codec, quality) = build_codec(cli)?;
     let encoded = codec.encode(&image, quality).with_context(|| format!("encoding {input_name}"))?;
@@ -135,6 +139,37 @@ fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         );
     }
     Ok(if encoded.warnings.is_empty() { Outcome::Clean } else { Outcome::Warnings })
+}
+
+/// `--jnd-map`: the pixel-wise JND map as a grayscale PNG, written atomically.
+fn write_jnd_map(
+    cli: &Cli,
+    image: &jndenc::Image,
+    path: &Path,
+    input: Option<&Path>,
+) -> anyhow::Result<Outcome> {
+    let model = match cli.jnd_model {
+        cli::JndModelArg::Wu2017 => jnd_model::PixelJndModel::Wu2017,
+        cli::JndModelArg::Yang2005 => jnd_model::PixelJndModel::Yang2005,
+    };
+    let started = Instant::now();
+    let map = model.compute(image);
+    let png = jndenc::encode_png(&map.to_image())?;
+    jndenc::output::write_atomic(path, &png, input)?;
+    if cli.verbose > 0 {
+        let s = map.stats();
+        eprintln!(
+            "jndenc: {model:?} JND map {}x{}: min {:.2} mean {:.2} max {:.2} code values ({:.1} ms); PNG gray = {} x JND",
+            map.width(),
+            map.height(),
+            s.min,
+            s.mean,
+            s.max,
+            started.elapsed().as_secs_f64() * 1e3,
+            jnd_model::pixel_jnd::VIEW_SCALE
+        );
+    }
+    Ok(Outcome::Clean)
 }
 
 fn read_input(path: Option<&Path>) -> anyhow::Result<Vec<u8>> {

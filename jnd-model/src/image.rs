@@ -1,3 +1,6 @@
+//! The picture every stage works on: 8-bit RGB or gray, with its ICC profile and EXIF carried alongside.
+//! It lives here, in the lowest crate, so the models, the encoder and the trainer share one type.
+
 use crate::{Error, Result};
 
 /// The pixel layout of an [`Image`].
@@ -44,14 +47,14 @@ impl Image {
     /// Wraps `pixels` (interleaved, `width * height * channels` bytes).
     pub fn new(width: u32, height: u32, color: ColorType, pixels: Vec<u8>) -> Result<Self> {
         if width == 0 || height == 0 {
-            return Err(Error::Parameter(format!("image dimensions {width}x{height} are empty")));
+            return Err(Error::InvalidImage(format!("image dimensions {width}x{height} are empty")));
         }
         let expected = (width as usize)
             .checked_mul(height as usize)
             .and_then(|n| n.checked_mul(color.channels()))
-            .ok_or_else(|| Error::Limits(format!("image {width}x{height} is too large")))?;
+            .ok_or_else(|| Error::InvalidImage(format!("image {width}x{height} is too large")))?;
         if pixels.len() != expected {
-            return Err(Error::Parameter(format!(
+            return Err(Error::InvalidImage(format!(
                 "{width}x{height} {color:?} needs {expected} bytes, got {}",
                 pixels.len()
             )));

@@ -1,0 +1,281 @@
+//! Perceptual metrics with one signature, `fn(&Image, &Image) -> Result<f64>`: reference first,
+//! distorted second; an error (never a panic) when sizes differ or an image is too small.
+//!
+//! | metric | scale | identical images | licence |
+//! |---|---|---|---|
+//! | [`psnr`] | dB, higher is better | +inf | ours |
+//! | [`ssim`] | 0..1, higher is better | 1 | ours (Wang et al. 2004) |
+//! | [`butteraugli`] | max-norm distance, lower is better, 1.0 = just noticeable side by side | 0 | `butteraugli` crate, BSD-3-Clause |
+//! | [`butteraugli_3norm`] | libjxl's 3-norm of the same diffmap | 0 | BSD-3-Clause |
+//! | [`ssimulacra2`] | -inf..100, higher is better; 90 visually lossless | 100 | `ssimulacra2` crate, BSD-2-Clause |
+//!
+//! Both external crates are permissively licensed and compatible with MIT/Apache-2.0 (dssim-core,
+//! AGPL, is deliberately not used). Grayscale images are compared as RGB with equal channels.
+
+use butteraugli::{ButteraugliParams, ButteraugliReference};
+use ssimulacra2::{ColorPrimaries, Rgb, TransferCharacteristic, compute_frame_ssimulacra2};
+
+use crate::pixel_jnd::{Plane, luma};
+use crate::{ColorType, Error, Image, Result};
+
+/// The metrics jndenc knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Metric {
+    /// Peak signal-to-noise ratio over all channels.
+    Psnr,
+    /// Mean SSIM on BT.601 luma.
+    Ssim,
+    /// Butteraugli max-norm.
+    Butteraugli,
+    /// Butteraugli 3-norm.
+    Butteraugli3Norm,
+    /// SSIMULACRA 2.
+    Ssimulacra2,
+}
+
+impl Metric {
+    /// Every metric, in a stable order.
+    pub const ALL: [Metric; 5] =
+        [Metric::Psnr, Metric::Ssim, Metric::Butteraugli, Metric::Butteraugli3Norm, Metric::Ssimulacra2];
+
+    /// The metric's value for `distorted` against `reference`.
+    pub fn compute(self, reference: &Image, distorted: &Image) -> Result<f64> {
+        match self {
+            Metric::Psnr => psnr(reference, distorted),
+            Metric::Ssim => ssim(reference, distorted),
+            Metric::Butteraugli => butteraugli(reference, distorted),
+            Metric::Butteraugli3Norm => butteraugli_3norm(reference, distorted),
+            Metric::Ssimulacra2 => ssimulacra2(reference, distorted),
+        }
+    }
+
+    /// True when larger values mean closer to the reference.
+    pub fn higher_is_better(self) -> bool {
+        matches!(self, Metric::Psnr | Metric::Ssim | Metric::Ssimulacra2)
+    }
+
+    /// Short name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::Psnr => "psnr",
+            Metric::Ssim => "ssim",
+            Metric::Butteraugli => "butteraugli",
+            Metric::Butteraugli3Norm => "butteraugli-3norm",
+            Metric::Ssimulacra2 => "ssimulacra2",
+        }
+    }
+}
+
+fn same_shape(a: &Image, b: &Image) -> Result<()> {
+    if (a.width(), a.height()) != (b.width(), b.height()) {
+        return Err(Error::Mismatch(format!("{}x{} vs {}x{}", a.width(), a.height(), b.width(), b.height())));
+    }
+    Ok(())
+}
+
+fn rgb_bytes(image: &Image) -> std::borrow::Cow<'_, [u8]> {
+    match image.color() {
+        ColorType::Rgb => std::borrow::Cow::Borrowed(image.pixels()),
+        ColorType::Gray => std::borrow::Cow::Owned(image.to_rgb().pixels().to_vec()),
+    }
+}
+
+/// PSNR in dB over all channels (gray vs RGB compares the gray image replicated); +inf when equal.
+pub fn psnr(reference: &Image, distorted: &Image) -> Result<f64> {
+    same_shape(reference, distorted)?;
+    let (a, b) = if reference.color() == distorted.color() {
+        (std::borrow::Cow::Borrowed(reference.pixels()), std::borrow::Cow::Borrowed(distorted.pixels()))
+    } else {
+        (rgb_bytes(reference), rgb_bytes(distorted))
+    };
+    let sse: u64 = a
+        .iter()
+        .zip(b.iter())
+        .map(|(&x, &y)| {
+            let d = i64::from(x) - i64::from(y);
+            (d * d) as u64
+        })
+        .sum();
+    if sse == 0 {
+        return Ok(f64::INFINITY);
+    }
+    let mse = sse as f64 / a.len() as f64;
+    Ok(10.0 * (255.0f64 * 255.0 / mse).log10())
+}
+
+/// Mean SSIM (Wang et al. 2004) on BT.601 luma: 11x11 Gaussian window of sigma 1.5, K1 = 0.01,
+/// K2 = 0.03, L = 255, symmetric borders, averaged over every pixel.
+pub fn ssim(reference: &Image, distorted: &Image) -> Result<f64> {
+    same_shape(reference, distorted)?;
+    let (x, y) = (luma(reference), luma(distorted));
+    let blur = |p: &Plane| p.gaussian(11, 1.5);
+    let (mx, my) = (blur(&x), blur(&y));
+    let xx = blur(&x.map(|v| v * v));
+    let yy = blur(&y.map(|v| v * v));
+    let xy = blur(&x.zip_map(&y, |a, b| a * b));
+    let (c1, c2) = ((0.01f64 * 255.0).powi(2), (0.03f64 * 255.0).powi(2));
+    let mut sum = 0.0f64;
+    for i in 0..x.data.len() {
+        let (ux, uy) = (f64::from(mx.data[i]), f64::from(my.data[i]));
+        let sx = f64::from(xx.data[i]) - ux * ux;
+        let sy = f64::from(yy.data[i]) - uy * uy;
+        let sxy = f64::from(xy.data[i]) - ux * uy;
+        sum += ((2.0 * ux * uy + c1) * (2.0 * sxy + c2)) / ((ux * ux + uy * uy + c1) * (sx + sy + c2));
+    }
+    Ok(sum / x.data.len() as f64)
+}
+
+fn butteraugli_error(e: butteraugli::ButteraugliError) -> Error {
+    Error::Mismatch(format!("butteraugli: {e}"))
+}
+
+/// Butteraugli scores of one comparison.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ButteraugliScores {
+    /// The max-norm (the classic score; 1.0 is the just-noticeable boundary).
+    pub max_norm: f64,
+    /// libjxl's 3-norm.
+    pub pnorm3: f64,
+}
+
+/// A reference image prepared once for butteraugli, compared against many candidates (a quality
+/// ladder) without redoing the reference's half of the work.
+pub struct ButteraugliRef {
+    reference: ButteraugliReference,
+    width: u32,
+    height: u32,
+}
+
+impl ButteraugliRef {
+    /// Prepares `reference` (at least 8x8).
+    pub fn new(reference: &Image) -> Result<Self> {
+        let rgb = rgb_bytes(reference);
+        let prepared = ButteraugliReference::new(
+            &rgb,
+            reference.width() as usize,
+            reference.height() as usize,
+            ButteraugliParams::default(),
+        )
+        .map_err(butteraugli_error)?;
+        Ok(ButteraugliRef { reference: prepared, width: reference.width(), height: reference.height() })
+    }
+
+    /// Scores `distorted` against the prepared reference.
+    pub fn compare(&self, distorted: &Image) -> Result<ButteraugliScores> {
+        if (distorted.width(), distorted.height()) != (self.width, self.height) {
+            return Err(Error::Mismatch(format!(
+                "{}x{} vs {}x{}",
+                self.width,
+                self.height,
+                distorted.width(),
+                distorted.height()
+            )));
+        }
+        let result = self.reference.compare(&rgb_bytes(distorted)).map_err(butteraugli_error)?;
+        Ok(ButteraugliScores { max_norm: result.score, pnorm3: result.pnorm_3 })
+    }
+}
+
+/// Butteraugli max-norm distance (0 for identical images; 1.0 is the just-noticeable boundary).
+pub fn butteraugli(reference: &Image, distorted: &Image) -> Result<f64> {
+    same_shape(reference, distorted)?;
+    Ok(ButteraugliRef::new(reference)?.compare(distorted)?.max_norm)
+}
+
+/// Butteraugli 3-norm (libjxl's aggregation of the same diffmap).
+pub fn butteraugli_3norm(reference: &Image, distorted: &Image) -> Result<f64> {
+    same_shape(reference, distorted)?;
+    Ok(ButteraugliRef::new(reference)?.compare(distorted)?.pnorm3)
+}
+
+fn to_ssimulacra_rgb(image: &Image) -> Result<Rgb> {
+    let rgb = rgb_bytes(image);
+    let data: Vec<[f32; 3]> = rgb
+        .chunks_exact(3)
+        .map(|p| [p[0] as f32 / 255.0, p[1] as f32 / 255.0, p[2] as f32 / 255.0])
+        .collect();
+    Rgb::new(
+        data,
+        image.width() as usize,
+        image.height() as usize,
+        TransferCharacteristic::SRGB,
+        ColorPrimaries::BT709,
+    )
+    .map_err(|e| Error::Mismatch(format!("ssimulacra2: {e:?}")))
+}
+
+/// SSIMULACRA 2 score (100 for identical images; 90 is visually lossless).
+pub fn ssimulacra2(reference: &Image, distorted: &Image) -> Result<f64> {
+    same_shape(reference, distorted)?;
+    compute_frame_ssimulacra2(to_ssimulacra_rgb(reference)?, to_ssimulacra_rgb(distorted)?)
+        .map_err(|e| Error::Mismatch(format!("ssimulacra2: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn noise_image(seed: u32, w: u32, h: u32) -> Image {
+        let mut s = seed;
+        let pixels = (0..w * h * 3)
+            .map(|_| {
+                s = s.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                (s >> 24) as u8
+            })
+            .collect();
+        Image::new(w, h, ColorType::Rgb, pixels).unwrap()
+    }
+
+    #[test]
+    fn identical_images_score_perfectly() {
+        let img = noise_image(7, 32, 24);
+        assert_eq!(psnr(&img, &img).unwrap(), f64::INFINITY);
+        assert!((ssim(&img, &img).unwrap() - 1.0).abs() < 1e-9);
+        assert_eq!(butteraugli(&img, &img).unwrap(), 0.0);
+        assert_eq!(butteraugli_3norm(&img, &img).unwrap(), 0.0);
+        assert!((ssimulacra2(&img, &img).unwrap() - 100.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn psnr_of_a_known_error() {
+        let a = Image::new(4, 4, ColorType::Gray, vec![100; 16]).unwrap();
+        let b = Image::new(4, 4, ColorType::Gray, vec![110; 16]).unwrap();
+        // MSE 100: 10 log10(65025 / 100) = 28.1308 dB.
+        assert!((psnr(&a, &b).unwrap() - 28.130_803_6).abs() < 1e-6);
+    }
+
+    #[test]
+    fn mismatched_or_tiny_images_are_errors() {
+        let a = noise_image(1, 32, 24);
+        let b = noise_image(1, 24, 32);
+        for metric in Metric::ALL {
+            assert!(metric.compute(&a, &b).is_err(), "{metric:?}");
+        }
+        let tiny = noise_image(1, 4, 4);
+        assert!(butteraugli(&tiny, &tiny).is_err());
+        assert!(ssimulacra2(&tiny, &tiny).is_err());
+    }
+
+    #[test]
+    fn more_noise_is_worse_on_every_metric() {
+        let a = noise_image(3, 64, 48);
+        let perturb = |amount: u8| {
+            let pixels = a
+                .pixels()
+                .iter()
+                .enumerate()
+                .map(|(i, &v)| if i % 3 == 0 { v.saturating_add(amount) } else { v })
+                .collect();
+            Image::new(64, 48, ColorType::Rgb, pixels).unwrap()
+        };
+        let (small, large) = (perturb(4), perturb(40));
+        for metric in Metric::ALL {
+            let (s, l) = (metric.compute(&a, &small).unwrap(), metric.compute(&a, &large).unwrap());
+            if metric.higher_is_better() {
+                assert!(s > l, "{metric:?}: {s} vs {l}");
+            } else {
+                assert!(s < l, "{metric:?}: {s} vs {l}");
+            }
+        }
+    }
+}
