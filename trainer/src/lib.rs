@@ -1,30 +1,66 @@
 //! # trainer: data, labels, training and evaluation
 //!
-//! This crate will own everything that produces or judges the models in `jnd-model`: JND ladders
-//! (encode at every quality, decode, measure), the calibrated perceptual teacher and its labels,
-//! loaders for human JND data (MCL-JCI, KonJND-1k) and CIFAR-10, the burn training loops for
-//! VP-JNDnet, the CAM classifiers and DMV-JND-NET, and the evaluations whose results are committed
-//! beside the model cards. Its binary is `jnd-train`. CI never trains.
+//! This crate owns everything that produces or judges the models in `jnd-model`; its binary is
+//! `jnd-train`. CI never trains: it runs this crate's tests on small fixtures, while the commands
+//! that compute ladders, labels and models are documented in `trainer/DATA.md` and their results are
+//! committed under `fixtures/labels/`.
 //!
-//! For now it holds the command skeleton and the codec round trip every ladder will be built on.
+//! - [`ladder`]: a JND ladder (encode at every quality, decode, measure butteraugli and, sparsely,
+//!   SSIMULACRA 2), cached on disk, read and written as CSV.
+//! - [`teacher`]: the calibrated perceptual teacher (a butteraugli threshold `tau` with a monotone
+//!   envelope) that labels candidates "visible" or "not".
+//! - [`human`]: loaders for real human JND data (MCL-JCI's subject matrix, KonJND-1k's
+//!   `subjective_ratings.csv`) and the picture-wise JND derived from them.
+//! - [`fit`]: fitting `tau` by quantile matching to a human distribution.
+//! - [`split`]: the fixed train/validation split of the photo set.
 
-use jndenc::codec::Codec;
-use jndenc::{Image, Result};
+pub mod fit;
+pub mod human;
+pub mod ladder;
+pub mod split;
+pub mod teacher;
 
-/// One rung of a quality ladder: a quality, the encoded size and the decoded candidate.
-#[derive(Debug, Clone)]
-pub struct Rung {
-    /// The codec's quality.
-    pub quality: u8,
-    /// Size of the encoded file in bytes.
-    pub bytes: usize,
-    /// The candidate as a viewer would see it.
-    pub decoded: Image,
+/// Errors of this crate.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A data file is malformed; the message names the file, line and field.
+    #[error("{file}:{line}: {message}")]
+    Format {
+        /// The file (or a label for in-memory text).
+        file: String,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// Reading or writing a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path involved.
+        path: String,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Encoding or decoding a candidate failed.
+    #[error(transparent)]
+    Codec(#[from] jndenc::Error),
+    /// A metric failed.
+    #[error(transparent)]
+    Model(#[from] jnd_model::Error),
+    /// Not enough data for what was asked.
+    #[error("{0}")]
+    Insufficient(String),
 }
 
-/// Encodes `image` at `quality` and decodes it back.
-pub fn rung(codec: &dyn Codec, image: &Image, quality: u8) -> Result<Rung> {
-    let encoded = codec.encode(image, quality)?;
-    let decoded = codec.decode(&encoded.bytes)?;
-    Ok(Rung { quality, bytes: encoded.bytes.len(), decoded })
+/// Result with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+pub(crate) fn format_error(file: &str, line: usize, message: impl Into<String>) -> Error {
+    Error::Format { file: file.to_string(), line, message: message.into() }
+}
+
+pub(crate) fn io_error(path: &std::path::Path, source: std::io::Error) -> Error {
+    Error::Io { path: path.display().to_string(), source }
 }

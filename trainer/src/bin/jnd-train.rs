@@ -1,18 +1,130 @@
-//! `jnd-train`: data, training and evaluation commands (see the crate docs and the model cards).
+//! `jnd-train`: data, label, training and evaluation commands. See `trainer/DATA.md`.
 
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Instant;
 
-const USAGE: &str = "usage: jnd-train <command>
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use trainer::fit::{QUANTILES, fit, teacher_jnds};
+use trainer::human::{MclJci, PwJnd, quantile};
+use trainer::ladder::{self, Ladder, LadderCodec};
+use trainer::split::{Split, split_of};
+use trainer::teacher::{Aggregate, Jnd, Teacher};
 
-Commands arrive with the model issues: ladders, labels, vpjnd, eval-vpjnd, classifiers, dmvjnd,
-eval-dmvjnd, eval-machine-coding. Training never runs in CI.
+/// jndenc's data, label, training and evaluation tool. Training never runs in CI.
+#[derive(Debug, Parser)]
+#[command(name = "jnd-train")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
 
-  devices    list the burn backends compiled into this build";
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List the burn backends compiled into this build.
+    Devices,
+    /// Compute JND ladders (encode at every quality, decode, measure) for a folder of PNG photos.
+    Ladders {
+        /// Folder of photos (`*.png`).
+        #[arg(long)]
+        photos: PathBuf,
+        /// Encoding.
+        #[arg(long, value_enum)]
+        codec: CodecArg,
+        /// Output CSV (written atomically).
+        #[arg(long)]
+        out: PathBuf,
+        /// Cache folder for per-image ladders.
+        #[arg(long, default_value = "target/jnd-cache/ladders")]
+        cache: PathBuf,
+    },
+    /// Fit the human-first-jnd teacher to MCL-JCI's human distribution by quantile matching.
+    FitTeacher {
+        /// Ladder CSV of the calibration encoding (baseline JPEG).
+        #[arg(long)]
+        ladders: PathBuf,
+        /// MCL-JCI `jnd_first.csv`.
+        #[arg(long)]
+        human: PathBuf,
+        /// Picture-wise JND from the subjects: mean (MCL-JCI's usual) or sur75.
+        #[arg(long, value_enum, default_value_t = PwArg::Mean)]
+        pw: PwArg,
+        /// Write the fit as JSON here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Summaries per codec and operating point: median JND quality and the teacher's bit-rate saving.
+    Summary {
+        /// Ladder CSVs.
+        #[arg(long, num_args = 1.., required = true)]
+        ladders: Vec<PathBuf>,
+        /// tau of the human-first-jnd point (max-norm unless --aggregate says otherwise).
+        #[arg(long)]
+        tau: f64,
+        /// Aggregate of the human-first-jnd point.
+        #[arg(long, value_enum, default_value_t = AggregateArg::MaxNorm)]
+        aggregate: AggregateArg,
+    },
+    /// Write the training manifest: (image, split, codec, quality, label, distance) per rung.
+    Labels {
+        /// Ladder CSVs.
+        #[arg(long, num_args = 1.., required = true)]
+        ladders: Vec<PathBuf>,
+        /// tau of the human-first-jnd point.
+        #[arg(long)]
+        tau: f64,
+        /// Aggregate of the human-first-jnd point.
+        #[arg(long, value_enum, default_value_t = AggregateArg::MaxNorm)]
+        aggregate: AggregateArg,
+        /// Output CSV.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum CodecArg {
+    Mozjpeg,
+    Baseline,
+    Heif,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum PwArg {
+    Mean,
+    Sur75,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum AggregateArg {
+    MaxNorm,
+    ThreeNorm,
+}
+
+impl From<AggregateArg> for Aggregate {
+    fn from(a: AggregateArg) -> Self {
+        match a {
+            AggregateArg::MaxNorm => Aggregate::MaxNorm,
+            AggregateArg::ThreeNorm => Aggregate::ThreeNorm,
+        }
+    }
+}
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        Some("devices") => {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("jnd-train: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Devices => {
             for (name, acc) in [
                 ("cpu (flex)", jnd_model::Accelerator::Cpu),
                 ("wgpu", jnd_model::Accelerator::Wgpu),
@@ -23,15 +135,235 @@ fn main() -> ExitCode {
                     Err(e) => println!("{name}: {e}"),
                 }
             }
-            ExitCode::SUCCESS
+            Ok(())
         }
-        Some("-h" | "--help" | "help") => {
-            println!("{USAGE}");
-            ExitCode::SUCCESS
+        Command::Ladders { photos, codec, out, cache } => ladders(&photos, codec, &out, &cache),
+        Command::FitTeacher { ladders, human, pw, out } => fit_teacher(&ladders, &human, pw, out.as_deref()),
+        Command::Summary { ladders, tau, aggregate } => {
+            summary(&ladders, Teacher { tau, aggregate: aggregate.into() })
         }
-        _ => {
-            eprintln!("{USAGE}");
-            ExitCode::FAILURE
+        Command::Labels { ladders, tau, aggregate, out } => {
+            labels(&ladders, Teacher { tau, aggregate: aggregate.into() }, &out)
         }
     }
+}
+
+fn codec_of(arg: CodecArg) -> LadderCodec {
+    match arg {
+        CodecArg::Mozjpeg => LadderCodec::Mozjpeg,
+        CodecArg::Baseline => LadderCodec::Baseline,
+        CodecArg::Heif => LadderCodec::Heif,
+    }
+}
+
+fn png_files(folder: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(folder)
+        .with_context(|| format!("reading {}", folder.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("png")))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        bail!("no PNG files in {}", folder.display());
+    }
+    Ok(files)
+}
+
+fn write_atomic(path: &Path, text: &str) -> anyhow::Result<()> {
+    jndenc::output::write_atomic(path, text.as_bytes(), None)
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+fn ladders(photos: &Path, codec: CodecArg, out: &Path, cache: &Path) -> anyhow::Result<()> {
+    let codec = codec_of(codec);
+    let files = png_files(photos)?;
+    let started = Instant::now();
+    let mut all = Vec::with_capacity(files.len());
+    for (i, path) in files.iter().enumerate() {
+        let t = Instant::now();
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let image = jndenc::decode::decode(&bytes, &jndenc::DecodeOptions::default())
+            .with_context(|| format!("decoding {}", path.display()))?;
+        let ladder = ladder::compute_cached(&name, &image, codec, cache)
+            .with_context(|| format!("ladder of {name}"))?;
+        eprintln!(
+            "[{}/{}] {name} {}: {} rungs in {:.1} s (total {:.0} s)",
+            i + 1,
+            files.len(),
+            codec.name(),
+            ladder.rungs.len(),
+            t.elapsed().as_secs_f64(),
+            started.elapsed().as_secs_f64()
+        );
+        all.push(ladder);
+    }
+    write_atomic(out, &ladder::to_csv(&all))?;
+    eprintln!("wrote {} ladders to {}", all.len(), out.display());
+    Ok(())
+}
+
+fn read_ladders(paths: &[PathBuf]) -> anyhow::Result<Vec<Ladder>> {
+    let mut all = Vec::new();
+    for path in paths {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        all.extend(ladder::read_csv(&text, &path.display().to_string())?);
+    }
+    Ok(all)
+}
+
+fn fmt_q(q: &[f64]) -> String {
+    q.iter().map(|v| format!("{v:6.1}")).collect::<Vec<_>>().join(" ")
+}
+
+fn fit_teacher(ladders_path: &Path, human_path: &Path, pw: PwArg, out: Option<&Path>) -> anyhow::Result<()> {
+    let all = read_ladders(&[ladders_path.to_path_buf()])?;
+    let train: Vec<Ladder> = all.into_iter().filter(|l| split_of(&l.image) == Split::Train).collect();
+    let text =
+        std::fs::read_to_string(human_path).with_context(|| format!("reading {}", human_path.display()))?;
+    let mcl = MclJci::parse(&text, &human_path.display().to_string())?;
+    let how = match pw {
+        PwArg::Mean => PwJnd::Mean,
+        PwArg::Sur75 => PwJnd::Sur(0.75),
+    };
+    let human: Vec<f64> = mcl.picture_jnd(how).into_iter().map(|(_, v)| v).collect();
+    let mut report = String::new();
+    let _ = writeln!(
+        report,
+        "human ({} MCL-JCI images, {:?}) vs teacher on {} training photos ({})",
+        human.len(),
+        how,
+        train.len(),
+        train.first().map_or("?", |l| l.codec.name())
+    );
+    let _ = writeln!(
+        report,
+        "quantiles            {}",
+        QUANTILES.map(|q| format!("{:>5.0}%", q * 100.0)).join(" ")
+    );
+    let _ = writeln!(report, "human                {}", fmt_q(&QUANTILES.map(|p| quantile(&human, p))));
+    let mut fits = Vec::new();
+    for (aggregate, grid) in
+        [(Aggregate::MaxNorm, (0.5, 12.0, 0.01)), (Aggregate::ThreeNorm, (0.2, 6.0, 0.005))]
+    {
+        let f = fit(&train, &human, aggregate, grid)?;
+        let _ = writeln!(
+            report,
+            "teacher {:9} tau {:5.3}: {}   loss {:.1}",
+            aggregate.name(),
+            f.teacher.tau,
+            fmt_q(&f.fitted),
+            f.loss
+        );
+        for factor in [0.8, 0.9, 1.1, 1.2] {
+            let t = Teacher { tau: f.teacher.tau * factor, aggregate };
+            let v = teacher_jnds(&t, &train);
+            let _ = writeln!(
+                report,
+                "    tau x {factor:.1} = {:5.3}:   {}",
+                t.tau,
+                fmt_q(&QUANTILES.map(|p| quantile(&v, p)))
+            );
+        }
+        fits.push(f);
+    }
+    let best = fits.iter().min_by(|a, b| a.loss.total_cmp(&b.loss)).context("no fit")?;
+    let _ = writeln!(
+        report,
+        "chosen: {} tau {:.3} (lower loss)",
+        best.teacher.aggregate.name(),
+        best.teacher.tau
+    );
+    print!("{report}");
+    if let Some(out) = out {
+        let json = serde_json::json!({
+            "operating_point": "human-first-jnd",
+            "aggregate": best.teacher.aggregate.name(),
+            "tau": (best.teacher.tau * 1000.0).round() / 1000.0,
+            "loss": best.loss,
+            "human_quantiles": best.human,
+            "teacher_quantiles": best.fitted,
+            "quantiles": QUANTILES,
+            "pw_jnd": format!("{how:?}"),
+            "calibration_ladders": ladders_path.display().to_string(),
+            "photos": train.len(),
+        });
+        write_atomic(out, &serde_json::to_string_pretty(&json)?)?;
+    }
+    Ok(())
+}
+
+/// The output quality the teacher would choose: the lowest invisible rung above the JND.
+fn chosen_rung<'a>(teacher: &Teacher, ladder: &'a Ladder) -> Option<&'a trainer::ladder::Rung> {
+    match teacher.jnd(ladder) {
+        Jnd::Never => None,
+        Jnd::BelowRange => ladder.rungs.first(),
+        Jnd::At(q) => ladder.rungs.iter().find(|r| r.quality > q),
+    }
+}
+
+fn summary(paths: &[PathBuf], human: Teacher) -> anyhow::Result<()> {
+    let all = read_ladders(paths)?;
+    println!(
+        "| codec | operating point | photos | median JND quality | median chosen quality | mean saving vs top quality | never lossless |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for codec in LadderCodec::ALL {
+        let of_codec: Vec<&Ladder> = all.iter().filter(|l| l.codec == codec).collect();
+        if of_codec.is_empty() {
+            continue;
+        }
+        for (name, teacher) in [("human-first-jnd", human), ("strict", Teacher::STRICT)] {
+            let jnds: Vec<f64> = of_codec.iter().map(|l| teacher.jnd_value(l)).collect();
+            let mut chosen = Vec::new();
+            let mut savings = Vec::new();
+            let mut never = 0;
+            for l in &of_codec {
+                match (chosen_rung(&teacher, l), l.rungs.last()) {
+                    (Some(c), Some(top)) => {
+                        chosen.push(f64::from(c.quality));
+                        savings.push(1.0 - c.bytes as f64 / top.bytes as f64);
+                    }
+                    _ => never += 1,
+                }
+            }
+            println!(
+                "| {} | {name} ({} {:.3}) | {} | {:.1} | {:.1} | {:.1} % | {never} |",
+                codec.name(),
+                teacher.aggregate.name(),
+                teacher.tau,
+                of_codec.len(),
+                quantile(&jnds, 0.5),
+                quantile(&chosen, 0.5),
+                100.0 * savings.iter().sum::<f64>() / savings.len().max(1) as f64,
+            );
+        }
+    }
+    Ok(())
+}
+
+fn labels(paths: &[PathBuf], human: Teacher, out: &Path) -> anyhow::Result<()> {
+    let all = read_ladders(paths)?;
+    let mut csv = String::from(
+        "image,split,codec,quality,label_human_first_jnd,label_strict,butteraugli,butteraugli_3norm\n",
+    );
+    for l in &all {
+        for r in &l.rungs {
+            let _ = writeln!(
+                csv,
+                "{},{},{},{},{},{},{:.5},{:.5}",
+                l.image,
+                split_of(&l.image).name(),
+                l.codec.name(),
+                r.quality,
+                u8::from(human.label(l, r.quality)),
+                u8::from(Teacher::STRICT.label(l, r.quality)),
+                r.butteraugli,
+                r.butteraugli_3norm
+            );
+        }
+    }
+    write_atomic(out, &csv)?;
+    eprintln!("wrote {} rows to {}", csv.lines().count() - 1, out.display());
+    Ok(())
 }
