@@ -43,6 +43,20 @@ pub fn select_device(accelerator: Accelerator) -> Result<Device> {
     }
 }
 
+/// Runs a small known computation on `device` (a 256x256 all-ones matmul, every entry 256) and
+/// checks the result: proof that a backend not only compiles but computes.
+pub fn smoke_test(device: &Device) -> Result<()> {
+    use burn::tensor::Tensor;
+    let n = 256;
+    let ones = Tensor::<2>::ones([n, n], device);
+    let sum: f32 = ones.clone().matmul(ones).sum().into_scalar();
+    let expected = (n * n * n) as f32;
+    if (sum - expected).abs() > expected * 1e-5 {
+        return Err(Error::SmokeTest(format!("256x256 ones matmul summed to {sum}, expected {expected}")));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -55,6 +69,11 @@ mod tests {
         let sum: f32 = t.clone().matmul(t).sum().into_scalar();
         // [[7, 10], [15, 22]] sums to 54.
         assert_eq!(sum, 54.0);
+    }
+
+    #[test]
+    fn smoke_test_passes_on_cpu() {
+        smoke_test(&select_device(Accelerator::Cpu).unwrap()).unwrap();
     }
 
     #[test]

@@ -30,6 +30,9 @@ pub enum Error {
     /// The requested accelerator is not compiled into this build.
     #[error("the {0} backend is not compiled in (build jnd-model with the `{1}` feature)")]
     BackendUnavailable(&'static str, &'static str),
+    /// A backend compiled in but computing wrong results.
+    #[error("device smoke test failed: {0}")]
+    SmokeTest(String),
     /// Pixel data that does not describe a picture (empty, or the wrong number of bytes).
     #[error("{0}")]
     InvalidImage(String),
