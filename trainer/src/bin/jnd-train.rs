@@ -141,7 +141,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                                 started.elapsed().as_secs_f64() * 1e3
                             ),
                             Ok(Err(e)) => println!("{name}: compiled in, but the smoke test failed: {e}"),
-                            Err(_) => println!("{name}: compiled in, but no usable adapter (the backend panicked)"),
+                            Err(_) => {
+                                println!("{name}: compiled in, but no usable adapter (the backend panicked)")
+                            }
                         }
                     }
                     Err(e) => println!("{name}: {e}"),
