@@ -57,31 +57,37 @@ enum Command {
     },
     /// Summaries per codec and operating point: median JND quality and the teacher's bit-rate saving.
     Summary {
-        /// Ladder CSVs.
-        #[arg(long, num_args = 1.., required = true)]
-        ladders: Vec<PathBuf>,
-        /// tau of the human-first-jnd point (max-norm unless --aggregate says otherwise).
-        #[arg(long)]
-        tau: f64,
-        /// Aggregate of the human-first-jnd point.
-        #[arg(long, value_enum, default_value_t = AggregateArg::MaxNorm)]
-        aggregate: AggregateArg,
+        #[command(flatten)]
+        judged: Judged,
     },
     /// Write the training manifest: (image, split, codec, quality, label, distance) per rung.
     Labels {
-        /// Ladder CSVs.
-        #[arg(long, num_args = 1.., required = true)]
-        ladders: Vec<PathBuf>,
-        /// tau of the human-first-jnd point.
-        #[arg(long)]
-        tau: f64,
-        /// Aggregate of the human-first-jnd point.
-        #[arg(long, value_enum, default_value_t = AggregateArg::MaxNorm)]
-        aggregate: AggregateArg,
+        #[command(flatten)]
+        judged: Judged,
         /// Output CSV.
         #[arg(long)]
         out: PathBuf,
     },
+}
+
+/// Ladders and the human-first-jnd operating point that judges them.
+#[derive(Debug, clap::Args)]
+struct Judged {
+    /// Ladder CSVs.
+    #[arg(long, num_args = 1.., required = true)]
+    ladders: Vec<PathBuf>,
+    /// tau of the human-first-jnd point (fitted: 2.295 on the 3-norm, see trainer/DATA.md).
+    #[arg(long)]
+    tau: f64,
+    /// Aggregate of the human-first-jnd point.
+    #[arg(long, value_enum, default_value_t = AggregateArg::ThreeNorm)]
+    aggregate: AggregateArg,
+}
+
+impl Judged {
+    fn teacher(&self) -> Teacher {
+        Teacher { tau: self.tau, aggregate: self.aggregate.into() }
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -153,12 +159,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Ladders { photos, codec, out, cache } => ladders(&photos, codec, &out, &cache),
         Command::FitTeacher { ladders, human, pw, out } => fit_teacher(&ladders, &human, pw, out.as_deref()),
-        Command::Summary { ladders, tau, aggregate } => {
-            summary(&ladders, Teacher { tau, aggregate: aggregate.into() })
-        }
-        Command::Labels { ladders, tau, aggregate, out } => {
-            labels(&ladders, Teacher { tau, aggregate: aggregate.into() }, &out)
-        }
+        Command::Summary { judged } => summary(&judged.ladders, judged.teacher()),
+        Command::Labels { judged, out } => labels(&judged.ladders, judged.teacher(), &out),
     }
 }
 
