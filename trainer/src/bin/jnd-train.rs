@@ -321,9 +321,9 @@ fn chosen_rung<'a>(teacher: &Teacher, ladder: &'a Ladder) -> Option<&'a trainer:
 fn summary(paths: &[PathBuf], human: Teacher) -> anyhow::Result<()> {
     let all = read_ladders(paths)?;
     println!(
-        "| codec | operating point | photos | median JND quality | median chosen quality | mean saving vs top quality | never lossless |"
+        "| codec | operating point | photos | median JND quality | median chosen quality | mean saving vs top quality | lowest fixed quality lossless on all | saving vs that fixed quality (batch bytes) | never lossless |"
     );
-    println!("|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|");
     for codec in LadderCodec::ALL {
         let of_codec: Vec<&Ladder> = all.iter().filter(|l| l.codec == codec).collect();
         if of_codec.is_empty() {
@@ -343,8 +343,20 @@ fn summary(paths: &[PathBuf], human: Teacher) -> anyhow::Result<()> {
                     _ => never += 1,
                 }
             }
+            // The per-image gain: against the lowest single quality at which every photo that can be
+            // lossless is (reference.md, "How to judge a JND predictor honestly").
+            let fixed = chosen.iter().copied().fold(0.0f64, f64::max) as u8;
+            let (mut adaptive_bytes, mut fixed_bytes) = (0usize, 0usize);
+            for l in &of_codec {
+                if let (Some(c), Some(f)) =
+                    (chosen_rung(&teacher, l), l.rungs.iter().find(|r| r.quality >= fixed))
+                {
+                    adaptive_bytes += c.bytes;
+                    fixed_bytes += f.bytes;
+                }
+            }
             println!(
-                "| {} | {name} ({} {:.3}) | {} | {:.1} | {:.1} | {:.1} % | {never} |",
+                "| {} | {name} ({} {:.3}) | {} | {:.1} | {:.1} | {:.1} % | {fixed} | {:.1} % | {never} |",
                 codec.name(),
                 teacher.aggregate.name(),
                 teacher.tau,
@@ -352,6 +364,7 @@ fn summary(paths: &[PathBuf], human: Teacher) -> anyhow::Result<()> {
                 quantile(&jnds, 0.5),
                 quantile(&chosen, 0.5),
                 100.0 * savings.iter().sum::<f64>() / savings.len().max(1) as f64,
+                100.0 * (1.0 - adaptive_bytes as f64 / fixed_bytes.max(1) as f64),
             );
         }
     }
