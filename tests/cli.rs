@@ -275,6 +275,12 @@ fn version_verbose_help_and_man_page() {
     assert!(stderr(&out).starts_with("jndenc version "), "{}", stderr(&out));
     let out = run(&["-verbose", "-q", "80", "-outfile", "/dev/null", fixture("photo.ppm").to_str().unwrap()]);
     assert!(out.status.success());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let kind = std::fs::metadata("/dev/null").unwrap().file_type();
+        assert!(kind.is_char_device(), "-outfile /dev/null must write to the device, not replace it");
+    }
     let err = stderr(&out);
     assert!(err.contains("jndenc version") && err.contains("192x128"), "{err}");
     let help = ok(run(&["-help"]));

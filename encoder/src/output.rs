@@ -42,6 +42,26 @@ pub fn write_atomic(destination: &Path, bytes: &[u8], input: Option<&Path>) -> R
             std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory"),
         ));
     }
+    // A device, FIFO or socket (`-outfile /dev/null`, `/dev/stdout`, a named pipe) is written in
+    // place, as cjpeg does: renaming over it would replace the device node with a regular file
+    // (which root is allowed to do, and which breaks every program reading /dev/null afterwards).
+    if let Ok(meta) = std::fs::metadata(destination)
+        && !meta.is_file()
+    {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(destination)
+            .map_err(|e| Error::io(destination, e))?;
+        return file.write_all(bytes).and_then(|()| file.flush()).map_err(|e| Error::io(destination, e));
+    }
+    // Through a symlink, replace the file it points to, not the link.
+    let resolved;
+    let destination = if std::fs::symlink_metadata(destination).is_ok_and(|m| m.file_type().is_symlink()) {
+        resolved = std::fs::canonicalize(destination).map_err(|e| Error::io(destination, e))?;
+        resolved.as_path()
+    } else {
+        destination
+    };
     let folder = match destination.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -102,6 +122,24 @@ mod tests {
         // No temporary files left behind.
         let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names.len(), 2, "{names:?}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn special_files_are_written_in_place_and_symlinks_followed() {
+        use std::os::unix::fs::FileTypeExt;
+        // /dev/null stays a character device (a rename over it would make it a regular file).
+        write_atomic(Path::new("/dev/null"), b"discarded", None).unwrap();
+        assert!(std::fs::metadata("/dev/null").unwrap().file_type().is_char_device());
+        // A symlink keeps pointing at the file, which gets the new bytes.
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("real.jpg");
+        std::fs::write(&target, b"old").unwrap();
+        let link = dir.path().join("link.jpg");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        write_atomic(&link, b"new", None).unwrap();
+        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert_eq!(std::fs::read(&target).unwrap(), b"new");
     }
 
     #[test]
