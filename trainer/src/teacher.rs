@@ -85,6 +85,16 @@ impl Teacher {
         }
     }
 
+    /// The rung the teacher would output: the first invisible rung above the JND (the lowest rung
+    /// when none is visible); `None` when even the top rung is visible.
+    pub fn chosen<'a>(&self, ladder: &'a Ladder) -> Option<&'a Rung> {
+        match self.jnd(ladder) {
+            Jnd::Never => None,
+            Jnd::BelowRange => ladder.rungs.first(),
+            Jnd::At(q) => ladder.rungs.iter().find(|r| r.quality > q),
+        }
+    }
+
     /// The training label of quality `q`: true ("visible", 1) at and below the JND, false above.
     pub fn label(&self, ladder: &Ladder, quality: u8) -> bool {
         match self.jnd(ladder) {
@@ -125,6 +135,7 @@ mod tests {
         assert_eq!(t.jnd(&l), Jnd::At(40));
         assert!(t.label(&l, 30) && t.label(&l, 40) && !t.label(&l, 50));
         assert_eq!(t.jnd_value(&l), 40.0);
+        assert_eq!(t.chosen(&l).map(|r| r.quality), Some(50));
         assert_eq!(t.jnd(&ladder(&[(10, 1.0), (20, 0.5)])), Jnd::BelowRange);
         assert_eq!(t.jnd_value(&ladder(&[(10, 1.0), (20, 0.5)])), 9.0);
         assert_eq!(t.jnd(&ladder(&[(10, 3.0), (100, 2.0)])), Jnd::Never);

@@ -11,7 +11,7 @@ use trainer::fit::{QUANTILES, fit, teacher_jnds};
 use trainer::human::{MclJci, PwJnd, quantile};
 use trainer::ladder::{self, Ladder, LadderCodec};
 use trainer::split::{Split, split_of};
-use trainer::teacher::{Aggregate, Jnd, Teacher};
+use trainer::teacher::{Aggregate, Teacher};
 
 /// jndenc's data, label, training and evaluation tool. Training never runs in CI.
 #[derive(Debug, Parser)]
@@ -309,15 +309,6 @@ fn fit_teacher(ladders_path: &Path, human_path: &Path, pw: PwArg, out: Option<&P
     Ok(())
 }
 
-/// The output quality the teacher would choose: the lowest invisible rung above the JND.
-fn chosen_rung<'a>(teacher: &Teacher, ladder: &'a Ladder) -> Option<&'a trainer::ladder::Rung> {
-    match teacher.jnd(ladder) {
-        Jnd::Never => None,
-        Jnd::BelowRange => ladder.rungs.first(),
-        Jnd::At(q) => ladder.rungs.iter().find(|r| r.quality > q),
-    }
-}
-
 fn summary(paths: &[PathBuf], human: Teacher) -> anyhow::Result<()> {
     let all = read_ladders(paths)?;
     println!(
@@ -335,7 +326,7 @@ fn summary(paths: &[PathBuf], human: Teacher) -> anyhow::Result<()> {
             let mut savings = Vec::new();
             let mut never = 0;
             for l in &of_codec {
-                match (chosen_rung(&teacher, l), l.rungs.last()) {
+                match (teacher.chosen(l), l.rungs.last()) {
                     (Some(c), Some(top)) => {
                         chosen.push(f64::from(c.quality));
                         savings.push(1.0 - c.bytes as f64 / top.bytes as f64);
@@ -348,9 +339,7 @@ fn summary(paths: &[PathBuf], human: Teacher) -> anyhow::Result<()> {
             let fixed = chosen.iter().copied().fold(0.0f64, f64::max) as u8;
             let (mut adaptive_bytes, mut fixed_bytes) = (0usize, 0usize);
             for l in &of_codec {
-                if let (Some(c), Some(f)) =
-                    (chosen_rung(&teacher, l), l.rungs.iter().find(|r| r.quality >= fixed))
-                {
+                if let (Some(c), Some(f)) = (teacher.chosen(l), l.rungs.iter().find(|r| r.quality >= fixed)) {
                     adaptive_bytes += c.bytes;
                     fixed_bytes += f.bytes;
                 }
