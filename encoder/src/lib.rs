@@ -26,11 +26,14 @@
 //! # let _ = jpeg; Ok(()) }
 //! ```
 
+pub mod auto;
 pub mod codec;
 pub mod decode;
 mod error;
 pub mod jpeg_info;
 pub mod output;
+pub mod report;
+pub mod search;
 
 pub use codec::Codec;
 pub use decode::{DecodeOptions, InputFormat, Limits};

@@ -18,6 +18,7 @@ pub mod device;
 pub mod image;
 pub mod metrics;
 pub mod pixel_jnd;
+pub mod vpjnd;
 
 pub use device::{Accelerator, select_device};
 pub use image::{ColorType, Image, Metadata};
@@ -39,6 +40,9 @@ pub enum Error {
     /// Two pictures that must match (a reference and a candidate) do not.
     #[error("images differ in size or colour type: {0}")]
     Mismatch(String),
+    /// Model weights that cannot be read or do not fit, or a model that computed nonsense.
+    #[error("{0}")]
+    Model(String),
 }
 
 /// Result with this crate's [`Error`].

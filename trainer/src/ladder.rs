@@ -129,6 +129,7 @@ pub fn compute(
     codec: LadderCodec,
     qualities: &[u8],
     ssim2_at: &[u8],
+    keep_decoded: Option<&Path>,
 ) -> Result<Ladder> {
     let encoder = codec.codec();
     let reference = ButteraugliRef::new(image)?;
@@ -137,6 +138,10 @@ pub fn compute(
         let encoded = encoder.encode(image, quality)?;
         let decoded = encoder.decode(&encoded.bytes)?;
         let decoded = if decoded.color() == image.color() { decoded } else { decoded.to_rgb() };
+        if let Some(dir) = keep_decoded {
+            let path = decoded_path(dir, name, codec, quality);
+            write_ppm(&path, &decoded)?;
+        }
         let scores = reference.compare(&decoded)?;
         let ssimulacra2 =
             if ssim2_at.contains(&quality) { Some(ssimulacra2(image, &decoded)?) } else { None };
@@ -150,6 +155,25 @@ pub fn compute(
     }
     rungs.sort_by_key(|r| r.quality);
     Ok(Ladder { image: name.to_string(), codec, rungs })
+}
+
+/// Where [`compute`] keeps the decoded candidate of `name` at `quality` (a binary PPM/PGM).
+pub fn decoded_path(dir: &Path, name: &str, codec: LadderCodec, quality: u8) -> PathBuf {
+    let stem = name.trim_end_matches(".png");
+    dir.join(format!("{stem}-{}-q{quality:03}.pnm", codec.name()))
+}
+
+/// Writes `image` as binary PPM (RGB) or PGM (gray), atomically.
+fn write_ppm(path: &Path, image: &Image) -> Result<()> {
+    let magic = if image.color() == jnd_model::ColorType::Gray { "P5" } else { "P6" };
+    let mut bytes = format!("{magic}\n{} {}\n255\n", image.width(), image.height()).into_bytes();
+    bytes.extend_from_slice(image.pixels());
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
+    }
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, &bytes).map_err(|e| io_error(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| io_error(path, e))
 }
 
 /// FNV-1a over the pixels, the dimensions and the codec settings: the cache key of a ladder.
@@ -170,7 +194,16 @@ pub fn cache_key(image: &Image, codec: LadderCodec, ssim2_at: &[u8]) -> u64 {
 }
 
 /// [`compute`] with an on-disk cache: `cache/<image>-<codec>-<key>.csv`.
-pub fn compute_cached(name: &str, image: &Image, codec: LadderCodec, cache: &Path) -> Result<Ladder> {
+///
+/// With `keep_decoded`, a missing ladder is computed with its decoded candidates kept there (see
+/// [`decoded_path`]); a cached ladder is returned as is.
+pub fn compute_cached(
+    name: &str,
+    image: &Image,
+    codec: LadderCodec,
+    cache: &Path,
+    keep_decoded: Option<&Path>,
+) -> Result<Ladder> {
     let ssim2_at = codec.ssimulacra2_qualities();
     let key = cache_key(image, codec, &ssim2_at);
     let stem = name.trim_end_matches(".png");
@@ -181,7 +214,7 @@ pub fn compute_cached(name: &str, image: &Image, codec: LadderCodec, cache: &Pat
     {
         return Ok(ladder);
     }
-    let ladder = compute(name, image, codec, &codec.qualities(), &ssim2_at)?;
+    let ladder = compute(name, image, codec, &codec.qualities(), &ssim2_at, keep_decoded)?;
     std::fs::create_dir_all(cache).map_err(|e| io_error(cache, e))?;
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, to_csv(std::slice::from_ref(&ladder))).map_err(|e| io_error(&tmp, e))?;
@@ -276,7 +309,7 @@ mod tests {
     #[test]
     fn ladder_measures_real_candidates_and_round_trips_through_csv() {
         let image = photo();
-        let ladder = compute("photo.png", &image, LadderCodec::Baseline, &[20, 50, 90], &[50]).unwrap();
+        let ladder = compute("photo.png", &image, LadderCodec::Baseline, &[20, 50, 90], &[50], None).unwrap();
         assert_eq!(ladder.rungs.len(), 3);
         let (lo, hi) = (&ladder.rungs[0], &ladder.rungs[2]);
         assert!(lo.bytes < hi.bytes && lo.butteraugli > hi.butteraugli, "{ladder:?}");
@@ -296,11 +329,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let pixels: Vec<u8> = (0..64 * 48 * 3).map(|i| (i * 7 % 251) as u8).collect();
         let small = Image::new(64, 48, ColorType::Rgb, pixels).unwrap();
-        let a = compute_cached("x.png", &small, LadderCodec::Baseline, dir.path()).unwrap();
+        let a = compute_cached("x.png", &small, LadderCodec::Baseline, dir.path(), None).unwrap();
         assert_eq!(a.rungs.len(), 100);
         let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(files.len(), 1);
-        let b = compute_cached("x.png", &small, LadderCodec::Baseline, dir.path()).unwrap();
+        let b = compute_cached("x.png", &small, LadderCodec::Baseline, dir.path(), None).unwrap();
         assert_eq!(a.rungs.len(), b.rungs.len());
         assert!(
             cache_key(&small, LadderCodec::Baseline, &[]) != cache_key(&small, LadderCodec::Mozjpeg, &[])

@@ -19,6 +19,7 @@ pub mod human;
 pub mod ladder;
 pub mod split;
 pub mod teacher;
+pub mod vpjnd;
 
 /// Errors of this crate.
 #[derive(Debug, thiserror::Error)]

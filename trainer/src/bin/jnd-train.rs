@@ -12,6 +12,7 @@ use trainer::human::{MclJci, PwJnd, quantile};
 use trainer::ladder::{self, Ladder, LadderCodec};
 use trainer::split::{Split, split_of};
 use trainer::teacher::{Aggregate, Teacher};
+use trainer::vpjnd::{Dataset, TrainConfig};
 
 /// jndenc's data, label, training and evaluation tool. Training never runs in CI.
 #[derive(Debug, Parser)]
@@ -39,6 +40,10 @@ enum Command {
         /// Cache folder for per-image ladders.
         #[arg(long, default_value = "target/jnd-cache/ladders")]
         cache: PathBuf,
+        /// Also keep every decoded candidate here (binary PNM), for building training sets without
+        /// re-encoding (HEIF encodes cost ~1 s per MP).
+        #[arg(long)]
+        keep_decoded: Option<PathBuf>,
     },
     /// Fit the human-first-jnd teacher to MCL-JCI's human distribution by quantile matching.
     FitTeacher {
@@ -60,6 +65,67 @@ enum Command {
         #[command(flatten)]
         judged: Judged,
     },
+    /// Train VP-JNDnet on the training photos (validation reported each epoch; the final weights are kept).
+    Vpjnd {
+        #[command(flatten)]
+        data: VpjndData,
+        /// Output weights (burnpack).
+        #[arg(long, default_value = "jnd-model/weights/vpjnd.bpk")]
+        out: PathBuf,
+        /// Per-epoch log (CSV).
+        #[arg(long, default_value = "jnd-model/weights/vpjnd-train-log.csv")]
+        log: PathBuf,
+        /// Epochs.
+        #[arg(long, default_value_t = 12)]
+        epochs: usize,
+        /// Optimiser steps per epoch.
+        #[arg(long, default_value_t = 100)]
+        steps: usize,
+        /// Samples per step.
+        #[arg(long, default_value_t = 16)]
+        batch: usize,
+        /// Patches drawn per sample.
+        #[arg(long, default_value_t = 8)]
+        patches: usize,
+        /// Adam learning rate.
+        #[arg(long, default_value_t = 1e-3)]
+        lr: f64,
+        /// Weight of the distance-regression term.
+        #[arg(long, default_value_t = 0.5)]
+        regression_weight: f32,
+        /// Seed.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Device: cpu, wgpu or cuda.
+        #[arg(long, default_value = "cpu")]
+        device: String,
+        /// Start from these weights instead of a fresh initialisation.
+        #[arg(long)]
+        init: Option<PathBuf>,
+    },
+    /// Evaluate VP-JNDnet on the validation photos: pair metrics and the block search against the teacher.
+    EvalVpjnd {
+        #[command(flatten)]
+        data: VpjndData,
+        /// Weights to evaluate (default: the embedded ones).
+        #[arg(long)]
+        weights: Option<PathBuf>,
+        /// Decision margin in ln units (default: the embedded model's).
+        #[arg(long)]
+        margin: Option<f64>,
+        /// Block size of the search.
+        #[arg(long, default_value_t = 3)]
+        block: usize,
+        /// Threshold to judge at, butteraugli 3-norm (2.295 = human-first-jnd, 1.0 = strict).
+        #[arg(long)]
+        judge_tau: Option<f64>,
+        /// Also evaluate the training photos (pair metrics only).
+        #[arg(long)]
+        with_train: bool,
+        /// Write the metrics table (Markdown) here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Write the training manifest: (image, split, codec, quality, label, distance) per rung.
     Labels {
         #[command(flatten)]
@@ -68,6 +134,23 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+}
+
+/// VP-JNDnet data: photos, ladders, teacher and kept HEIF candidates.
+#[derive(Debug, Clone, clap::Args)]
+struct VpjndData {
+    /// Folder of photos.
+    #[arg(long, default_value = "../shared/data/photos/wikipedia")]
+    photos: PathBuf,
+    /// Ladder CSVs (mozjpeg and HEIF).
+    #[arg(long, num_args = 1.., default_values = ["fixtures/labels/ladders-mozjpeg.csv", "fixtures/labels/ladders-heif.csv"])]
+    ladders: Vec<PathBuf>,
+    /// Teacher threshold (human-first-jnd, 3-norm).
+    #[arg(long, default_value_t = jnd_model::vpjnd::TRAINED_TAU)]
+    tau: f64,
+    /// Decoded HEIF candidates (`jnd-train ladders --keep-decoded`).
+    #[arg(long, default_value = "target/jnd-cache/decoded")]
+    decoded: PathBuf,
 }
 
 /// Ladders and the human-first-jnd operating point that judges them.
@@ -157,9 +240,47 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Ladders { photos, codec, out, cache } => ladders(&photos, codec, &out, &cache),
+        Command::Ladders { photos, codec, out, cache, keep_decoded } => {
+            ladders(&photos, codec, &out, &cache, keep_decoded.as_deref())
+        }
         Command::FitTeacher { ladders, human, pw, out } => fit_teacher(&ladders, &human, pw, out.as_deref()),
         Command::Summary { judged } => summary(&judged.ladders, judged.teacher()),
+        Command::Vpjnd {
+            data,
+            out,
+            log,
+            epochs,
+            steps,
+            batch,
+            patches,
+            lr,
+            regression_weight,
+            seed,
+            device,
+            init,
+        } => {
+            let init = match init {
+                Some(path) => {
+                    Some(std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?)
+                }
+                None => None,
+            };
+            let config = TrainConfig {
+                init,
+                epochs,
+                steps_per_epoch: steps,
+                batch,
+                patches_per_sample: patches,
+                learning_rate: lr,
+                regression_weight,
+                seed,
+                tau: data.tau,
+            };
+            train_vpjnd(&data, &config, &device, &out, &log)
+        }
+        Command::EvalVpjnd { data, weights, margin, block, judge_tau, with_train, out } => {
+            eval_vpjnd(&data, weights.as_deref(), margin, block, judge_tau, with_train, out.as_deref())
+        }
         Command::Labels { judged, out } => labels(&judged.ladders, judged.teacher(), &out),
     }
 }
@@ -190,7 +311,13 @@ fn write_atomic(path: &Path, text: &str) -> anyhow::Result<()> {
         .with_context(|| format!("writing {}", path.display()))
 }
 
-fn ladders(photos: &Path, codec: CodecArg, out: &Path, cache: &Path) -> anyhow::Result<()> {
+fn ladders(
+    photos: &Path,
+    codec: CodecArg,
+    out: &Path,
+    cache: &Path,
+    keep_decoded: Option<&Path>,
+) -> anyhow::Result<()> {
     let codec = codec_of(codec);
     let files = png_files(photos)?;
     let started = Instant::now();
@@ -201,7 +328,7 @@ fn ladders(photos: &Path, codec: CodecArg, out: &Path, cache: &Path) -> anyhow::
         let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
         let image = jndenc::decode::decode(&bytes, &jndenc::DecodeOptions::default())
             .with_context(|| format!("decoding {}", path.display()))?;
-        let ladder = ladder::compute_cached(&name, &image, codec, cache)
+        let ladder = ladder::compute_cached(&name, &image, codec, cache, keep_decoded)
             .with_context(|| format!("ladder of {name}"))?;
         eprintln!(
             "[{}/{}] {name} {}: {} rungs in {:.1} s (total {:.0} s)",
@@ -383,5 +510,197 @@ fn labels(paths: &[PathBuf], human: Teacher, out: &Path) -> anyhow::Result<()> {
     }
     write_atomic(out, &csv)?;
     eprintln!("wrote {} rows to {}", csv.lines().count() - 1, out.display());
+    Ok(())
+}
+
+fn vpjnd_dataset(data: &VpjndData, only: Option<Split>) -> anyhow::Result<(Vec<Ladder>, Dataset)> {
+    let mut ladders = read_ladders(&data.ladders)?;
+    if let Some(split) = only {
+        ladders.retain(|l| split_of(&l.image) == split);
+    }
+    let teacher = Teacher { tau: data.tau, aggregate: Aggregate::ThreeNorm };
+    let started = Instant::now();
+    eprintln!("building samples from {} ladders ...", ladders.len());
+    let dataset = Dataset::build(&data.photos, &ladders, &teacher, &data.decoded)?;
+    eprintln!(
+        "{} photos, {} samples ({} visible) in {:.0} s",
+        dataset.photos.len(),
+        dataset.samples.len(),
+        dataset.samples.iter().filter(|s| s.visible).count(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok((ladders, dataset))
+}
+
+fn metrics_line(codec: LadderCodec, m: &trainer::vpjnd::PairMetrics) -> String {
+    format!(
+        "{}: acc {:.1} % bal {:.1} % precision {:.1} % (TL {} FL {} FV {} TV {})",
+        codec.name(),
+        100.0 * m.accuracy(),
+        100.0 * m.balanced_accuracy(),
+        100.0 * m.precision(),
+        m.true_lossless,
+        m.false_lossless,
+        m.false_visible,
+        m.true_visible
+    )
+}
+
+fn train_vpjnd(
+    data: &VpjndData,
+    config: &TrainConfig,
+    device: &str,
+    out: &Path,
+    log: &Path,
+) -> anyhow::Result<()> {
+    let accelerator =
+        jnd_model::Accelerator::from_name(device).with_context(|| format!("unknown device {device}"))?;
+    let device = jnd_model::select_device(accelerator)?;
+    let (_, dataset) = vpjnd_dataset(data, None)?;
+    let mut log_text = String::from("epoch,seconds,loss,codec,accuracy,balanced_accuracy,precision\n");
+    eprintln!(
+        "training: {} epochs x {} steps x {} samples x {} patches, lr {}, regression weight {}, seed {}, tau {}, init {}",
+        config.epochs,
+        config.steps_per_epoch,
+        config.batch,
+        config.patches_per_sample,
+        config.learning_rate,
+        config.regression_weight,
+        config.seed,
+        config.tau,
+        if config.init.is_some() { "given weights" } else { "fresh" }
+    );
+    let model = trainer::vpjnd::train(&dataset, config, &device, |epoch, current| {
+        eprintln!("epoch {} ({:.0} s): loss {:.4}", epoch.epoch, epoch.seconds, epoch.loss);
+        for (codec, m) in &epoch.validation {
+            eprintln!("  validation {}", metrics_line(*codec, m));
+            let _ = writeln!(
+                log_text,
+                "{},{:.0},{:.5},{},{:.4},{:.4},{:.4}",
+                epoch.epoch,
+                epoch.seconds,
+                epoch.loss,
+                codec.name(),
+                m.accuracy(),
+                m.balanced_accuracy(),
+                m.precision()
+            );
+        }
+        let checkpoint = out.with_extension(format!("epoch{}.bpk", epoch.epoch));
+        std::fs::write(&checkpoint, current.to_bytes()?)
+            .map_err(|e| trainer::Error::Io { path: checkpoint.display().to_string(), source: e })?;
+        Ok(())
+    })?;
+    jndenc::output::write_atomic(out, &model.to_bytes()?, None)
+        .with_context(|| format!("writing {}", out.display()))?;
+    write_atomic(log, &log_text)?;
+    // Precision against margin on the training photos: where to put the decision.
+    let scores = trainer::vpjnd::score_samples(&model, &dataset, Split::Train)?;
+    eprintln!("training photos, precision by margin:");
+    for margin in [0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5] {
+        let per = trainer::vpjnd::pair_metrics(&dataset, &scores, config.tau, margin);
+        let line: Vec<String> = per.iter().map(|(c, m)| metrics_line(*c, m)).collect();
+        eprintln!("  margin {margin:.2}: {}", line.join(" | "));
+    }
+    eprintln!("wrote {} and {}", out.display(), log.display());
+    Ok(())
+}
+
+fn eval_vpjnd(
+    data: &VpjndData,
+    weights: Option<&Path>,
+    margin: Option<f64>,
+    block: usize,
+    judge_tau: Option<f64>,
+    with_train: bool,
+    out: Option<&Path>,
+) -> anyhow::Result<()> {
+    let device = jnd_model::select_device(jnd_model::Accelerator::Cpu)?;
+    let model = match weights {
+        Some(path) => {
+            let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+            jnd_model::vpjnd::VpJnd::from_bytes(&bytes, &device)?
+        }
+        None => jnd_model::vpjnd::VpJnd::embedded(&device)?,
+    };
+    let margin = margin.unwrap_or(jnd_model::vpjnd::DECISION_MARGIN);
+    let tau = judge_tau.unwrap_or(data.tau);
+    let only = if with_train { None } else { Some(Split::Validation) };
+    let (ladders, dataset) = vpjnd_dataset(&VpjndData { tau, ..data.clone() }, only)?;
+    let mut table = format!(
+        "Teacher: butteraugli 3-norm, tau {tau}; decision margin {margin}; block {block}.\n\n\
+         | split | codec | pairs | pair accuracy | balanced | precision (lossless) |\n|---|---|---|---|---|---|\n"
+    );
+    for split in [Split::Train, Split::Validation] {
+        if split == Split::Train && !with_train {
+            continue;
+        }
+        let scores = trainer::vpjnd::score_samples(&model, &dataset, split)?;
+        for (codec, m) in trainer::vpjnd::pair_metrics(&dataset, &scores, tau, margin) {
+            let pairs = m.true_lossless + m.false_lossless + m.false_visible + m.true_visible;
+            let _ = writeln!(
+                table,
+                "| {} | {} | {pairs} | {:.1} % | {:.1} % | {:.1} % |",
+                split.name(),
+                codec.name(),
+                100.0 * m.accuracy(),
+                100.0 * m.balanced_accuracy(),
+                100.0 * m.precision()
+            );
+        }
+    }
+    let teacher = Teacher { tau, aggregate: Aggregate::ThreeNorm };
+    let rows = trainer::vpjnd::search_eval(
+        &model,
+        &data.photos,
+        &ladders,
+        &teacher,
+        &data.decoded,
+        Split::Validation,
+        margin,
+        block,
+    )?;
+    table.push_str(
+        "\nBlock search on the validation photos:\n\n\
+         | codec | photos | MAD vs teacher (quality steps) | teacher-lossless | mean saving vs top quality | teacher's own saving | probes/photo |\n\
+         |---|---|---|---|---|---|---|\n",
+    );
+    for codec in [LadderCodec::Mozjpeg, LadderCodec::Baseline, LadderCodec::Heif] {
+        let of: Vec<_> = rows.iter().filter(|r| r.codec == codec).collect();
+        if of.is_empty() {
+            continue;
+        }
+        let n = of.len() as f64;
+        let mad = of
+            .iter()
+            .map(|r| (f64::from(r.chosen) - f64::from(r.teacher_chosen.unwrap_or(100))).abs())
+            .sum::<f64>()
+            / n;
+        let lossless = of.iter().filter(|r| r.lossless).count() as f64 / n;
+        let saving = of.iter().map(|r| 1.0 - r.bytes as f64 / r.top_bytes as f64).sum::<f64>() / n;
+        let teacher_saving = ladders
+            .iter()
+            .filter(|l| l.codec == codec && split_of(&l.image) == Split::Validation)
+            .filter_map(|l| {
+                let top = l.rungs.last()?;
+                Some(1.0 - teacher.chosen(l).unwrap_or(top).bytes as f64 / top.bytes as f64)
+            })
+            .sum::<f64>()
+            / n;
+        let probes = of.iter().map(|r| r.probes).sum::<usize>() as f64 / n;
+        let _ = writeln!(
+            table,
+            "| {} | {} | {mad:.2} | {:.0} % | {:.1} % | {:.1} % | {probes:.1} |",
+            codec.name(),
+            of.len(),
+            100.0 * lossless,
+            100.0 * saving,
+            100.0 * teacher_saving
+        );
+    }
+    println!("{table}");
+    if let Some(out) = out {
+        write_atomic(out, &table)?;
+    }
     Ok(())
 }

@@ -16,12 +16,13 @@ use jndenc::codec::Restart;
     disable_version_flag = true,
     allow_negative_numbers = true,
     after_help = "Exit status: 0 success, 1 failure, 2 success with warnings (as cjpeg).\n\
-                  Without -quality the quality is 75, as cjpeg; choosing it at the just-noticeable \
-                  difference is the next step of the roadmap."
+                  Without -quality jndenc searches for the lowest quality whose result a viewer cannot tell \
+                  from the original (--target), judged by the embedded VP-JND model (--decider)."
 )]
 pub struct Cli {
-    /// Input image; standard input when absent or "-".
-    pub input: Option<PathBuf>,
+    /// Input images or folders; standard input when absent or "-". Several inputs or a folder need
+    /// --outdir (batch mode).
+    pub input: Vec<PathBuf>,
 
     /// Quality 0..100 (JPEG: per quantisation-table slot, comma-separated; HEIF: the first value).
     #[arg(long, value_name = "N[,...]", value_parser = parse_quality_list, help_heading = "Basic switches (cjpeg)")]
@@ -123,6 +124,33 @@ pub struct Cli {
     /// Pixel-wise JND model for --jnd-map: wu2017 (pattern complexity) or yang2005 (NAMM).
     #[arg(long = "jnd-model", value_enum, default_value_t = JndModelArg::Wu2017, help_heading = "jndenc switches")]
     pub jnd_model: JndModelArg,
+    /// Perceptual operating point of the quality search (without -quality).
+    #[arg(long, value_enum, default_value_t = TargetArg::HumanFirstJnd, help_heading = "Auto quality")]
+    pub target: TargetArg,
+    /// Who judges candidates: the embedded VP-JND model, or the butteraugli teacher (slow, exact).
+    #[arg(long, value_enum, default_value_t = DeciderArg::Model, help_heading = "Auto quality")]
+    pub decider: DeciderArg,
+    /// Lowest quality the search may choose.
+    #[arg(long = "min-quality", value_name = "N", value_parser = clap::value_parser!(u8).range(0..=100), help_heading = "Auto quality")]
+    pub min_quality: Option<u8>,
+    /// Highest quality the search may choose (and the reference of the reported saving).
+    #[arg(long = "max-quality", value_name = "N", value_parser = clap::value_parser!(u8).range(0..=100), help_heading = "Auto quality")]
+    pub max_quality: Option<u8>,
+    /// Block size of the binary block search.
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=10), help_heading = "Auto quality")]
+    pub block: u8,
+    /// Write a report (chosen quality, sizes, saving, candidates, times) as .json, .csv or .html.
+    #[arg(long, value_name = "FILE", help_heading = "Auto quality")]
+    pub report: Option<PathBuf>,
+    /// Measure the output's teacher distance (butteraugli 3-norm) and put it in the report.
+    #[arg(long, help_heading = "Auto quality")]
+    pub verify: bool,
+    /// Batch mode: write each output here, named after its input.
+    #[arg(long, value_name = "DIR", help_heading = "Batch")]
+    pub outdir: Option<PathBuf>,
+    /// Batch mode: images encoded in parallel (default: all cores).
+    #[arg(short = 'j', long, value_name = "N", help_heading = "Batch")]
+    pub jobs: Option<usize>,
     /// Print the man page (roff) to standard output and exit.
     #[arg(long = "print-man", hide = true)]
     pub print_man: bool,
@@ -149,6 +177,24 @@ pub enum DctArg {
     Fast,
     /// Floating-point DCT.
     Float,
+}
+
+/// `--target` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TargetArg {
+    /// Fitted to human first-JND data (MCL-JCI): butteraugli 3-norm 2.295.
+    HumanFirstJnd,
+    /// butteraugli's side-by-side just-noticeable boundary: 3-norm 1.0.
+    Strict,
+}
+
+/// `--decider` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DeciderArg {
+    /// The embedded VP-JND network.
+    Model,
+    /// butteraugli 3-norm against the target's threshold (slow; the model's teacher).
+    Teacher,
 }
 
 /// `--format` values.

@@ -1,10 +1,11 @@
 //! `jndenc`: a drop-in replacement for `cjpeg`. See `jndenc --help`.
 
 mod argv;
+mod batch;
 mod cli;
 
 use std::io::{IsTerminal, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -16,7 +17,7 @@ use jndenc::{DecodeOptions, InputFormat, Limits, decode};
 use cli::{Cli, CodecArg, DctArg, FormatArg, StripArg};
 
 /// How a successful run ended.
-enum Outcome {
+pub(crate) enum Outcome {
     Clean,
     Warnings,
 }
@@ -73,18 +74,65 @@ fn run(cli: &Cli) -> anyhow::Result<Outcome> {
     if cli.arithmetic {
         bail!("arithmetic coding is not supported: jndenc writes Huffman-coded JPEG only");
     }
+    if let Some(report) = &cli.report {
+        batch::check_report_name(report)?;
+    }
+    if cli.outdir.is_none()
+        && let Some(dir) = cli.input.iter().find(|p| p.is_dir())
+    {
+        bail!("{} is a directory: to encode the images in it, give --outdir", dir.display());
+    }
+    let inputs = expand_inputs(&cli.input)?;
+    if inputs.len() > 1 || cli.outdir.is_some() {
+        return batch::run_batch(cli, &inputs);
+    }
     let started = Instant::now();
 
     // Input.
-    let input_path = cli.input.as_deref().filter(|p| *p != Path::new("-"));
+    let input_path = inputs.first().map(PathBuf::as_path).filter(|p| *p != Path::new("-"));
     let bytes = read_input(input_path)?;
     let input_name = input_path.map_or_else(|| "standard input".to_string(), |p| p.display().to_string());
+    let image = decode_input(cli, &bytes, &input_name)?;
+
+    if let Some(path) = &cli.jnd_map {
+        return write_jnd_map(cli, &image, path, input_path);
+    }
+
+    let decider = batch::load_decider(cli)?;
+    let output_name = cli.outfile.as_ref().map_or_else(|| "-".to_string(), |p| p.display().to_string());
+    let result = batch::encode_one(cli, &decider, &image, &bytes, &input_name, &output_name, started)?;
+    for warning in &result.warnings {
+        eprintln!("jndenc: warning: {warning}");
+    }
+
+    // Output.
+    match &cli.outfile {
+        Some(path) => jndenc::output::write_atomic(path, &result.bytes, input_path)?,
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout
+                .write_all(&result.bytes)
+                .and_then(|()| stdout.flush())
+                .context("writing standard output")?;
+        }
+    }
+    if cli.verbose > 0 || result.report.copied_input {
+        batch::describe(&result.report);
+    }
+    if let Some(path) = &cli.report {
+        batch::write_report(path, &jndenc::report::Report::new(vec![result.report], Vec::new()), input_path)?;
+    }
+    Ok(if result.warnings.is_empty() { Outcome::Clean } else { Outcome::Warnings })
+}
+
+/// Decodes an input with the command line's limits and metadata switches applied.
+pub(crate) fn decode_input(cli: &Cli, bytes: &[u8], input_name: &str) -> anyhow::Result<jndenc::Image> {
     let mut limits = Limits::default();
     if let Some(max) = cli.maxmemory {
         limits.max_memory = max;
     }
     let options = DecodeOptions { format: cli.targa.then_some(InputFormat::Targa), limits };
-    let mut image = decode::decode(&bytes, &options).with_context(|| format!("reading {input_name}"))?;
+    let mut image = decode::decode(bytes, &options).with_context(|| format!("reading {input_name}"))?;
     if let Some(icc_path) = &cli.icc {
         let icc =
             std::fs::read(icc_path).with_context(|| format!("reading ICC profile {}", icc_path.display()))?;
@@ -106,39 +154,47 @@ fn run(cli: &Cli) -> anyhow::Result<Outcome> {
             image.metadata.exif.as_ref().map_or("none".into(), |p| format!("{} bytes", p.len())),
         );
     }
+    Ok(image)
+}
 
-    if let Some(path) = &cli.jnd_map {
-        return write_jnd_map(cli, &image, path, input_path);
-    }
-
-    // Codec and quality.
-    let (codec, quality) = build_codec(cli)?;
-    let encoded = codec.encode(&image, quality).with_context(|| format!("encoding {input_name}"))?;
-    for warning in &encoded.warnings {
-        eprintln!("jndenc: warning: {warning}");
-    }
-
-    // Output.
-    match &cli.outfile {
-        Some(path) => jndenc::output::write_atomic(path, &encoded.bytes, input_path)?,
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            stdout
-                .write_all(&encoded.bytes)
-                .and_then(|()| stdout.flush())
-                .context("writing standard output")?;
+/// Inputs as given, with folders replaced by the image files directly inside them (sorted).
+fn expand_inputs(inputs: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for input in inputs {
+        if input.is_dir() {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(input)
+                .with_context(|| format!("listing {}", input.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    p.is_file()
+                        && p.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                            matches!(
+                                e.to_ascii_lowercase().as_str(),
+                                "png"
+                                    | "ppm"
+                                    | "pgm"
+                                    | "pnm"
+                                    | "bmp"
+                                    | "tga"
+                                    | "gif"
+                                    | "jpg"
+                                    | "jpeg"
+                                    | "heic"
+                                    | "heif"
+                            )
+                        })
+                })
+                .collect();
+            files.sort();
+            if files.is_empty() {
+                bail!("{} holds no image files", input.display());
+            }
+            out.extend(files);
+        } else {
+            out.push(input.clone());
         }
     }
-    if cli.verbose > 0 {
-        eprintln!(
-            "jndenc: {} {} quality {quality}: {} bytes in {:.1} ms",
-            codec.name(),
-            codec.format().extension(),
-            encoded.bytes.len(),
-            started.elapsed().as_secs_f64() * 1e3
-        );
-    }
-    Ok(if encoded.warnings.is_empty() { Outcome::Clean } else { Outcome::Warnings })
+    Ok(out)
 }
 
 /// `--jnd-map`: the pixel-wise JND map as a grayscale PNG, written atomically.
@@ -172,7 +228,7 @@ fn write_jnd_map(
     Ok(Outcome::Clean)
 }
 
-fn read_input(path: Option<&Path>) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn read_input(path: Option<&Path>) -> anyhow::Result<Vec<u8>> {
     match path {
         Some(path) => {
             if path.is_dir() {
@@ -217,7 +273,7 @@ fn jpeg_only_switches(cli: &Cli) -> Vec<&'static str> {
     used
 }
 
-fn build_codec(cli: &Cli) -> anyhow::Result<(Box<dyn Codec>, u8)> {
+pub(crate) fn build_codec(cli: &Cli) -> anyhow::Result<(Box<dyn Codec>, u8)> {
     let qualities = cli.quality.as_ref().map(|q| q.0.clone()).unwrap_or_else(|| vec![75]);
     let keep_icc = !matches!(cli.strip, StripArg::Icc | StripArg::All);
     let keep_exif = !matches!(cli.strip, StripArg::Exif | StripArg::All);

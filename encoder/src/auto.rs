@@ -1,0 +1,231 @@
+//! Auto quality: encode at the picture-wise JND.
+//!
+//! [`encode_at_jnd`] runs the [block search](crate::search) over a codec's qualities on real compressed
+//! candidates: each candidate is encoded once, decoded and judged by a [`Decider`] that has prepared the
+//! original once; the chosen candidate's bytes are the output (no final re-encode).
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use jnd_model::metrics::ButteraugliRef;
+use jnd_model::vpjnd::{self, VpJnd};
+
+use crate::codec::{Codec, Encoded};
+use crate::{Error, Image, Result};
+
+/// The perceptual operating point to aim at, in butteraugli 3-norm units so it carries across codecs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Target {
+    /// Fitted to MCL-JCI's human first-JND distribution (tau 2.295).
+    #[default]
+    HumanFirstJnd,
+    /// butteraugli's own just-noticeable boundary for a side-by-side viewer (tau 1.0).
+    Strict,
+}
+
+impl Target {
+    /// The butteraugli 3-norm threshold of this operating point.
+    pub fn tau(self) -> f64 {
+        match self {
+            Target::HumanFirstJnd => vpjnd::TRAINED_TAU,
+            Target::Strict => 1.0,
+        }
+    }
+
+    /// The name used on the command line and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::HumanFirstJnd => "human-first-jnd",
+            Target::Strict => "strict",
+        }
+    }
+}
+
+/// Says whether a decoded candidate's distortion is visible.
+pub trait Decider {
+    /// What the decider computes once per original.
+    type Prepared;
+    /// A short name for reports.
+    fn name(&self) -> &'static str;
+    /// Prepares the original (JND map, features, metric reference).
+    fn prepare(&self, original: &Image) -> Result<Self::Prepared>;
+    /// Whether `candidate` (decoded, same size as the original) is visibly distorted.
+    fn visible(&self, prepared: &Self::Prepared, candidate: &Image) -> Result<bool>;
+}
+
+/// The embedded VP-JNDnet.
+#[derive(Debug, Clone)]
+pub struct ModelDecider {
+    /// The network.
+    pub model: VpJnd,
+    /// Threshold (butteraugli 3-norm units).
+    pub tau: f64,
+    /// Decision margin (natural-log units).
+    pub margin: f64,
+}
+
+impl ModelDecider {
+    /// The embedded weights on the CPU, at `target`, with the model's own margin.
+    pub fn embedded(target: Target) -> Result<Self> {
+        let device = jnd_model::select_device(jnd_model::Accelerator::Cpu)?;
+        Ok(Self { model: VpJnd::embedded(&device)?, tau: target.tau(), margin: vpjnd::DECISION_MARGIN })
+    }
+}
+
+impl Decider for ModelDecider {
+    type Prepared = vpjnd::Prepared;
+
+    fn name(&self) -> &'static str {
+        "vp-jnd"
+    }
+
+    fn prepare(&self, original: &Image) -> Result<Self::Prepared> {
+        Ok(self.model.prepare(&original.to_rgb())?)
+    }
+
+    fn visible(&self, prepared: &Self::Prepared, candidate: &Image) -> Result<bool> {
+        Ok(!self.model.judge(prepared, &candidate.to_rgb())?.lossless_at(self.tau, self.margin))
+    }
+}
+
+/// The teacher: butteraugli 3-norm against a threshold (slow, exact for its own definition).
+#[derive(Debug, Clone, Copy)]
+pub struct TeacherDecider {
+    /// Threshold (butteraugli 3-norm).
+    pub tau: f64,
+}
+
+impl Decider for TeacherDecider {
+    type Prepared = (ButteraugliRef, jnd_model::ColorType);
+
+    fn name(&self) -> &'static str {
+        "teacher"
+    }
+
+    fn prepare(&self, original: &Image) -> Result<Self::Prepared> {
+        Ok((ButteraugliRef::new(original)?, original.color()))
+    }
+
+    fn visible(&self, prepared: &Self::Prepared, candidate: &Image) -> Result<bool> {
+        let candidate = if candidate.color() == prepared.1 { candidate.clone() } else { candidate.to_rgb() };
+        Ok(prepared.0.compare(&candidate)?.pnorm3 > self.tau)
+    }
+}
+
+/// The search's settings.
+#[derive(Debug, Clone)]
+pub struct AutoOptions {
+    /// Lowest quality to consider.
+    pub min_quality: u8,
+    /// Highest quality to consider.
+    pub max_quality: u8,
+    /// Step between qualities (1 for JPEG, 2 for HEIF: x265's quality mapping moves in steps of ~2).
+    pub step: u8,
+    /// Block size of the block search.
+    pub block: usize,
+}
+
+impl AutoOptions {
+    /// Defaults for a codec's output format: JPEG 1..100 step 1, HEIF 0..100 step 2; block 3.
+    pub fn for_format(format: crate::codec::OutputFormat) -> Self {
+        match format {
+            crate::codec::OutputFormat::Heif => Self { min_quality: 0, max_quality: 100, step: 2, block: 3 },
+            _ => Self { min_quality: 1, max_quality: 100, step: 1, block: 3 },
+        }
+    }
+
+    /// The qualities searched, ascending; the top one is always `max_quality`.
+    pub fn qualities(&self) -> Vec<u8> {
+        let (lo, hi) = (self.min_quality.min(self.max_quality), self.max_quality.max(self.min_quality));
+        let step = self.step.max(1);
+        let mut out: Vec<u8> = (lo..=hi).rev().step_by(usize::from(step)).collect();
+        out.reverse();
+        out
+    }
+}
+
+/// One judged candidate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Probe {
+    /// Its quality.
+    pub quality: u8,
+    /// Its size in bytes.
+    pub bytes: usize,
+    /// The decider's verdict.
+    pub visible: bool,
+}
+
+/// Time spent per stage.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StageTimes {
+    /// Preparing the original.
+    pub prepare: Duration,
+    /// Encoding candidates.
+    pub encode: Duration,
+    /// Decoding candidates.
+    pub decode: Duration,
+    /// Judging candidates.
+    pub judge: Duration,
+}
+
+/// The result of [`encode_at_jnd`].
+#[derive(Debug, Clone)]
+pub struct AutoEncoded {
+    /// The chosen quality.
+    pub quality: u8,
+    /// The chosen candidate, as encoded during the search.
+    pub encoded: Encoded,
+    /// Every judged candidate, in the order judged.
+    pub probes: Vec<Probe>,
+    /// True when even the highest quality was judged visible.
+    pub saturated: bool,
+    /// Time per stage.
+    pub times: StageTimes,
+}
+
+/// Encodes `image` with `codec` at the lowest quality `decider` judges invisible (block search).
+pub fn encode_at_jnd<D: Decider>(
+    image: &Image,
+    codec: &dyn Codec,
+    decider: &D,
+    options: &AutoOptions,
+) -> Result<AutoEncoded> {
+    let mut times = StageTimes::default();
+    let started = Instant::now();
+    let prepared = decider.prepare(image)?;
+    times.prepare = started.elapsed();
+    let qualities = options.qualities();
+    let mut candidates: HashMap<u8, Encoded> = HashMap::new();
+    let mut probes = Vec::new();
+    let outcome = crate::search::block_search(&qualities, options.block, |q| -> Result<bool> {
+        let t = Instant::now();
+        let encoded = codec.encode(image, q)?;
+        times.encode += t.elapsed();
+        let t = Instant::now();
+        let decoded = codec.decode(&encoded.bytes)?;
+        times.decode += t.elapsed();
+        if decoded.width() != image.width() || decoded.height() != image.height() {
+            return Err(Error::Encode {
+                codec: "search",
+                message: format!("candidate at quality {q} decoded to a different size"),
+            });
+        }
+        let t = Instant::now();
+        let visible = decider.visible(&prepared, &decoded)?;
+        times.judge += t.elapsed();
+        probes.push(Probe { quality: q, bytes: encoded.bytes.len(), visible });
+        candidates.insert(q, encoded);
+        Ok(visible)
+    })?
+    .ok_or_else(|| Error::Encode { codec: "search", message: "no quality to search".into() })?;
+    let encoded = match candidates.remove(&outcome.quality) {
+        Some(encoded) => encoded,
+        None => {
+            let t = Instant::now();
+            let encoded = codec.encode(image, outcome.quality)?;
+            times.encode += t.elapsed();
+            encoded
+        }
+    };
+    Ok(AutoEncoded { quality: outcome.quality, encoded, probes, saturated: outcome.saturated, times })
+}

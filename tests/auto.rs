@@ -1,0 +1,190 @@
+//! Auto quality through the binary: without -quality jndenc searches for the JND quality with the
+//! embedded VP-JND model (or the teacher), writes the chosen candidate, and reports what it saved.
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
+
+mod common;
+
+use common::*;
+use jndenc::codec::{Codec, Heif};
+
+fn json(path: &std::path::Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn auto_jpeg_lies_within_bounds_and_the_report_matches_the_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, report) = (dir.path().join("out.jpg"), dir.path().join("r.json"));
+    let input = fixture("photo.png");
+    ok(run(&[
+        "--min-quality",
+        "20",
+        "--max-quality",
+        "90",
+        "-outfile",
+        out.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+        input.to_str().unwrap(),
+    ]));
+    let written = std::fs::read(&out).unwrap();
+    let decoded = decode_bytes(&written);
+    assert_eq!((decoded.width(), decoded.height()), (192, 128));
+    let r = &json(&report)["images"][0];
+    let quality = r["quality"].as_u64().unwrap();
+    assert!((20..=90).contains(&quality), "quality {quality}");
+    assert_eq!(r["bytes"].as_u64().unwrap(), written.len() as u64, "report bytes = file size");
+    assert_eq!(r["decider"], "vp-jnd");
+    assert_eq!(r["top_quality"], 90);
+    // The reference size is a real encode at the top quality, re-measured here.
+    let top = ok(run(&["-quality", "90", input.to_str().unwrap()]));
+    assert_eq!(r["top_bytes"].as_u64().unwrap(), top.len() as u64);
+    let saving = 100.0 * (1.0 - written.len() as f64 / top.len() as f64);
+    assert!((r["saving_percent"].as_f64().unwrap() - saving).abs() < 1e-6);
+    // The chosen candidate's bytes are the output: the same as a fixed-quality encode at that quality.
+    let fixed = ok(run(&["-quality", &quality.to_string(), input.to_str().unwrap()]));
+    assert_eq!(fixed, written, "auto output = fixed encode at the chosen quality");
+    let candidates = r["candidates"].as_array().unwrap();
+    assert!(!candidates.is_empty() && candidates.len() < 30, "{} candidates", candidates.len());
+}
+
+#[test]
+fn auto_heif_is_valid_and_even_quality() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, report) = (dir.path().join("out.heic"), dir.path().join("r.csv"));
+    ok(run(&[
+        "--format",
+        "heif",
+        "-outfile",
+        out.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+        fixture("photo.ppm").to_str().unwrap(),
+    ]));
+    let written = std::fs::read(&out).unwrap();
+    let decoded = Heif::default().decode(&written).unwrap();
+    assert_eq!((decoded.width(), decoded.height()), (192, 128));
+    let csv = std::fs::read_to_string(&report).unwrap();
+    let row: Vec<&str> = csv.lines().nth(1).unwrap().split(',').collect();
+    assert_eq!(row[2], "heif");
+    let quality: u8 = row[5].parse().unwrap();
+    assert!(quality <= 100 && quality.is_multiple_of(2), "HEIF searches 0..100 in steps of 2: {quality}");
+    assert_eq!(row[6].parse::<usize>().unwrap(), written.len());
+    assert!(csv.lines().last().unwrap().starts_with("TOTAL,"));
+}
+
+#[test]
+fn auto_mode_reads_stdin_writes_stdout_and_is_deterministic() {
+    let input = std::fs::read(fixture("photo.ppm")).unwrap();
+    let a = ok(run_stdin(&[], &input));
+    let b = ok(run_stdin(&["-"], &input));
+    assert_eq!(a, b, "same input, same bytes");
+    let file = ok(run(&[fixture("photo.ppm").to_str().unwrap()]));
+    assert_eq!(a, file);
+    assert!(psnr(&fixture_image("photo.ppm"), &decode_bytes(&a)) > 28.0);
+}
+
+#[test]
+fn the_teacher_decider_lands_at_or_below_its_threshold() {
+    let dir = tempfile::tempdir().unwrap();
+    for (target, tau) in [("human-first-jnd", 2.295), ("strict", 1.0)] {
+        let report = dir.path().join(format!("{target}.json"));
+        ok(run(&[
+            "--decider",
+            "teacher",
+            "--target",
+            target,
+            "--verify",
+            "--report",
+            report.to_str().unwrap(),
+            fixture("photo.png").to_str().unwrap(),
+        ]));
+        let r = &json(&report)["images"][0];
+        let distance = r["verified_distance"].as_f64().unwrap();
+        assert!(distance <= tau, "{target}: output distance {distance} above {tau}");
+        // Every candidate below the chosen one that was judged is visible.
+        let chosen = r["quality"].as_u64().unwrap();
+        for c in r["candidates"].as_array().unwrap() {
+            if c[0].as_u64().unwrap() == chosen {
+                assert_eq!(c[2], false);
+            }
+        }
+    }
+}
+
+#[test]
+fn batch_with_a_corrupt_file_finishes_the_others_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = dir.path().join("in");
+    std::fs::create_dir(&inputs).unwrap();
+    std::fs::copy(fixture("photo.png"), inputs.join("photo.png")).unwrap();
+    std::fs::copy(fixture("graphic.png"), inputs.join("graphic.png")).unwrap();
+    let png = std::fs::read(fixture("photo.png")).unwrap();
+    std::fs::write(inputs.join("broken.png"), &png[..png.len() / 3]).unwrap();
+    let outdir = dir.path().join("out");
+    let report = dir.path().join("batch.html");
+    let mut runs = Vec::new();
+    for jobs in ["1", "2"] {
+        let out = run(&[
+            "--outdir",
+            outdir.to_str().unwrap(),
+            "-j",
+            jobs,
+            "--report",
+            report.to_str().unwrap(),
+            inputs.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(stderr(&out).contains("broken.png"), "{}", stderr(&out));
+        assert!(stderr(&out).contains("2 of 3 images encoded, 1 failed"), "{}", stderr(&out));
+        assert!(!outdir.join("broken.jpg").exists());
+        let photo = std::fs::read(outdir.join("photo.jpg")).unwrap();
+        let graphic = std::fs::read(outdir.join("graphic.jpg")).unwrap();
+        decode_bytes(&photo);
+        decode_bytes(&graphic);
+        runs.push((photo, graphic));
+        let html = std::fs::read_to_string(&report).unwrap();
+        assert_eq!(html.matches("<svg").count(), 3, "two ladders and the histogram");
+    }
+    assert!(runs[0] == runs[1], "-j 1 and -j 2 give the same bytes");
+    // Several inputs without --outdir is a usage error.
+    let out = run(&[fixture("photo.png").to_str().unwrap(), fixture("graphic.png").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("--outdir"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_jpeg_input_is_copied_when_no_candidate_is_smaller() {
+    let dir = tempfile::tempdir().unwrap();
+    let small = ok(run(&["-quality", "20", fixture("photo.png").to_str().unwrap()]));
+    let input = dir.path().join("small.jpg");
+    std::fs::write(&input, &small).unwrap();
+    let out_path = dir.path().join("out.jpg");
+    let report = dir.path().join("r.json");
+    let out = run(&[
+        "--min-quality",
+        "90",
+        "-outfile",
+        out_path.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+        input.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("input was copied"), "{}", stderr(&out));
+    assert_eq!(std::fs::read(&out_path).unwrap(), small);
+    assert_eq!(json(&report)["images"][0]["copied_input"], true);
+}
+
+#[test]
+fn bad_auto_switches_fail_cleanly() {
+    let input = fixture("photo.png");
+    let out = run(&["--min-quality", "80", "--max-quality", "40", input.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("--min-quality 80 is above --max-quality 40"), "{}", stderr(&out));
+    let out = run(&["--report", "/tmp/report.txt", input.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains(".json, .csv or .html"), "{}", stderr(&out));
+    let out = run(&["--target", "paranoid", input.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+}
