@@ -1,25 +1,540 @@
 //! # libjnd: the C ABI
 //!
-//! This crate will own `libjnd.so`/`libjnd.a`: an opaque `JndEncoder*` handle, NULL-safe free,
-//! `jnd_predict_quality`, `jnd_encode`, the JND-map functions, integer status codes with a per-handle
-//! last-error string, a cbindgen-generated `jnd.h` and a `jnd.pc` (see the C-ABI issue). For now it
-//! exposes only the runtime version, so the crate, its linkage and its place in the workspace exist.
+//! `libjnd.so` / `libjnd.a` give C and C++ programs the decisions `jndenc` makes: the JND quality of an
+//! image, the encoded bytes at that quality, and the pixel-wise JND map. The header `ffi/include/jnd.h` is
+//! generated from this file by cbindgen (`ffi/cbindgen.toml`); a test fails when it is stale.
+//!
+//! Conventions (libwebp / TurboJPEG 3 / rav1e style):
+//! - an opaque handle from [`jnd_encoder_new`], freed with [`jnd_encoder_free`] (NULL is a no-op);
+//! - every function returns a status ([`JND_OK`] or a negative `JND_ERROR_*`); the message of the last
+//!   failure is kept per handle and read with [`jnd_last_error`] (no global state, so handles can be used
+//!   on different threads at once; one handle must not be used by two threads at the same time);
+//! - every entry point validates its pointers, sizes and strides and catches panics;
+//! - buffers returned by [`jnd_encode`] are freed with [`jnd_free_buffer`].
 
-use std::ffi::{CStr, c_char};
+use std::ffi::{CStr, CString, c_char, c_float, c_int};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use jndenc::auto::{AutoOptions, Decider, ModelDecider, Target, encode_at_jnd};
+use jndenc::codec::{Codec, Heif, HeifOptions, JpegOptions, MozJpeg, OutputFormat};
+use jndenc::{ColorType, Image};
+
+/// Success.
+pub const JND_OK: c_int = 0;
+/// A required pointer was NULL.
+pub const JND_ERROR_NULL_POINTER: c_int = -1;
+/// An argument is out of range: dimensions, stride, enum value, quality, buffer size.
+pub const JND_ERROR_INVALID_ARGUMENT: c_int = -2;
+/// Encoding, decoding or the model failed (the message says why).
+pub const JND_ERROR_ENCODE: c_int = -3;
+/// A panic inside the library was caught (a bug: please report the message).
+pub const JND_ERROR_INTERNAL: c_int = -4;
+
+/// Pixel layout: 8-bit R, G, B interleaved.
+pub const JND_PIXEL_RGB8: c_int = 0;
+/// Pixel layout: 8-bit gray.
+pub const JND_PIXEL_GRAY8: c_int = 1;
+/// Pixel layout: 8-bit R, G, B, A interleaved (alpha is ignored, as cjpeg does).
+pub const JND_PIXEL_RGBA8: c_int = 2;
+
+/// Output: JPEG (mozjpeg, jndenc's defaults).
+pub const JND_FORMAT_JPEG: c_int = 0;
+/// Output: HEVC-intra HEIF (libheif + x265).
+pub const JND_FORMAT_HEIF: c_int = 1;
+
+/// Operating point fitted to human first-JND data (butteraugli 3-norm 2.295). The default.
+pub const JND_TARGET_HUMAN_FIRST_JND: c_int = 0;
+/// butteraugli's side-by-side boundary (3-norm 1.0).
+pub const JND_TARGET_STRICT: c_int = 1;
+
+/// Largest side accepted, as `jndenc` (65,500 pixels).
+pub const JND_MAX_SIDE: u32 = 65_500;
+/// Largest pixel count accepted (256 megapixels).
+pub const JND_MAX_PIXELS: u64 = 256_000_000;
+
+/// An encoder: settings, the loaded model, and the last error message.
+pub struct JndEncoder {
+    format: OutputFormat,
+    target: Target,
+    min_quality: u8,
+    max_quality: u8,
+    fixed_quality: Option<u8>,
+    threads: usize,
+    model: Option<ModelDecider>,
+    last_error: CString,
+}
+
+impl JndEncoder {
+    fn fail(&mut self, status: c_int, message: impl Into<String>) -> c_int {
+        let text: String = message.into().replace('\0', " ");
+        self.last_error = CString::new(text).unwrap_or_default();
+        status
+    }
+
+    fn model(&mut self) -> Result<&ModelDecider, String> {
+        if self.model.is_none() {
+            self.model = Some(ModelDecider::embedded(self.target).map_err(|e| e.to_string())?);
+        }
+        match self.model.as_mut() {
+            Some(model) => {
+                model.tau = self.target.tau();
+                Ok(model)
+            }
+            None => Err("model not loaded".into()),
+        }
+    }
+
+    fn codec(&self) -> Box<dyn Codec> {
+        match self.format {
+            OutputFormat::Heif => Box::new(Heif::new(HeifOptions::default())),
+            _ => Box::new(MozJpeg::new(JpegOptions::default())),
+        }
+    }
+
+    fn options(&self) -> AutoOptions {
+        let mut options = AutoOptions::for_format(self.format);
+        options.min_quality = self.min_quality;
+        options.max_quality = self.max_quality;
+        options
+    }
+
+    fn run<T>(&self, f: impl FnOnce() -> T + Send) -> Result<T, String>
+    where
+        T: Send,
+    {
+        if self.threads == 0 {
+            return Ok(f());
+        }
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(self.threads)
+            .build()
+            .map(|pool| pool.install(f))
+            .map_err(|e| format!("starting {} threads: {e}", self.threads))
+    }
+}
+
+/// Runs `body` on a non-NULL handle, turning panics into [`JND_ERROR_INTERNAL`].
+fn with_encoder(encoder: *mut JndEncoder, body: impl FnOnce(&mut JndEncoder) -> c_int) -> c_int {
+    if encoder.is_null() {
+        return JND_ERROR_NULL_POINTER;
+    }
+    // SAFETY: the caller passes a handle from jnd_encoder_new that it has not freed, used by one thread.
+    let encoder = unsafe { &mut *encoder };
+    match catch_unwind(AssertUnwindSafe(|| body(&mut *encoder))) {
+        Ok(status) => status,
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            encoder.fail(JND_ERROR_INTERNAL, format!("internal error: {message}"))
+        }
+    }
+}
+
+/// Copies caller pixels into an [`Image`], validating everything first.
+///
+/// # Safety
+/// `pixels` must be NULL or point to `stride * (height - 1) + width * bytes_per_pixel` readable bytes.
+unsafe fn image_from(
+    pixels: *const u8,
+    width: u32,
+    height: u32,
+    stride: usize,
+    pixel_format: c_int,
+) -> Result<Image, (c_int, String)> {
+    if pixels.is_null() {
+        return Err((JND_ERROR_NULL_POINTER, "pixels is NULL".into()));
+    }
+    let (channels, color) = match pixel_format {
+        JND_PIXEL_RGB8 => (3usize, ColorType::Rgb),
+        JND_PIXEL_GRAY8 => (1, ColorType::Gray),
+        JND_PIXEL_RGBA8 => (4, ColorType::Rgb),
+        other => return Err((JND_ERROR_INVALID_ARGUMENT, format!("unknown pixel format {other}"))),
+    };
+    if width == 0 || height == 0 {
+        return Err((JND_ERROR_INVALID_ARGUMENT, format!("empty image ({width}x{height})")));
+    }
+    if width > JND_MAX_SIDE || height > JND_MAX_SIDE || u64::from(width) * u64::from(height) > JND_MAX_PIXELS {
+        return Err((
+            JND_ERROR_INVALID_ARGUMENT,
+            format!("{width}x{height} exceeds the limits ({JND_MAX_SIDE} a side, {JND_MAX_PIXELS} pixels)"),
+        ));
+    }
+    let row = width as usize * channels;
+    if stride < row {
+        return Err((JND_ERROR_INVALID_ARGUMENT, format!("stride {stride} is smaller than a row ({row} bytes)")));
+    }
+    let out_channels = if color == ColorType::Gray { 1 } else { 3 };
+    let mut data = Vec::with_capacity(width as usize * height as usize * out_channels);
+    for y in 0..height as usize {
+        // SAFETY: the caller guarantees `stride * y + row` bytes are readable for every row.
+        let line = unsafe { std::slice::from_raw_parts(pixels.add(stride * y), row) };
+        if channels == 4 {
+            data.extend(line.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]));
+        } else {
+            data.extend_from_slice(line);
+        }
+    }
+    Image::new(width, height, color, data).map_err(|e| (JND_ERROR_INVALID_ARGUMENT, e.to_string()))
+}
 
 /// The library version as a NUL-terminated string, valid for the life of the process.
 #[unsafe(no_mangle)]
 pub extern "C" fn jnd_version() -> *const c_char {
-    const VERSION: &CStr =
-        match CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
-            Ok(v) => v,
-            Err(_) => c"unknown",
-        };
+    const VERSION: &CStr = match CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
+        Ok(v) => v,
+        Err(_) => c"unknown",
+    };
     VERSION.as_ptr()
+}
+
+/// A new encoder with jndenc's defaults: JPEG, `human-first-jnd`, qualities 1..100 (HEIF 0..100),
+/// automatic quality, the global thread pool. NULL only if memory is exhausted.
+#[unsafe(no_mangle)]
+pub extern "C" fn jnd_encoder_new() -> *mut JndEncoder {
+    catch_unwind(|| {
+        Box::into_raw(Box::new(JndEncoder {
+            format: OutputFormat::Jpeg,
+            target: Target::HumanFirstJnd,
+            min_quality: 1,
+            max_quality: 100,
+            fixed_quality: None,
+            threads: 0,
+            model: None,
+            last_error: CString::default(),
+        }))
+    })
+    .unwrap_or(std::ptr::null_mut())
+}
+
+/// Frees an encoder. NULL is a no-op.
+///
+/// # Safety
+/// `encoder` must be NULL or a handle from [`jnd_encoder_new`] not yet freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn jnd_encoder_free(encoder: *mut JndEncoder) {
+    if !encoder.is_null() {
+        // SAFETY: per the contract, the handle came from Box::into_raw and is freed once.
+        drop(unsafe { Box::from_raw(encoder) });
+    }
+}
+
+/// The message of the handle's last failure ("" if none), valid until the next call on the handle.
+/// NULL gives a static message saying so.
+///
+/// # Safety
+/// `encoder` must be NULL or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn jnd_last_error(encoder: *const JndEncoder) -> *const c_char {
+    if encoder.is_null() {
+        return c"encoder is NULL".as_ptr();
+    }
+    // SAFETY: a live handle per the contract.
+    unsafe { (*encoder).last_error.as_ptr() }
+}
+
+/// Sets the output format: [`JND_FORMAT_JPEG`] or [`JND_FORMAT_HEIF`]. Resets the quality bounds to the
+/// format's full range.
+///
+/// # Safety
+/// `encoder` must be NULL or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn jnd_encoder_set_format(encoder: *mut JndEncoder, format: c_int) -> c_int {
+    with_encoder(encoder, |e| {
+        e.format = match format {
+            JND_FORMAT_JPEG => OutputFormat::Jpeg,
+            JND_FORMAT_HEIF => OutputFormat::Heif,
+            other => return e.fail(JND_ERROR_INVALID_ARGUMENT, format!("unknown format {other}")),
+        };
+        let defaults = AutoOptions::for_format(e.format);
+        (e.min_quality, e.max_quality) = (defaults.min_quality, defaults.max_quality);
+        JND_OK
+    })
+}
+
+/// Sets the perceptual target: [`JND_TARGET_HUMAN_FIRST_JND`] or [`JND_TARGET_STRICT`].
+///
+/// # Safety
+/// `encoder` must be NULL or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn jnd_encoder_set_target(encoder: *mut JndEncoder, target: c_int) -> c_int {
+    with_encoder(encoder, |e| {
+        e.target = match target {
+            JND_TARGET_HUMAN_FIRST_JND => Target::HumanFirstJnd,
+            JND_TARGET_STRICT => Target::Strict,
+            other => return e.fail(JND_ERROR_INVALID_ARGUMENT, format!("unknown target {other}")),
+        };
+        JND_OK
+    })
+}
+
+/// Bounds the quality search to `min..=max` (0..100, `min <= max`).
+///
+/// # Safety
+/// `encoder` must be NULL or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn jnd_encoder_set_quality_bounds(encoder: *mut JndEncoder, min: c_int, max: c_int) -> c_int {
+    with_encoder(encoder, |e| {
+        if !(0..=100).contains(&min) || !(0..=100).contains(&max) || min > max {
+            return e.fail(JND_ERROR_INVALID_ARGUMENT, format!("quality bounds {min}..{max} (need 0 <= min <= max <= 100)"));
+        }
+        (e.min_quality, e.max_quality) = (min as u8, max as u8);
+        JND_OK
+    })
+}
+
+/// Fixes the quality (0..100) for [`jnd_encode`], or -1 for automatic (the default).
+///
+/// # Safety
+/// `encoder` must be NULL or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn jnd_encoder_set_quality(encoder: *mut JndEncoder, quality: c_int) -> c_int {
+    with_encoder(encoder, |e| {
+        e.fixed_quality = match quality {
+            -1 => None,
+            0..=100 => Some(quality as u8),
+            other => return e.fail(JND_ERROR_INVALID_ARGUMENT, format!("quality {other} (need -1 or 0..100)")),
+        };
+        JND_OK
+    })
+}
+
+/// Threads for this handle's work: 0 (the default) uses the process-wide pool, N > 0 a pool of N.
+///
+/// # Safety
+/// `encoder` must be NULL or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn jnd_encoder_set_threads(encoder: *mut JndEncoder, threads: c_int) -> c_int {
+    with_encoder(encoder, |e| {
+        if !(0..=1024).contains(&threads) {
+            return e.fail(JND_ERROR_INVALID_ARGUMENT, format!("threads {threads} (need 0..1024)"));
+        }
+        e.threads = threads as usize;
+        JND_OK
+    })
+}
+
+/// Encodes at the JND (or the fixed quality); returns the bytes and the quality.
+fn encode_image(e: &mut JndEncoder, image: &Image) -> Result<(Vec<u8>, u8), (c_int, String)> {
+    let codec = e.codec();
+    if let Some(q) = e.fixed_quality {
+        let q = if e.format == OutputFormat::Jpeg { q.max(1) } else { q };
+        let encoded = e.run(|| codec.encode(image, q)).map_err(|m| (JND_ERROR_INTERNAL, m))?;
+        return encoded.map(|enc| (enc.bytes, q)).map_err(|err| (JND_ERROR_ENCODE, err.to_string()));
+    }
+    let options = e.options();
+    let threads = e.threads;
+    let decider = e.model().map_err(|m| (JND_ERROR_ENCODE, m))?.clone();
+    let run = move || encode_at_jnd(image, codec.as_ref(), &decider, &options);
+    let result = if threads == 0 {
+        run()
+    } else {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(|err| (JND_ERROR_INTERNAL, err.to_string()))?
+            .install(run)
+    };
+    result.map(|r| (r.encoded.bytes, r.quality)).map_err(|err| (JND_ERROR_ENCODE, err.to_string()))
+}
+
+/// Predicts the JND quality of an image (runs the search on real candidates) without returning bytes.
+///
+/// # Safety
+/// `encoder` NULL or live; `pixels` NULL or `stride * (height - 1) + width * bpp` readable bytes;
+/// `quality` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn jnd_predict_quality(
+    encoder: *mut JndEncoder,
+    pixels: *const u8,
+    width: u32,
+    height: u32,
+    stride: usize,
+    pixel_format: c_int,
+    quality: *mut c_int,
+) -> c_int {
+    with_encoder(encoder, |e| {
+        if quality.is_null() {
+            return e.fail(JND_ERROR_NULL_POINTER, "quality is NULL");
+        }
+        // SAFETY: forwarded caller contract.
+        let image = match unsafe { image_from(pixels, width, height, stride, pixel_format) } {
+            Ok(image) => image,
+            Err((status, message)) => return e.fail(status, message),
+        };
+        let fixed = e.fixed_quality.take();
+        let result = encode_image(e, &image);
+        e.fixed_quality = fixed;
+        match result {
+            Ok((_, q)) => {
+                // SAFETY: checked non-NULL; the caller guarantees it is writable.
+                unsafe { *quality = c_int::from(q) };
+                JND_OK
+            }
+            Err((status, message)) => e.fail(status, message),
+        }
+    })
+}
+
+/// Encodes an image at the JND quality (or the fixed one). On success `*out` holds `*out_len` bytes
+/// allocated by the library, to be freed with [`jnd_free_buffer`]; `quality` (may be NULL) receives the
+/// quality used.
+///
+/// # Safety
+/// `encoder` NULL or live; `pixels` NULL or `stride * (height - 1) + width * bpp` readable bytes;
+/// `out`, `out_len` NULL or writable; `quality` NULL or writable.
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn jnd_encode(
+    encoder: *mut JndEncoder,
+    pixels: *const u8,
+    width: u32,
+    height: u32,
+    stride: usize,
+    pixel_format: c_int,
+    out: *mut *mut u8,
+    out_len: *mut usize,
+    quality: *mut c_int,
+) -> c_int {
+    with_encoder(encoder, |e| {
+        if out.is_null() || out_len.is_null() {
+            return e.fail(JND_ERROR_NULL_POINTER, "out or out_len is NULL");
+        }
+        // SAFETY: checked non-NULL; writable per the contract. Cleared first so failure leaves NULL/0.
+        unsafe {
+            *out = std::ptr::null_mut();
+            *out_len = 0;
+        }
+        // SAFETY: forwarded caller contract.
+        let image = match unsafe { image_from(pixels, width, height, stride, pixel_format) } {
+            Ok(image) => image,
+            Err((status, message)) => return e.fail(status, message),
+        };
+        match encode_image(e, &image) {
+            Ok((bytes, q)) => {
+                let boxed = bytes.into_boxed_slice();
+                let len = boxed.len();
+                // SAFETY: checked non-NULL and writable; ownership passes to the caller until
+                // jnd_free_buffer(ptr, len) rebuilds the box.
+                unsafe {
+                    *out_len = len;
+                    *out = Box::into_raw(boxed).cast::<u8>();
+                    if !quality.is_null() {
+                        *quality = c_int::from(q);
+                    }
+                }
+                JND_OK
+            }
+            Err((status, message)) => e.fail(status, message),
+        }
+    })
+}
+
+/// Frees a buffer from [`jnd_encode`]. NULL is a no-op.
+///
+/// # Safety
+/// `buffer` must be NULL or a pointer from [`jnd_encode`] with its `len`, freed once.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn jnd_free_buffer(buffer: *mut u8, len: usize) {
+    if !buffer.is_null() {
+        // SAFETY: per the contract this is the boxed slice jnd_encode handed out.
+        drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(buffer, len)) });
+    }
+}
+
+/// Fills `out` (`out_len` floats, at least `width * height`) with the pixel-wise JND map (Wu 2017, in
+/// luma code values), row-major.
+///
+/// # Safety
+/// `encoder` NULL or live; `pixels` as in [`jnd_encode`]; `out` NULL or `out_len` writable floats.
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn jnd_pixel_jnd_map(
+    encoder: *mut JndEncoder,
+    pixels: *const u8,
+    width: u32,
+    height: u32,
+    stride: usize,
+    pixel_format: c_int,
+    out: *mut c_float,
+    out_len: usize,
+) -> c_int {
+    with_encoder(encoder, |e| {
+        if out.is_null() {
+            return e.fail(JND_ERROR_NULL_POINTER, "out is NULL");
+        }
+        // SAFETY: forwarded caller contract.
+        let image = match unsafe { image_from(pixels, width, height, stride, pixel_format) } {
+            Ok(image) => image,
+            Err((status, message)) => return e.fail(status, message),
+        };
+        let needed = width as usize * height as usize;
+        if out_len < needed {
+            return e.fail(JND_ERROR_INVALID_ARGUMENT, format!("out holds {out_len} floats, {needed} needed"));
+        }
+        let map = match e.run(|| jnd_model::vpjnd::PIXEL_JND_MODEL.compute(&image)) {
+            Ok(map) => map,
+            Err(message) => return e.fail(JND_ERROR_INTERNAL, message),
+        };
+        // SAFETY: checked non-NULL, `needed <= out_len` writable floats per the contract.
+        let target = unsafe { std::slice::from_raw_parts_mut(out, needed) };
+        target.copy_from_slice(map.values());
+        JND_OK
+    })
+}
+
+/// Whether a decoded candidate is perceptually lossless against an original, by the embedded model at the
+/// handle's target: `*lossless` receives 1 or 0. Both images share `width`, `height`, `stride` and
+/// `pixel_format`.
+///
+/// # Safety
+/// As [`jnd_encode`] for both pixel pointers; `lossless` NULL or writable.
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn jnd_judge(
+    encoder: *mut JndEncoder,
+    original: *const u8,
+    candidate: *const u8,
+    width: u32,
+    height: u32,
+    stride: usize,
+    pixel_format: c_int,
+    lossless: *mut c_int,
+) -> c_int {
+    with_encoder(encoder, |e| {
+        if lossless.is_null() {
+            return e.fail(JND_ERROR_NULL_POINTER, "lossless is NULL");
+        }
+        // SAFETY: forwarded caller contract, for both images.
+        let images = unsafe {
+            image_from(original, width, height, stride, pixel_format)
+                .and_then(|o| image_from(candidate, width, height, stride, pixel_format).map(|c| (o, c)))
+        };
+        let (original, candidate) = match images {
+            Ok(pair) => pair,
+            Err((status, message)) => return e.fail(status, message),
+        };
+        let decider = match e.model() {
+            Ok(decider) => decider.clone(),
+            Err(message) => return e.fail(JND_ERROR_ENCODE, message),
+        };
+        let verdict = decider.prepare(&original).and_then(|p| decider.visible(&p, &candidate));
+        match verdict {
+            Ok(visible) => {
+                // SAFETY: checked non-NULL; writable per the contract.
+                unsafe { *lossless = c_int::from(!visible) };
+                JND_OK
+            }
+            Err(err) => e.fail(JND_ERROR_ENCODE, err.to_string()),
+        }
+    })
 }
 
 #[cfg(test)]
 mod tests {
+
     #[test]
     fn version_matches_the_crate() {
         // SAFETY: jnd_version returns a static NUL-terminated string.

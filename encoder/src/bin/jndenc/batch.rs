@@ -2,7 +2,6 @@
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
@@ -249,8 +248,18 @@ pub fn run_batch(cli: &Cli, inputs: &[PathBuf]) -> anyhow::Result<Outcome> {
         .num_threads(cli.jobs.unwrap_or(0))
         .build()
         .context("starting the worker threads")?;
-    let progress = std::io::stderr().is_terminal();
-    let done = AtomicUsize::new(0);
+    // A progress bar on a terminal, nothing otherwise (logs stay clean).
+    let bar = if std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new(inputs.len() as u64);
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} images, {elapsed} elapsed, ~{eta} left {msg}")
+        {
+            bar.set_style(style);
+        }
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
     let results: Vec<Result<OneResult, String>> = pool.install(|| {
         inputs
             .par_iter()
@@ -274,21 +283,19 @@ pub fn run_batch(cli: &Cli, inputs: &[PathBuf]) -> anyhow::Result<Outcome> {
                     Ok(one)
                 })()
                 .map_err(|e| format!("{e:#}"));
-                let k = done.fetch_add(1, Ordering::Relaxed) + 1;
                 match &result {
-                    Ok(one) if progress => eprintln!(
-                        "[{k}/{}] {name}: quality {}, {:.1} % saved",
-                        inputs.len(),
-                        one.report.quality,
-                        one.report.saving_percent
-                    ),
-                    Err(e) => eprintln!("jndenc: {e}"),
-                    _ => {}
+                    Ok(one) => bar.set_message(format!(
+                        "{name}: quality {}, {:.1} % saved",
+                        one.report.quality, one.report.saving_percent
+                    )),
+                    Err(e) => bar.suspend(|| eprintln!("jndenc: {e}")),
                 }
+                bar.inc(1);
                 result
             })
             .collect()
     });
+    bar.finish_and_clear();
     let mut images = Vec::new();
     let mut failures = Vec::new();
     let mut warned = false;

@@ -1,0 +1,91 @@
+/* Misuse of the C API: every call returns an error code and a message, nothing crashes. */
+#include <jnd.h>
+#include <stdio.h>
+#include <string.h>
+
+static int failures = 0;
+
+#define EXPECT(call, status)                                                                  \
+    do {                                                                                      \
+        int got = (call);                                                                     \
+        if (got != (status)) {                                                                \
+            fprintf(stderr, "line %d: %s gave %d, expected %d\n", __LINE__, #call, got, status); \
+            failures++;                                                                       \
+        }                                                                                     \
+    } while (0)
+
+#define EXPECT_MESSAGE(enc, needle)                                                            \
+    do {                                                                                      \
+        const char *m = jnd_last_error(enc);                                                  \
+        if (!m || !strstr(m, needle)) {                                                       \
+            fprintf(stderr, "line %d: message '%s' lacks '%s'\n", __LINE__, m ? m : "(null)", needle); \
+            failures++;                                                                       \
+        }                                                                                     \
+    } while (0)
+
+int main(void) {
+    unsigned char pixels[16 * 16 * 3];
+    memset(pixels, 128, sizeof pixels);
+    uint8_t *out = NULL;
+    size_t len = 0;
+    int quality = 0;
+    float map[16 * 16];
+
+    /* NULL handles. */
+    EXPECT(jnd_encoder_set_format(NULL, JND_FORMAT_JPEG), JND_ERROR_NULL_POINTER);
+    EXPECT(jnd_encode(NULL, pixels, 16, 16, 48, JND_PIXEL_RGB8, &out, &len, NULL), JND_ERROR_NULL_POINTER);
+    EXPECT(jnd_predict_quality(NULL, pixels, 16, 16, 48, JND_PIXEL_RGB8, &quality), JND_ERROR_NULL_POINTER);
+    jnd_encoder_free(NULL);
+    jnd_free_buffer(NULL, 0);
+    if (!jnd_last_error(NULL)) failures++;
+
+    JndEncoder *enc = jnd_encoder_new();
+    if (!enc) return 2;
+    /* NULL buffers. */
+    EXPECT(jnd_encode(enc, NULL, 16, 16, 48, JND_PIXEL_RGB8, &out, &len, NULL), JND_ERROR_NULL_POINTER);
+    EXPECT_MESSAGE(enc, "pixels is NULL");
+    EXPECT(jnd_encode(enc, pixels, 16, 16, 48, JND_PIXEL_RGB8, NULL, &len, NULL), JND_ERROR_NULL_POINTER);
+    EXPECT(jnd_encode(enc, pixels, 16, 16, 48, JND_PIXEL_RGB8, &out, NULL, NULL), JND_ERROR_NULL_POINTER);
+    EXPECT(jnd_predict_quality(enc, pixels, 16, 16, 48, JND_PIXEL_RGB8, NULL), JND_ERROR_NULL_POINTER);
+    EXPECT(jnd_pixel_jnd_map(enc, pixels, 16, 16, 48, JND_PIXEL_RGB8, NULL, 256), JND_ERROR_NULL_POINTER);
+    /* Zero and oversized dimensions. */
+    EXPECT(jnd_encode(enc, pixels, 0, 16, 48, JND_PIXEL_RGB8, &out, &len, NULL), JND_ERROR_INVALID_ARGUMENT);
+    EXPECT_MESSAGE(enc, "empty image");
+    EXPECT(jnd_encode(enc, pixels, 16, 0, 48, JND_PIXEL_RGB8, &out, &len, NULL), JND_ERROR_INVALID_ARGUMENT);
+    EXPECT(jnd_encode(enc, pixels, 70000, 16, 210000, JND_PIXEL_RGB8, &out, &len, NULL), JND_ERROR_INVALID_ARGUMENT);
+    EXPECT_MESSAGE(enc, "exceeds the limits");
+    EXPECT(jnd_encode(enc, pixels, 60000, 60000, 180000, JND_PIXEL_RGB8, &out, &len, NULL), JND_ERROR_INVALID_ARGUMENT);
+    /* Stride smaller than a row. */
+    EXPECT(jnd_encode(enc, pixels, 16, 16, 47, JND_PIXEL_RGB8, &out, &len, NULL), JND_ERROR_INVALID_ARGUMENT);
+    EXPECT_MESSAGE(enc, "stride 47 is smaller than a row (48 bytes)");
+    /* Unknown enum values and bad settings. */
+    EXPECT(jnd_encode(enc, pixels, 16, 16, 48, 7, &out, &len, NULL), JND_ERROR_INVALID_ARGUMENT);
+    EXPECT_MESSAGE(enc, "unknown pixel format 7");
+    EXPECT(jnd_encoder_set_format(enc, 9), JND_ERROR_INVALID_ARGUMENT);
+    EXPECT_MESSAGE(enc, "unknown format 9");
+    EXPECT(jnd_encoder_set_target(enc, -3), JND_ERROR_INVALID_ARGUMENT);
+    EXPECT(jnd_encoder_set_quality(enc, 101), JND_ERROR_INVALID_ARGUMENT);
+    EXPECT(jnd_encoder_set_quality_bounds(enc, 80, 20), JND_ERROR_INVALID_ARGUMENT);
+    EXPECT(jnd_encoder_set_threads(enc, -1), JND_ERROR_INVALID_ARGUMENT);
+    /* A map buffer that is too small. */
+    EXPECT(jnd_pixel_jnd_map(enc, pixels, 16, 16, 48, JND_PIXEL_RGB8, map, 255), JND_ERROR_INVALID_ARGUMENT);
+    EXPECT_MESSAGE(enc, "256 needed");
+    /* Failures leave the out pointers cleared. */
+    if (out != NULL || len != 0) {
+        fprintf(stderr, "failed calls must leave out = NULL, len = 0\n");
+        failures++;
+    }
+    /* And the handle still works afterwards. */
+    EXPECT(jnd_pixel_jnd_map(enc, pixels, 16, 16, 48, JND_PIXEL_RGB8, map, 256), JND_OK);
+    EXPECT(jnd_encoder_set_quality(enc, 80), JND_OK);
+    EXPECT(jnd_encode(enc, pixels, 16, 16, 48, JND_PIXEL_RGB8, &out, &len, &quality), JND_OK);
+    if (!out || len < 100 || out[0] != 0xFF || out[1] != 0xD8 || quality != 80) {
+        fprintf(stderr, "a valid call after errors did not give a JPEG\n");
+        failures++;
+    }
+    jnd_free_buffer(out, len);
+    jnd_encoder_free(enc);
+    if (failures) fprintf(stderr, "%d failures\n", failures);
+    else printf("misuse: all checks passed\n");
+    return failures ? 1 : 0;
+}
