@@ -7,6 +7,8 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use rayon::prelude::*;
+
 use jnd_model::metrics::ButteraugliRef;
 use jnd_model::vpjnd::{self, VpJnd};
 
@@ -42,9 +44,9 @@ impl Target {
 }
 
 /// Says whether a decoded candidate's distortion is visible.
-pub trait Decider {
+pub trait Decider: Sync {
     /// What the decider computes once per original.
-    type Prepared;
+    type Prepared: Sync;
     /// A short name for reports.
     fn name(&self) -> &'static str;
     /// Prepares the original (JND map, features, metric reference).
@@ -155,7 +157,8 @@ pub struct Probe {
     pub visible: bool,
 }
 
-/// Time spent per stage.
+/// Time spent per stage, summed over candidates (candidates of a block run in parallel, so the sum
+/// can exceed the wall time).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct StageTimes {
     /// Preparing the original.
@@ -197,13 +200,14 @@ pub fn encode_at_jnd<D: Decider>(
     let qualities = options.qualities();
     let mut candidates: HashMap<u8, Encoded> = HashMap::new();
     let mut probes = Vec::new();
-    let outcome = crate::search::block_search(&qualities, options.block, |q| -> Result<bool> {
+    // One candidate: encode, decode, judge; with the time of each stage.
+    let judge_one = |q: u8| -> Result<(Encoded, bool, [Duration; 3])> {
         let t = Instant::now();
         let encoded = codec.encode(image, q)?;
-        times.encode += t.elapsed();
+        let encode = t.elapsed();
         let t = Instant::now();
         let decoded = codec.decode(&encoded.bytes)?;
-        times.decode += t.elapsed();
+        let decode = t.elapsed();
         if decoded.width() != image.width() || decoded.height() != image.height() {
             return Err(Error::Encode {
                 codec: "search",
@@ -212,12 +216,26 @@ pub fn encode_at_jnd<D: Decider>(
         }
         let t = Instant::now();
         let visible = decider.visible(&prepared, &decoded)?;
-        times.judge += t.elapsed();
-        probes.push(Probe { quality: q, bytes: encoded.bytes.len(), visible });
-        candidates.insert(q, encoded);
-        Ok(visible)
-    })?
-    .ok_or_else(|| Error::Encode { codec: "search", message: "no quality to search".into() })?;
+        Ok((encoded, visible, [encode, decode, t.elapsed()]))
+    };
+    // A block's candidates are independent: encode and judge them in parallel.
+    let outcome =
+        crate::search::block_search_batched(&qualities, options.block, |batch| -> Result<Vec<bool>> {
+            let results: Vec<Result<(Encoded, bool, [Duration; 3])>> =
+                batch.par_iter().map(|&q| judge_one(q)).collect();
+            let mut verdicts = Vec::with_capacity(batch.len());
+            for (&q, result) in batch.iter().zip(results) {
+                let (encoded, visible, [encode, decode, judge]) = result?;
+                times.encode += encode;
+                times.decode += decode;
+                times.judge += judge;
+                probes.push(Probe { quality: q, bytes: encoded.bytes.len(), visible });
+                candidates.insert(q, encoded);
+                verdicts.push(visible);
+            }
+            Ok(verdicts)
+        })?
+        .ok_or_else(|| Error::Encode { codec: "search", message: "no quality to search".into() })?;
     let encoded = match candidates.remove(&outcome.quality) {
         Some(encoded) => encoded,
         None => {

@@ -28,6 +28,19 @@ pub fn block_search<E>(
     block: usize,
     mut visible: impl FnMut(u8) -> Result<bool, E>,
 ) -> Result<Option<SearchOutcome>, E> {
+    block_search_batched(qualities, block, |batch| batch.iter().map(|&q| visible(q)).collect())
+}
+
+/// [`block_search`] with a judge that takes a whole block at once (so a caller can encode and judge
+/// a block's qualities in parallel). `visible_many(qs)` returns one verdict per quality, in order.
+///
+/// The decisions and the outcome are the same as [`block_search`]'s, except that the final top-down
+/// scan judges `block` qualities at a time and may judge a few below the first visible one.
+pub fn block_search_batched<E>(
+    qualities: &[u8],
+    block: usize,
+    mut visible_many: impl FnMut(&[u8]) -> Result<Vec<bool>, E>,
+) -> Result<Option<SearchOutcome>, E> {
     let n = qualities.len();
     if n == 0 {
         return Ok(None);
@@ -35,26 +48,29 @@ pub fn block_search<E>(
     let block = block.max(1);
     let mut judged: BTreeMap<usize, bool> = BTreeMap::new();
     let mut probes = Vec::new();
-    let mut judge = |i: usize, probes: &mut Vec<(u8, bool)>| -> Result<bool, E> {
-        if let Some(&v) = judged.get(&i) {
-            return Ok(v);
+    // Judges the not-yet-judged indices of `range` in one call; returns every verdict of the range.
+    let mut judge = |range: std::ops::Range<usize>, probes: &mut Vec<(u8, bool)>| -> Result<Vec<bool>, E> {
+        let fresh: Vec<usize> = range.clone().filter(|i| !judged.contains_key(i)).collect();
+        if !fresh.is_empty() {
+            let asked: Vec<u8> = fresh.iter().map(|&i| qualities[i]).collect();
+            let verdicts = visible_many(&asked)?;
+            for (&i, &v) in fresh.iter().zip(verdicts.iter()) {
+                judged.insert(i, v);
+                probes.push((qualities[i], v));
+            }
         }
-        let v = visible(qualities[i])?;
-        judged.insert(i, v);
-        probes.push((qualities[i], v));
-        Ok(v)
+        Ok(range.map(|i| judged.get(&i).copied().unwrap_or(true)).collect())
     };
     // Invariant: the JND index lies in [lo, hi]; hi == n means "above every quality".
     let (mut lo, mut hi) = (0usize, n);
     while hi - lo > 2 * block {
         let mid = (lo + hi) / 2;
-        let right: Vec<bool> =
-            (mid..(mid + block).min(n)).map(|i| judge(i, &mut probes)).collect::<Result<_, E>>()?;
+        let right = judge(mid..(mid + block).min(n), &mut probes)?;
         if right.iter().all(|&v| v) {
             lo = (mid + block).min(n);
             continue;
         }
-        let left: Vec<bool> = (mid - block..mid).map(|i| judge(i, &mut probes)).collect::<Result<_, E>>()?;
+        let left = judge(mid - block..mid, &mut probes)?;
         let window: Vec<bool> = left.iter().chain(right.iter()).copied().collect();
         if window.iter().all(|&v| !v) {
             hi = mid - block;
@@ -70,13 +86,19 @@ pub fn block_search<E>(
         let index = mid - block + last_visible + 1;
         return Ok(Some(SearchOutcome { quality: qualities[index], probes, saturated: false }));
     }
-    // A short range: judge from the top down until the first visible quality.
+    // A short range: judge from the top down, a block at a time, until the first visible quality.
     let mut index = hi;
-    for i in (lo..hi).rev() {
-        if judge(i, &mut probes)? {
-            break;
+    let mut top = hi;
+    'scan: while top > lo {
+        let bottom = top.saturating_sub(block).max(lo);
+        let verdicts = judge(bottom..top, &mut probes)?;
+        for (offset, &v) in verdicts.iter().enumerate().rev() {
+            if v {
+                break 'scan;
+            }
+            index = bottom + offset;
         }
-        index = i;
+        top = bottom;
     }
     let saturated = index == n;
     let index = index.min(n - 1);
@@ -105,6 +127,28 @@ mod tests {
                 seen.dedup();
                 assert_eq!(seen.len(), outcome.probes.len(), "a quality judged twice");
             }
+        }
+    }
+
+    #[test]
+    fn the_batched_search_agrees_with_the_single_one() {
+        let qualities: Vec<u8> = (1..=100).collect();
+        for jnd in 1..=100u8 {
+            let single = run(jnd, 3);
+            let mut calls = 0;
+            let batched = block_search_batched(&qualities, 3, |qs| {
+                calls += 1;
+                assert!(qs.len() <= 3 && !qs.is_empty());
+                Ok::<_, ()>(qs.iter().map(|&q| q < jnd).collect())
+            })
+            .unwrap()
+            .unwrap();
+            assert_eq!(batched.quality, single.quality, "jnd {jnd}");
+            assert!(
+                calls < single.probes.len().max(2),
+                "jnd {jnd}: {calls} calls for {} probes",
+                single.probes.len()
+            );
         }
     }
 

@@ -156,7 +156,8 @@ unsafe fn image_from(
     if width == 0 || height == 0 {
         return Err((JND_ERROR_INVALID_ARGUMENT, format!("empty image ({width}x{height})")));
     }
-    if width > JND_MAX_SIDE || height > JND_MAX_SIDE || u64::from(width) * u64::from(height) > JND_MAX_PIXELS {
+    if width > JND_MAX_SIDE || height > JND_MAX_SIDE || u64::from(width) * u64::from(height) > JND_MAX_PIXELS
+    {
         return Err((
             JND_ERROR_INVALID_ARGUMENT,
             format!("{width}x{height} exceeds the limits ({JND_MAX_SIDE} a side, {JND_MAX_PIXELS} pixels)"),
@@ -164,7 +165,10 @@ unsafe fn image_from(
     }
     let row = width as usize * channels;
     if stride < row {
-        return Err((JND_ERROR_INVALID_ARGUMENT, format!("stride {stride} is smaller than a row ({row} bytes)")));
+        return Err((
+            JND_ERROR_INVALID_ARGUMENT,
+            format!("stride {stride} is smaller than a row ({row} bytes)"),
+        ));
     }
     let out_channels = if color == ColorType::Gray { 1 } else { 3 };
     let mut data = Vec::with_capacity(width as usize * height as usize * out_channels);
@@ -183,10 +187,11 @@ unsafe fn image_from(
 /// The library version as a NUL-terminated string, valid for the life of the process.
 #[unsafe(no_mangle)]
 pub extern "C" fn jnd_version() -> *const c_char {
-    const VERSION: &CStr = match CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
-        Ok(v) => v,
-        Err(_) => c"unknown",
-    };
+    const VERSION: &CStr =
+        match CStr::from_bytes_with_nul(concat!(env!("CARGO_PKG_VERSION"), "\0").as_bytes()) {
+            Ok(v) => v,
+            Err(_) => c"unknown",
+        };
     VERSION.as_ptr()
 }
 
@@ -275,10 +280,17 @@ pub unsafe extern "C" fn jnd_encoder_set_target(encoder: *mut JndEncoder, target
 /// # Safety
 /// `encoder` must be NULL or a live handle.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn jnd_encoder_set_quality_bounds(encoder: *mut JndEncoder, min: c_int, max: c_int) -> c_int {
+pub unsafe extern "C" fn jnd_encoder_set_quality_bounds(
+    encoder: *mut JndEncoder,
+    min: c_int,
+    max: c_int,
+) -> c_int {
     with_encoder(encoder, |e| {
         if !(0..=100).contains(&min) || !(0..=100).contains(&max) || min > max {
-            return e.fail(JND_ERROR_INVALID_ARGUMENT, format!("quality bounds {min}..{max} (need 0 <= min <= max <= 100)"));
+            return e.fail(
+                JND_ERROR_INVALID_ARGUMENT,
+                format!("quality bounds {min}..{max} (need 0 <= min <= max <= 100)"),
+            );
         }
         (e.min_quality, e.max_quality) = (min as u8, max as u8);
         JND_OK
@@ -295,7 +307,9 @@ pub unsafe extern "C" fn jnd_encoder_set_quality(encoder: *mut JndEncoder, quali
         e.fixed_quality = match quality {
             -1 => None,
             0..=100 => Some(quality as u8),
-            other => return e.fail(JND_ERROR_INVALID_ARGUMENT, format!("quality {other} (need -1 or 0..100)")),
+            other => {
+                return e.fail(JND_ERROR_INVALID_ARGUMENT, format!("quality {other} (need -1 or 0..100)"));
+            }
         };
         JND_OK
     })
@@ -472,7 +486,8 @@ pub unsafe extern "C" fn jnd_pixel_jnd_map(
         };
         let needed = width as usize * height as usize;
         if out_len < needed {
-            return e.fail(JND_ERROR_INVALID_ARGUMENT, format!("out holds {out_len} floats, {needed} needed"));
+            return e
+                .fail(JND_ERROR_INVALID_ARGUMENT, format!("out holds {out_len} floats, {needed} needed"));
         }
         let map = match e.run(|| jnd_model::vpjnd::PIXEL_JND_MODEL.compute(&image)) {
             Ok(map) => map,

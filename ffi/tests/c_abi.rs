@@ -61,7 +61,9 @@ fn compile_with_pkg_config(out_dir: &Path) -> PathBuf {
     std::fs::copy(lib_dir().join("libjnd.so"), prefix.join("lib/libjnd.so")).unwrap();
     std::fs::copy(root().join("ffi/include/jnd.h"), prefix.join("include/jnd.h")).unwrap();
     let template = std::fs::read_to_string(root().join("ffi/jnd.pc.in")).unwrap();
-    let pc = template.replace("@PREFIX@", prefix.to_str().unwrap()).replace("@VERSION@", env!("CARGO_PKG_VERSION"));
+    let pc = template
+        .replace("@PREFIX@", prefix.to_str().unwrap())
+        .replace("@VERSION@", env!("CARGO_PKG_VERSION"));
     std::fs::write(prefix.join("lib/pkgconfig/jnd.pc"), pc).unwrap();
     let flags = Command::new("pkg-config")
         .args(["--cflags", "--libs", "jnd"])

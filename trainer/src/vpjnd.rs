@@ -69,7 +69,9 @@ pub fn sampled_qualities(ladder: &Ladder, teacher: &Teacher, sparse_step: u8) ->
     ladder
         .rungs
         .iter()
-        .filter(|r| (teacher.distance(r) / teacher.tau).ln().abs() < 1.0 || r.quality.is_multiple_of(sparse_step))
+        .filter(|r| {
+            (teacher.distance(r) / teacher.tau).ln().abs() < 1.0 || r.quality.is_multiple_of(sparse_step)
+        })
         .map(|r| r.quality)
         .collect()
 }

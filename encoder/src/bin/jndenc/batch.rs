@@ -251,9 +251,9 @@ pub fn run_batch(cli: &Cli, inputs: &[PathBuf]) -> anyhow::Result<Outcome> {
     // A progress bar on a terminal, nothing otherwise (logs stay clean).
     let bar = if std::io::stderr().is_terminal() {
         let bar = indicatif::ProgressBar::new(inputs.len() as u64);
-        if let Ok(style) =
-            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} images, {elapsed} elapsed, ~{eta} left {msg}")
-        {
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{bar:30} {pos}/{len} images, {elapsed} elapsed, ~{eta} left {msg}",
+        ) {
             bar.set_style(style);
         }
         bar
