@@ -9,7 +9,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use burn::module::Module;
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::activation::log_sigmoid;
 use burn::tensor::{Device, Tensor, TensorData};
@@ -180,6 +180,53 @@ pub struct TrainConfig {
     pub tau: f64,
     /// Weights to start from (burnpack), e.g. to fine-tune on another codec's candidates.
     pub init: Option<Vec<u8>>,
+    /// Decay of the exponential moving average of the weights used for validation and output (0: off,
+    /// the raw weights are used).
+    pub ema_decay: f32,
+}
+
+/// Collects a module's float parameters in traversal order.
+struct CollectParams(Vec<TensorData>);
+
+impl ModuleVisitor for CollectParams {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        self.0.push(param.val().into_data());
+    }
+}
+
+/// Blends each float parameter toward the collected values: `p = decay * p + (1 - decay) * value`.
+struct BlendParams<'a> {
+    values: &'a [TensorData],
+    index: usize,
+    decay: f32,
+    device: Device,
+}
+
+impl ModuleMapper for BlendParams<'_> {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let Some(value) = self.values.get(self.index) else { return param };
+        self.index += 1;
+        let current = Tensor::<D>::from_data(value.clone(), &self.device);
+        let decay = self.decay;
+        param.map(|ema| ema * decay + current * (1.0 - decay))
+    }
+}
+
+/// An exponential moving average of a network's weights, kept on the inference device.
+struct Ema {
+    average: VpJndNet,
+    decay: f32,
+    device: Device,
+}
+
+impl Ema {
+    fn update(&mut self, model: &VpJndNet) {
+        let mut collected = CollectParams(Vec::new());
+        model.valid().visit(&mut collected);
+        let mut blend =
+            BlendParams { values: &collected.0, index: 0, decay: self.decay, device: self.device.clone() };
+        self.average = self.average.clone().map(&mut blend);
+    }
 }
 
 /// SplitMix64: small, seedable, good enough for sampling.
@@ -280,6 +327,11 @@ pub fn train(
     if indices.is_empty() {
         return Err(Error::Insufficient("no training samples".into()));
     }
+    let mut ema = (config.ema_decay > 0.0).then(|| Ema {
+        average: model.valid(),
+        decay: config.ema_decay,
+        device: device.clone(),
+    });
     let cdf = sampling_cdf(dataset, &indices, config.tau);
     let total_weight = cdf.last().copied().unwrap_or(1.0);
     let started = Instant::now();
@@ -324,9 +376,15 @@ pub fn train(
             let lr =
                 config.learning_rate * (0.05 + 0.95 * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos()));
             model = optim.step(lr, model, grads);
+            if let Some(ema) = ema.as_mut() {
+                ema.update(&model);
+            }
             step += 1;
         }
-        let current = VpJnd::from_net(model.valid(), device);
+        let current = match &ema {
+            Some(ema) => VpJnd::from_net(ema.average.clone(), device),
+            None => VpJnd::from_net(model.valid(), device),
+        };
         let validation = evaluate_pairs(&current, dataset, Split::Validation, config.tau, 0.0)?;
         let log = EpochLog {
             epoch,

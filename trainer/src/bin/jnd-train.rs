@@ -102,6 +102,9 @@ enum Command {
         /// Start from these weights instead of a fresh initialisation.
         #[arg(long)]
         init: Option<PathBuf>,
+        /// Decay of the weights' exponential moving average used for validation and output (0: off).
+        #[arg(long, default_value_t = 0.99)]
+        ema: f32,
     },
     /// Evaluate VP-JNDnet on the validation photos: pair metrics and the block search against the teacher.
     EvalVpjnd {
@@ -258,6 +261,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             seed,
             device,
             init,
+            ema,
         } => {
             let init = match init {
                 Some(path) => {
@@ -267,6 +271,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let config = TrainConfig {
                 init,
+                ema_decay: ema,
                 epochs,
                 steps_per_epoch: steps,
                 batch,
@@ -559,7 +564,7 @@ fn train_vpjnd(
     let (_, dataset) = vpjnd_dataset(data, None)?;
     let mut log_text = String::from("epoch,seconds,loss,codec,accuracy,balanced_accuracy,precision\n");
     eprintln!(
-        "training: {} epochs x {} steps x {} samples x {} patches, lr {}, regression weight {}, seed {}, tau {}, init {}",
+        "training: {} epochs x {} steps x {} samples x {} patches, lr {}, regression weight {}, seed {}, tau {}, init {}, EMA {}",
         config.epochs,
         config.steps_per_epoch,
         config.batch,
@@ -568,7 +573,8 @@ fn train_vpjnd(
         config.regression_weight,
         config.seed,
         config.tau,
-        if config.init.is_some() { "given weights" } else { "fresh" }
+        if config.init.is_some() { "given weights" } else { "fresh" },
+        config.ema_decay
     );
     let model = trainer::vpjnd::train(&dataset, config, &device, |epoch, current| {
         eprintln!("epoch {} ({:.0} s): loss {:.4}", epoch.epoch, epoch.seconds, epoch.loss);
