@@ -122,9 +122,9 @@ enum Command {
         /// Threshold to judge at, butteraugli 3-norm (2.295 = human-first-jnd, 1.0 = strict).
         #[arg(long)]
         judge_tau: Option<f64>,
-        /// Also evaluate the training photos (pair metrics only).
-        #[arg(long)]
-        with_train: bool,
+        /// Photos to evaluate: validation (report these) or train (to choose the margin on).
+        #[arg(long, value_enum, default_value_t = SplitArg::Validation)]
+        split: SplitArg,
         /// Write the metrics table (Markdown) here.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -181,6 +181,12 @@ enum CodecArg {
     Mozjpeg,
     Baseline,
     Heif,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum SplitArg {
+    Train,
+    Validation,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -283,8 +289,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             };
             train_vpjnd(&data, &config, &device, &out, &log)
         }
-        Command::EvalVpjnd { data, weights, margin, block, judge_tau, with_train, out } => {
-            eval_vpjnd(&data, weights.as_deref(), margin, block, judge_tau, with_train, out.as_deref())
+        Command::EvalVpjnd { data, weights, margin, block, judge_tau, split, out } => {
+            let split = match split {
+                SplitArg::Train => Split::Train,
+                SplitArg::Validation => Split::Validation,
+            };
+            eval_vpjnd(&data, weights.as_deref(), margin, block, judge_tau, split, out.as_deref())
         }
         Command::Labels { judged, out } => labels(&judged.ladders, judged.teacher(), &out),
     }
@@ -618,7 +628,7 @@ fn eval_vpjnd(
     margin: Option<f64>,
     block: usize,
     judge_tau: Option<f64>,
-    with_train: bool,
+    split: Split,
     out: Option<&Path>,
 ) -> anyhow::Result<()> {
     let device = jnd_model::select_device(jnd_model::Accelerator::Cpu)?;
@@ -631,16 +641,13 @@ fn eval_vpjnd(
     };
     let margin = margin.unwrap_or(jnd_model::vpjnd::DECISION_MARGIN);
     let tau = judge_tau.unwrap_or(data.tau);
-    let only = if with_train { None } else { Some(Split::Validation) };
-    let (ladders, dataset) = vpjnd_dataset(&VpjndData { tau, ..data.clone() }, only)?;
+    let (ladders, dataset) = vpjnd_dataset(&VpjndData { tau, ..data.clone() }, Some(split))?;
     let mut table = format!(
-        "Teacher: butteraugli 3-norm, tau {tau}; decision margin {margin}; block {block}.\n\n\
-         | split | codec | pairs | pair accuracy | balanced | precision (lossless) |\n|---|---|---|---|---|---|\n"
+        "Photos: {}. Teacher: butteraugli 3-norm, tau {tau}; decision margin {margin}; block {block}.\n\n\
+         | split | codec | pairs | pair accuracy | balanced | precision (lossless) |\n|---|---|---|---|---|---|\n",
+        split.name()
     );
-    for split in [Split::Train, Split::Validation] {
-        if split == Split::Train && !with_train {
-            continue;
-        }
+    {
         let scores = trainer::vpjnd::score_samples(&model, &dataset, split)?;
         for (codec, m) in trainer::vpjnd::pair_metrics(&dataset, &scores, tau, margin) {
             let pairs = m.true_lossless + m.false_lossless + m.false_visible + m.true_visible;
@@ -662,12 +669,12 @@ fn eval_vpjnd(
         &ladders,
         &teacher,
         &data.decoded,
-        Split::Validation,
+        split,
         margin,
         block,
     )?;
     table.push_str(
-        "\nBlock search on the validation photos:\n\n\
+        "\nBlock search on these photos:\n\n\
          | codec | photos | MAD vs teacher (quality steps) | teacher-lossless | mean saving vs top quality | teacher's own saving | probes/photo |\n\
          |---|---|---|---|---|---|---|\n",
     );
@@ -686,7 +693,7 @@ fn eval_vpjnd(
         let saving = of.iter().map(|r| 1.0 - r.bytes as f64 / r.top_bytes as f64).sum::<f64>() / n;
         let teacher_saving = ladders
             .iter()
-            .filter(|l| l.codec == codec && split_of(&l.image) == Split::Validation)
+            .filter(|l| l.codec == codec && split_of(&l.image) == split)
             .filter_map(|l| {
                 let top = l.rungs.last()?;
                 Some(1.0 - teacher.chosen(l).unwrap_or(top).bytes as f64 / top.bytes as f64)
