@@ -67,7 +67,8 @@ fn fixture_scores_and_teacher_agreement_match_the_committed_values() {
             let decoded = codec.decode(&codec.encode(&original, q).unwrap().bytes).unwrap().to_rgb();
             let judgement = model.judge(&prepared, &decoded).unwrap();
             let distance = teacher.compare(&decoded).unwrap().pnorm3;
-            let model_visible = !judgement.lossless_at(vpjnd::TRAINED_TAU, vpjnd::DECISION_MARGIN);
+            let model_visible =
+                !judgement.lossless_at(vpjnd::TRAINED_TAU, vpjnd::decision_margin(vpjnd::CodecFamily::Jpeg));
             agree += usize::from(model_visible == (distance > vpjnd::TRAINED_TAU));
             total += 1;
             rows.push(serde_json::json!({"image": name, "quality": q, "score": judgement.score, "distance": distance}));

@@ -43,7 +43,6 @@ fn median_seconds(runs: usize, mut f: impl FnMut()) -> f64 {
 }
 
 fn main() {
-    let decider = ModelDecider::embedded(Target::HumanFirstJnd).expect("embedded model");
     let jpeg = MozJpeg::new(JpegOptions::default());
     let heif = Heif::new(HeifOptions::default());
     let with_heif = std::env::var_os("JND_BENCH_HEIF").is_some();
@@ -58,6 +57,8 @@ fn main() {
             if with_heif { vec![("mozjpeg", &jpeg), ("heif", &heif)] } else { vec![("mozjpeg", &jpeg)] };
         for (codec_name, codec) in codecs {
             let options = AutoOptions::for_format(codec.format());
+            let decider =
+                ModelDecider::embedded(Target::HumanFirstJnd, codec.format()).expect("embedded model");
             let one = median_seconds(3, || {
                 codec.encode(&image, 75).expect("encode");
             });

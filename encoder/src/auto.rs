@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use jnd_model::metrics::ButteraugliRef;
 use jnd_model::vpjnd::{self, VpJnd};
 
-use crate::codec::{Codec, Encoded};
+use crate::codec::{Codec, Encoded, OutputFormat};
 use crate::{Error, Image, Result};
 
 /// The perceptual operating point to aim at, in butteraugli 3-norm units so it carries across codecs.
@@ -55,6 +55,14 @@ pub trait Decider: Sync {
     fn visible(&self, prepared: &Self::Prepared, candidate: &Image) -> Result<bool>;
 }
 
+/// The embedded model's decision margin for candidates of `format`.
+pub fn margin_for(format: OutputFormat) -> f64 {
+    match format {
+        OutputFormat::Heif => vpjnd::decision_margin(vpjnd::CodecFamily::Heif),
+        _ => vpjnd::decision_margin(vpjnd::CodecFamily::Jpeg),
+    }
+}
+
 /// The embedded VP-JNDnet.
 #[derive(Debug, Clone)]
 pub struct ModelDecider {
@@ -67,10 +75,10 @@ pub struct ModelDecider {
 }
 
 impl ModelDecider {
-    /// The embedded weights on the CPU, at `target`, with the model's own margin.
-    pub fn embedded(target: Target) -> Result<Self> {
+    /// The embedded weights on the CPU, at `target`, with the model's margin for `format`'s codec.
+    pub fn embedded(target: Target, format: OutputFormat) -> Result<Self> {
         let device = jnd_model::select_device(jnd_model::Accelerator::Cpu)?;
-        Ok(Self { model: VpJnd::embedded(&device)?, tau: target.tau(), margin: vpjnd::DECISION_MARGIN })
+        Ok(Self { model: VpJnd::embedded(&device)?, tau: target.tau(), margin: margin_for(format) })
     }
 }
 
@@ -129,9 +137,9 @@ pub struct AutoOptions {
 
 impl AutoOptions {
     /// Defaults for a codec's output format: JPEG 1..100 step 1, HEIF 0..100 step 2; block 3.
-    pub fn for_format(format: crate::codec::OutputFormat) -> Self {
+    pub fn for_format(format: OutputFormat) -> Self {
         match format {
-            crate::codec::OutputFormat::Heif => Self { min_quality: 0, max_quality: 100, step: 2, block: 3 },
+            OutputFormat::Heif => Self { min_quality: 0, max_quality: 100, step: 2, block: 3 },
             _ => Self { min_quality: 1, max_quality: 100, step: 1, block: 3 },
         }
     }
@@ -221,8 +229,14 @@ pub fn encode_at_jnd<D: Decider>(
     // A block's candidates are independent: encode and judge them in parallel.
     let outcome =
         crate::search::block_search_batched(&qualities, options.block, |batch| -> Result<Vec<bool>> {
-            let results: Vec<Result<(Encoded, bool, [Duration; 3])>> =
-                batch.par_iter().map(|&q| judge_one(q)).collect();
+            // JPEG candidates run in parallel; x265 threads itself, and libheif/x265 do not promise that
+            // several encoders in one process are safe, so HEIF candidates run one at a time.
+            let results: Vec<Result<(Encoded, bool, [Duration; 3])>> = if codec.format() == OutputFormat::Heif
+            {
+                batch.iter().map(|&q| judge_one(q)).collect()
+            } else {
+                batch.par_iter().map(|&q| judge_one(q)).collect()
+            };
             let mut verdicts = Vec::with_capacity(batch.len());
             for (&q, result) in batch.iter().zip(results) {
                 let (encoded, visible, [encode, decode, judge]) = result?;

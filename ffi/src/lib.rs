@@ -73,11 +73,12 @@ impl JndEncoder {
 
     fn model(&mut self) -> Result<&ModelDecider, String> {
         if self.model.is_none() {
-            self.model = Some(ModelDecider::embedded(self.target).map_err(|e| e.to_string())?);
+            self.model = Some(ModelDecider::embedded(self.target, self.format).map_err(|e| e.to_string())?);
         }
         match self.model.as_mut() {
             Some(model) => {
                 model.tau = self.target.tau();
+                model.margin = jndenc::auto::margin_for(self.format);
                 Ok(model)
             }
             None => Err("model not loaded".into()),

@@ -101,7 +101,11 @@ fn the_c_example_encodes_like_jndenc() {
     let from_c = std::fs::read(&output).unwrap();
     // The same search through the library, as the jndenc binary runs it.
     let image = jndenc::decode::decode(&std::fs::read(&input).unwrap(), &Default::default()).unwrap();
-    let decider = jndenc::auto::ModelDecider::embedded(jndenc::auto::Target::HumanFirstJnd).unwrap();
+    let decider = jndenc::auto::ModelDecider::embedded(
+        jndenc::auto::Target::HumanFirstJnd,
+        jndenc::codec::OutputFormat::Jpeg,
+    )
+    .unwrap();
     let codec = jndenc::codec::MozJpeg::new(jndenc::codec::JpegOptions::default());
     let options = jndenc::auto::AutoOptions::for_format(jndenc::codec::OutputFormat::Jpeg);
     let expected = jndenc::auto::encode_at_jnd(&image, &codec, &decider, &options).unwrap();

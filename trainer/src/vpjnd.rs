@@ -385,7 +385,7 @@ pub fn train(
             Some(ema) => VpJnd::from_net(ema.average.clone(), device),
             None => VpJnd::from_net(model.valid(), device),
         };
-        let validation = evaluate_pairs(&current, dataset, Split::Validation, config.tau, 0.0)?;
+        let validation = evaluate_pairs(&current, dataset, Split::Validation, config.tau, Some(0.0))?;
         let log = EpochLog {
             epoch,
             loss: loss_sum / config.steps_per_epoch as f64,
@@ -469,28 +469,39 @@ pub fn score_samples(model: &VpJnd, dataset: &Dataset, split: Split) -> Result<V
     Ok(out)
 }
 
-/// Pair metrics of `split` per codec at threshold `tau` with decision `margin`.
+/// Pair metrics of `split` per codec at threshold `tau` with decision `margin` (`None`: the embedded
+/// model's per-codec margins).
 pub fn evaluate_pairs(
     model: &VpJnd,
     dataset: &Dataset,
     split: Split,
     tau: f64,
-    margin: f64,
+    margin: Option<f64>,
 ) -> Result<Vec<(LadderCodec, PairMetrics)>> {
     let scores = score_samples(model, dataset, split)?;
     Ok(pair_metrics(dataset, &scores, tau, margin))
 }
 
-/// Pair metrics per codec from precomputed scores.
+/// The embedded model's decision margin for a ladder codec.
+pub fn embedded_margin(codec: LadderCodec) -> f64 {
+    match codec {
+        LadderCodec::Heif => vpjnd::decision_margin(vpjnd::CodecFamily::Heif),
+        LadderCodec::Mozjpeg | LadderCodec::Baseline => vpjnd::decision_margin(vpjnd::CodecFamily::Jpeg),
+    }
+}
+
+/// Pair metrics per codec from precomputed scores, with `margin` (or, when `None`, the embedded
+/// model's margin for each codec).
 pub fn pair_metrics(
     dataset: &Dataset,
     scores: &[(usize, f32)],
     tau: f64,
-    margin: f64,
+    margin: Option<f64>,
 ) -> Vec<(LadderCodec, PairMetrics)> {
     let mut out: Vec<(LadderCodec, PairMetrics)> = Vec::new();
     for &(i, score) in scores {
         let sample = &dataset.samples[i];
+        let margin = margin.unwrap_or_else(|| embedded_margin(sample.codec));
         let lossless = vpjnd::Judgement { score }.lossless_at(tau, margin);
         let index = match out.iter().position(|(c, _)| *c == sample.codec) {
             Some(index) => index,
@@ -544,7 +555,7 @@ pub fn search_eval(
     teacher: &Teacher,
     decoded_dir: &Path,
     split: Split,
-    margin: f64,
+    margin: Option<f64>,
     block: usize,
 ) -> Result<Vec<SearchRow>> {
     let mut rows = Vec::new();
@@ -552,6 +563,7 @@ pub fn search_eval(
         let image = decode_file(&photos_dir.join(&ladder.image))?.to_rgb();
         let prepared = model.prepare(&image)?;
         let codec = ladder.codec.codec();
+        let margin = margin.unwrap_or_else(|| embedded_margin(ladder.codec));
         let qualities: Vec<u8> = ladder.rungs.iter().map(|r| r.quality).collect();
         let outcome = jndenc::search::block_search(&qualities, block, |q| -> Result<bool> {
             let decoded = if ladder.codec == LadderCodec::Heif {

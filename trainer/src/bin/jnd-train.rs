@@ -614,7 +614,7 @@ fn train_vpjnd(
     let scores = trainer::vpjnd::score_samples(&model, &dataset, Split::Train)?;
     eprintln!("training photos, precision by margin:");
     for margin in [0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5] {
-        let per = trainer::vpjnd::pair_metrics(&dataset, &scores, config.tau, margin);
+        let per = trainer::vpjnd::pair_metrics(&dataset, &scores, config.tau, Some(margin));
         let line: Vec<String> = per.iter().map(|(c, m)| metrics_line(*c, m)).collect();
         eprintln!("  margin {margin:.2}: {}", line.join(" | "));
     }
@@ -639,13 +639,13 @@ fn eval_vpjnd(
         }
         None => jnd_model::vpjnd::VpJnd::embedded(&device)?,
     };
-    let margin = margin.unwrap_or(jnd_model::vpjnd::DECISION_MARGIN);
     let tau = judge_tau.unwrap_or(data.tau);
     let (ladders, dataset) = vpjnd_dataset(&VpjndData { tau, ..data.clone() }, Some(split))?;
     let mut table = format!(
-        "Photos: {}. Teacher: butteraugli 3-norm, tau {tau}; decision margin {margin}; block {block}.\n\n\
+        "Photos: {}. Teacher: butteraugli 3-norm, tau {tau}; decision margin {}; block {block}.\n\n\
          | split | codec | pairs | pair accuracy | balanced | precision (lossless) |\n|---|---|---|---|---|---|\n",
-        split.name()
+        split.name(),
+        margin.map_or("the model's per codec".to_string(), |m| m.to_string())
     );
     {
         let scores = trainer::vpjnd::score_samples(&model, &dataset, split)?;

@@ -24,6 +24,13 @@ pub enum AnyDecider {
     Teacher(TeacherDecider),
 }
 
+fn output_format(cli: &Cli) -> OutputFormat {
+    match cli.format {
+        crate::cli::FormatArg::Jpeg => OutputFormat::Jpeg,
+        crate::cli::FormatArg::Heif => OutputFormat::Heif,
+    }
+}
+
 fn target(cli: &Cli) -> Target {
     match cli.target {
         TargetArg::HumanFirstJnd => Target::HumanFirstJnd,
@@ -39,7 +46,8 @@ pub fn load_decider(cli: &Cli) -> anyhow::Result<AnyDecider> {
     }
     Ok(match cli.decider {
         DeciderArg::Model => AnyDecider::Model(Box::new(
-            ModelDecider::embedded(target(cli)).context("loading the embedded VP-JND model")?,
+            ModelDecider::embedded(target(cli), output_format(cli))
+                .context("loading the embedded VP-JND model")?,
         )),
         DeciderArg::Teacher => AnyDecider::Teacher(TeacherDecider { tau: target(cli).tau() }),
     })
