@@ -5,8 +5,8 @@
 //! the `heif` cargo feature.
 
 use libheif_rs::{
-    Channel, ColorProfileRaw, ColorSpace, CompressionFormat, EncoderParameterValue, EncoderQuality,
-    HeifContext, HeifError, ItemId, LibHeif, RgbChroma, color_profile_types,
+    Channel, ColorSpace, CompressionFormat, EncoderParameterValue, EncoderQuality, HeifContext, HeifError,
+    ItemId, LibHeif, RgbChroma,
 };
 
 use super::{Codec, Encoded, OutputFormat, check_quality};
@@ -104,9 +104,7 @@ impl Codec for Heif {
         if self.options.keep_icc
             && let Some(icc) = &image.metadata.icc
         {
-            picture
-                .set_color_profile_raw(&ColorProfileRaw::new(color_profile_types::PROF, icc.clone()))
-                .map_err(encode_error)?;
+            set_icc_profile(&mut picture, icc)?;
         }
         let lib = LibHeif::new();
         let mut encoder = lib.encoder_for_format(CompressionFormat::Hevc).map_err(encode_error)?;
@@ -174,4 +172,32 @@ pub fn decode_heif(bytes: &[u8], limits: &Limits) -> Result<Image> {
         .filter(|e| !e.is_empty());
     image.metadata = Metadata { icc, exif };
     Ok(image)
+}
+
+// libheif-rs 0.20's `Image` is a single raw pointer; checked here so the cast below stays sound.
+const _: () =
+    assert!(std::mem::size_of::<libheif_rs::Image>() == std::mem::size_of::<*mut libheif_sys::heif_image>());
+
+/// Attaches an ICC profile (`prof`) to a libheif image.
+///
+/// Not through `libheif_rs::Image::set_color_profile_raw`: it passes the 4-byte type code to libheif as a
+/// C string without a terminating NUL, so libheif's `strlen` reads whatever follows and intermittently
+/// refuses the call ("Invalid color_profile_type (must be 4 characters)").
+fn set_icc_profile(picture: &mut libheif_rs::Image, icc: &[u8]) -> Result<()> {
+    // SAFETY: `Image` is exactly one `*mut heif_image` (size checked at compile time above), so its
+    // first and only field is at offset 0; the pointer is valid for the life of `picture`.
+    let raw = unsafe { *(picture as *mut libheif_rs::Image as *const *mut libheif_sys::heif_image) };
+    // SAFETY: `raw` is a live heif_image; the type is a NUL-terminated C string; `icc` outlives the call
+    // and libheif copies the data.
+    let error = unsafe {
+        libheif_sys::heif_image_set_raw_color_profile(raw, c"prof".as_ptr(), icc.as_ptr().cast(), icc.len())
+    };
+    if error.code == 0 {
+        Ok(())
+    } else {
+        Err(Error::Encode {
+            codec: "heif",
+            message: format!("setting the ICC profile failed (libheif error {})", error.code),
+        })
+    }
 }
