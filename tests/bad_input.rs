@@ -129,3 +129,49 @@ fn an_existing_output_is_replaced_whole() {
     assert!(written.len() < 100_000 && written.starts_with(&[0xFF, 0xD8]));
     jndenc::jpeg_info::parse(&written).unwrap();
 }
+
+#[test]
+fn killing_the_encoder_never_leaves_a_partial_output() {
+    // A large, noisy input so encoding and writing take long enough to be interrupted at many points.
+    let dir = tempfile::tempdir().unwrap();
+    let (w, h) = (2000usize, 1400usize);
+    let mut ppm = format!("P6\n{w} {h}\n255\n").into_bytes();
+    let mut state = 0x1234_5678u32;
+    ppm.extend((0..w * h * 3).map(|_| {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        (state >> 24) as u8
+    }));
+    let input = write_temp(dir.path(), "big.ppm", &ppm);
+    let target = dir.path().join("out.jpg");
+    let old = b"the previous output".to_vec();
+    // One uninterrupted run sets the time scale; the kills are spread from the start to past its end.
+    let started = std::time::Instant::now();
+    ok(run(&["-q", "95", "-outfile", target.to_str().unwrap(), input.to_str().unwrap()]));
+    let full = started.elapsed().as_millis() as u64;
+    let complete = std::fs::read(&target).unwrap();
+    let mut outcomes = (0, 0);
+    for delay_ms in (0..10u64).map(|k| full * k / 8) {
+        std::fs::write(&target, &old).unwrap();
+        let mut child = jndenc()
+            .args(["-q", "95", "-outfile", target.to_str().unwrap(), input.to_str().unwrap()])
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        child.kill().unwrap(); // SIGKILL on Unix: no handler, no cleanup
+        let status = child.wait().unwrap();
+        let now = std::fs::read(&target).unwrap();
+        if now == old {
+            outcomes.0 += 1;
+        } else {
+            // Otherwise the rename happened: the whole new file, which decodes.
+            assert_eq!(now, complete, "after {delay_ms} ms (status {status:?}): not the complete output");
+            outcomes.1 += 1;
+        }
+    }
+    eprintln!("old file kept {} times, complete new file {} times", outcomes.0, outcomes.1);
+    // Never anything else: every case above is either the old file or a complete new one.
+    assert_eq!(outcomes.0 + outcomes.1, 10);
+}
