@@ -94,7 +94,8 @@ impl Decider for ModelDecider {
     }
 
     fn visible(&self, prepared: &Self::Prepared, candidate: &Image) -> Result<bool> {
-        Ok(!self.model.judge(prepared, &candidate.to_rgb())?.lossless_at(self.tau, self.margin))
+        // No per-candidate RGB copy: the patch reader replicates gray itself.
+        Ok(!self.model.judge(prepared, candidate)?.lossless_at(self.tau, self.margin))
     }
 }
 
@@ -117,8 +118,12 @@ impl Decider for TeacherDecider {
     }
 
     fn visible(&self, prepared: &Self::Prepared, candidate: &Image) -> Result<bool> {
-        let candidate = if candidate.color() == prepared.1 { candidate.clone() } else { candidate.to_rgb() };
-        Ok(prepared.0.compare(&candidate)?.pnorm3 > self.tau)
+        let scores = if candidate.color() == prepared.1 {
+            prepared.0.compare(candidate)?
+        } else {
+            prepared.0.compare(&candidate.to_rgb())?
+        };
+        Ok(scores.pnorm3 > self.tau)
     }
 }
 

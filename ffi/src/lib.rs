@@ -114,6 +114,23 @@ impl JndEncoder {
     }
 }
 
+/// [`image_from`], recording a failure on the handle; `Err` carries the status to return.
+///
+/// # Safety
+/// As [`image_from`].
+unsafe fn caller_image(
+    e: &mut JndEncoder,
+    pixels: *const u8,
+    width: u32,
+    height: u32,
+    stride: usize,
+    pixel_format: c_int,
+) -> Result<Image, c_int> {
+    // SAFETY: forwarded caller contract.
+    unsafe { image_from(pixels, width, height, stride, pixel_format) }
+        .map_err(|(status, message)| e.fail(status, message))
+}
+
 /// Runs `body` on a non-NULL handle, turning panics into [`JND_ERROR_INTERNAL`].
 fn with_encoder(encoder: *mut JndEncoder, body: impl FnOnce(&mut JndEncoder) -> c_int) -> c_int {
     if encoder.is_null() {
@@ -340,18 +357,10 @@ fn encode_image(e: &mut JndEncoder, image: &Image) -> Result<(Vec<u8>, u8), (c_i
         return encoded.map(|enc| (enc.bytes, q)).map_err(|err| (JND_ERROR_ENCODE, err.to_string()));
     }
     let options = e.options();
-    let threads = e.threads;
     let decider = e.model().map_err(|m| (JND_ERROR_ENCODE, m))?.clone();
-    let run = move || encode_at_jnd(image, codec.as_ref(), &decider, &options);
-    let result = if threads == 0 {
-        run()
-    } else {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .map_err(|err| (JND_ERROR_INTERNAL, err.to_string()))?
-            .install(run)
-    };
+    let result = e
+        .run(move || encode_at_jnd(image, codec.as_ref(), &decider, &options))
+        .map_err(|m| (JND_ERROR_INTERNAL, m))?;
     result.map(|r| (r.encoded.bytes, r.quality)).map_err(|err| (JND_ERROR_ENCODE, err.to_string()))
 }
 
@@ -375,9 +384,9 @@ pub unsafe extern "C" fn jnd_predict_quality(
             return e.fail(JND_ERROR_NULL_POINTER, "quality is NULL");
         }
         // SAFETY: forwarded caller contract.
-        let image = match unsafe { image_from(pixels, width, height, stride, pixel_format) } {
+        let image = match unsafe { caller_image(e, pixels, width, height, stride, pixel_format) } {
             Ok(image) => image,
-            Err((status, message)) => return e.fail(status, message),
+            Err(status) => return status,
         };
         let fixed = e.fixed_quality.take();
         let result = encode_image(e, &image);
@@ -423,9 +432,9 @@ pub unsafe extern "C" fn jnd_encode(
             *out_len = 0;
         }
         // SAFETY: forwarded caller contract.
-        let image = match unsafe { image_from(pixels, width, height, stride, pixel_format) } {
+        let image = match unsafe { caller_image(e, pixels, width, height, stride, pixel_format) } {
             Ok(image) => image,
-            Err((status, message)) => return e.fail(status, message),
+            Err(status) => return status,
         };
         match encode_image(e, &image) {
             Ok((bytes, q)) => {
@@ -481,9 +490,9 @@ pub unsafe extern "C" fn jnd_pixel_jnd_map(
             return e.fail(JND_ERROR_NULL_POINTER, "out is NULL");
         }
         // SAFETY: forwarded caller contract.
-        let image = match unsafe { image_from(pixels, width, height, stride, pixel_format) } {
+        let image = match unsafe { caller_image(e, pixels, width, height, stride, pixel_format) } {
             Ok(image) => image,
-            Err((status, message)) => return e.fail(status, message),
+            Err(status) => return status,
         };
         let needed = width as usize * height as usize;
         if out_len < needed {

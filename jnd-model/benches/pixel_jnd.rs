@@ -8,29 +8,14 @@
 //! photo tiled to the same size; `JND_BENCH_IMAGE=path` picks another. Criterion reports throughput
 //! in pixels per second (Melem/s = MP/s).
 
+mod common;
+
 use std::hint::black_box;
-use std::path::Path;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use jnd_model::metrics::{ButteraugliRef, psnr, ssim, ssimulacra2};
 use jnd_model::pixel_jnd::{wu2017, yang2005};
-use jnd_model::{ColorType, Image};
-
-fn load() -> Image {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let path = std::env::var_os("JND_BENCH_IMAGE")
-        .map(Into::into)
-        .unwrap_or_else(|| root.join("../shared/data/photos/wikipedia/001.png"));
-    let rgb = match image::open(&path) {
-        Ok(img) => img.to_rgb8(),
-        Err(_) => {
-            let tile = image::open(root.join("fixtures/photo.png")).expect("fixtures/photo.png").to_rgb8();
-            image::RgbImage::from_fn(1276, 850, |x, y| *tile.get_pixel(x % tile.width(), y % tile.height()))
-        }
-    };
-    let (w, h) = rgb.dimensions();
-    Image::new(w, h, ColorType::Rgb, rgb.into_raw()).expect("valid image")
-}
+use jnd_model::Image;
 
 /// A mildly distorted copy (every pixel nudged), for the metrics.
 fn distort(image: &Image) -> Image {
@@ -39,7 +24,7 @@ fn distort(image: &Image) -> Image {
 }
 
 fn bench(c: &mut Criterion) {
-    let image = load();
+    let image = common::load();
     let distorted = distort(&image);
     let mut group = c.benchmark_group(format!("{}x{}", image.width(), image.height()));
     group.throughput(Throughput::Elements(image.pixel_count()));

@@ -9,29 +9,16 @@
 //! photo tiled to the same size. Criterion reports pixels per second (Melem/s = MP/s); ms per MP is
 //! 1000 / that.
 
+mod common;
+
 use std::hint::black_box;
-use std::path::Path;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use jnd_model::vpjnd::VpJnd;
 use jnd_model::{ColorType, Image, select_device};
 
-fn load() -> Image {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let path = root.join("../shared/data/photos/wikipedia/001.png");
-    let rgb = match image::open(&path) {
-        Ok(img) => img.to_rgb8(),
-        Err(_) => {
-            let tile = image::open(root.join("fixtures/photo.png")).expect("fixtures/photo.png").to_rgb8();
-            image::RgbImage::from_fn(1276, 850, |x, y| *tile.get_pixel(x % tile.width(), y % tile.height()))
-        }
-    };
-    let (w, h) = rgb.dimensions();
-    Image::new(w, h, ColorType::Rgb, rgb.into_raw()).expect("valid image")
-}
-
 fn bench(c: &mut Criterion) {
-    let image = load();
+    let image = common::load();
     let candidate = Image::new(
         image.width(),
         image.height(),
