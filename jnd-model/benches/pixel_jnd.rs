@@ -13,9 +13,9 @@ mod common;
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use jnd_model::Image;
 use jnd_model::metrics::{ButteraugliRef, psnr, ssim, ssimulacra2};
 use jnd_model::pixel_jnd::{wu2017, yang2005};
-use jnd_model::Image;
 
 /// A mildly distorted copy (every pixel nudged), for the metrics.
 fn distort(image: &Image) -> Image {
