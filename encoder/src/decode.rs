@@ -151,6 +151,16 @@ pub struct DecodeOptions {
 /// Alpha is dropped (as mozjpeg's cjpeg does); 16-bit samples are rounded to 8 bits; palette images are
 /// expanded. The format is sniffed unless [`DecodeOptions::format`] says otherwise.
 pub fn decode(bytes: &[u8], options: &DecodeOptions) -> Result<Image> {
+    decode_checked(bytes, options, true)
+}
+
+/// [`decode`], optionally without the entropy-data check of JPEG inputs (for our own candidates,
+/// which libjpeg just wrote).
+pub(crate) fn decode_checked(
+    bytes: &[u8],
+    options: &DecodeOptions,
+    check_jpeg_entropy: bool,
+) -> Result<Image> {
     if bytes.is_empty() {
         return Err(Error::EmptyInput);
     }
@@ -162,6 +172,12 @@ pub fn decode(bytes: &[u8], options: &DecodeOptions) -> Result<Image> {
         // The JPEG decoder pads a truncated scan with gray and carries on; cjpeg warns. We refuse
         // instead, so no half-gray picture is ever encoded: the markers must be complete up to EOI.
         crate::jpeg_info::parse(bytes)?;
+        // Corrupt entropy-coded data decodes to garbage without an error in the `image` crate's
+        // decoder; libjpeg notices it (cjpeg warns "Corrupt JPEG data" and carries on). We refuse.
+        #[cfg(feature = "mozjpeg")]
+        if check_jpeg_entropy {
+            crate::codec::check_jpeg_entropy(bytes, &options.limits)?;
+        }
     }
     let image_format = format.image_format().ok_or(Error::UnknownFormat)?;
     // Read the header without the crate's limits, check ours (with a message that names the
@@ -218,8 +234,25 @@ pub(crate) fn map_image_error(format: &'static str, error: image::ImageError) ->
         E::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
             Error::Decode { format, message: "the file is truncated".into() }
         }
-        other => Error::Decode { format, message: other.to_string() },
+        other => Error::Decode { format, message: readable(other.to_string()) },
     }
+}
+
+/// Shortens decoder messages that carry debug dumps: the png crate's CRC error prints the whole
+/// chunk-type struct; users need the chunk's name.
+fn readable(message: String) -> String {
+    if message.contains("CRC error") {
+        let chunk = message
+            .split("type: ")
+            .nth(1)
+            .and_then(|rest| rest.get(..4))
+            .filter(|name| name.bytes().all(|b| b.is_ascii_alphabetic()));
+        return match chunk {
+            Some(name) => format!("CRC error in the {name} chunk (the file is corrupt)"),
+            None => "CRC error (the file is corrupt)".into(),
+        };
+    }
+    message
 }
 
 /// Drops JPEG's `Exif\0\0` APP1 prefix, leaving the TIFF structure.

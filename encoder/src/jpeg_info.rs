@@ -58,6 +58,11 @@ impl JpegInfo {
     }
 }
 
+/// Most scans accepted in one JPEG file. Progressive files need about 10; thousands of scans make
+/// decoding time grow with scans x pixels (zune-jpeg, our pixel decoder, stops at the same count;
+/// libjpeg-turbo has `djpeg -maxscans` for the same reason). This is jndenc's decoding-time bound for JPEG input.
+pub const MAX_SCANS: usize = 100;
+
 fn bad(message: impl Into<String>) -> Error {
     Error::Decode { format: "JPEG", message: message.into() }
 }
@@ -141,6 +146,9 @@ pub fn parse(bytes: &[u8]) -> Result<JpegInfo> {
             }
             0xDA => {
                 info.scans += 1;
+                if info.scans > MAX_SCANS {
+                    return Err(bad(format!("more than {MAX_SCANS} scans (a decoding-time bomb)")));
+                }
                 // Skip entropy-coded data: up to the next marker that is not a stuffed 0xFF00 or RSTn.
                 while pos + 1 < bytes.len() {
                     if bytes[pos] == 0xFF && !matches!(bytes[pos + 1], 0x00 | 0xD0..=0xD7 | 0xFF) {

@@ -15,6 +15,7 @@
 //! The ML stack is pinned to burn =0.22.1 (see `ARCHITECTURE.md`).
 
 pub mod device;
+pub mod dmvjnd;
 pub mod image;
 pub mod metrics;
 pub mod pixel_jnd;

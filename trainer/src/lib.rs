@@ -14,9 +14,12 @@
 //! - [`fit`]: fitting `tau` by quantile matching to a human distribution.
 //! - [`split`]: the fixed train/validation split of the photo set.
 
+pub mod cifar;
+pub mod dmvjnd;
 pub mod fit;
 pub mod human;
 pub mod ladder;
+pub mod machine_coding;
 pub mod split;
 pub mod teacher;
 pub mod vpjnd;

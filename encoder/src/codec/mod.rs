@@ -9,6 +9,8 @@
 
 use crate::{Image, Result};
 
+#[cfg(feature = "mozjpeg")]
+pub mod adaptive;
 #[cfg(feature = "heif")]
 pub mod heif;
 mod jpeg_options;
@@ -21,6 +23,8 @@ pub use self::heif::{Heif, HeifChroma, HeifOptions};
 pub use jpeg_options::{DctMethod, JpegColor, JpegOptions, Restart, parse_qtables};
 #[cfg(feature = "mozjpeg")]
 pub use mozjpeg::MozJpeg;
+#[cfg(feature = "mozjpeg")]
+pub(crate) use mozjpeg::check_jpeg_entropy;
 pub use rust_jpeg::RustJpeg;
 
 /// The container/bitstream a codec writes.
@@ -80,8 +84,9 @@ pub(crate) fn check_quality(codec: &dyn Codec, quality: u8) -> Result<()> {
 
 /// Decodes a JPEG with the `image` crate (used by both JPEG codecs).
 pub(crate) fn decode_jpeg(bytes: &[u8]) -> Result<Image> {
-    crate::decode::decode(
+    crate::decode::decode_checked(
         bytes,
         &crate::DecodeOptions { format: Some(crate::InputFormat::Jpeg), ..Default::default() },
+        false,
     )
 }

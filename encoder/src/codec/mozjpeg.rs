@@ -130,13 +130,13 @@ unsafe fn current_message(cinfo: &mut ffi::jpeg_common_struct) -> String {
     }
 }
 
-extern "C-unwind" fn error_exit(cinfo: &mut ffi::jpeg_common_struct) {
+pub(super) extern "C-unwind" fn error_exit(cinfo: &mut ffi::jpeg_common_struct) {
     // SAFETY: libjpeg calls this with its own cinfo, whose err is our live error manager.
     let message = unsafe { current_message(cinfo) };
     std::panic::resume_unwind(Box::new(message));
 }
 
-extern "C-unwind" fn emit_message(cinfo: &mut ffi::jpeg_common_struct, level: c_int) {
+pub(super) extern "C-unwind" fn emit_message(cinfo: &mut ffi::jpeg_common_struct, level: c_int) {
     if level >= 0 {
         return; // trace messages
     }
@@ -315,4 +315,96 @@ unsafe fn compress(image: &Image, quality: u8, options: &JpegOptions, warnings: 
 unsafe fn warnings_ptr(cinfo: &mut ffi::jpeg_compress_struct) -> *mut Vec<String> {
     // SAFETY: guaranteed by the caller.
     unsafe { *(cinfo.common.client_data as *mut *mut Vec<String>) }
+}
+
+/// Owns a decompressor and its error manager; destroys it on drop, also while unwinding.
+struct Decompressor {
+    cinfo: Box<ffi::jpeg_decompress_struct>,
+    _err: Box<ffi::jpeg_error_mgr>,
+    _warnings: Box<*mut Vec<String>>,
+}
+
+impl Drop for Decompressor {
+    fn drop(&mut self) {
+        // SAFETY: cinfo was created by jpeg_CreateDecompress; destroying it is always valid afterwards.
+        unsafe { ffi::jpeg_destroy_decompress(&mut self.cinfo) };
+    }
+}
+
+/// Whether a libjpeg warning is harmless: stray bytes just before EOI, which many cameras and editors
+/// write and which cannot change any pixel.
+fn harmless_warning(message: &str) -> bool {
+    message.starts_with("Corrupt JPEG data:") && message.ends_with("before marker 0xd9")
+}
+
+/// Decodes a JPEG input with libjpeg, discarding the pixels, to find corrupt entropy-coded data
+/// (bad Huffman codes, lost marker synchronisation) that the `image` crate's decoder turns into
+/// garbage pixels without an error. Any libjpeg warning other than [`harmless_warning`] refuses the
+/// input. Only called after the marker structure was parsed; the header's size is checked against
+/// `limits` before libjpeg allocates anything for the scans.
+pub(crate) fn check_jpeg_entropy(bytes: &[u8], limits: &crate::Limits) -> Result<()> {
+    let mut warnings = Vec::new();
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: inside catch_unwind, as decompress_for_warnings requires.
+        unsafe { decompress_for_warnings(bytes, limits, &mut warnings) }
+    }));
+    let corrupt = |message: String| Error::Decode { format: "JPEG", message };
+    match outcome {
+        Ok(Ok(())) => match warnings.into_iter().find(|w| !harmless_warning(w)) {
+            None => Ok(()),
+            Some(warning) => Err(corrupt(warning)),
+        },
+        Ok(Err(limit)) => Err(limit),
+        Err(panic) => {
+            Err(corrupt(panic.downcast_ref::<String>().cloned().unwrap_or_else(|| "libjpeg failed".into())))
+        }
+    }
+}
+
+/// Runs one decompression into a single reused row.
+///
+/// # Safety
+/// Must be called inside `catch_unwind`: libjpeg errors unwind out of it.
+unsafe fn decompress_for_warnings(
+    bytes: &[u8],
+    limits: &crate::Limits,
+    warnings: &mut Vec<String>,
+) -> Result<()> {
+    // SAFETY (whole function): the structs are boxed so their addresses are stable while libjpeg holds
+    // pointers to them; the guard destroys the decompressor on every exit path; `bytes` outlives it.
+    unsafe {
+        let mut err: Box<ffi::jpeg_error_mgr> = Box::new(mem::zeroed());
+        ffi::jpeg_std_error(&mut err);
+        err.error_exit = Some(error_exit);
+        err.emit_message = Some(emit_message);
+        let mut guard = Decompressor {
+            cinfo: Box::new(mem::zeroed()),
+            _err: err,
+            _warnings: Box::new(warnings as *mut Vec<String>),
+        };
+        guard.cinfo.common.err = &mut *guard._err;
+        guard.cinfo.common.client_data = (&mut *guard._warnings as *mut *mut Vec<String>).cast();
+        ffi::jpeg_CreateDecompress(
+            &mut *guard.cinfo,
+            ffi::JPEG_LIB_VERSION,
+            mem::size_of::<ffi::jpeg_decompress_struct>(),
+        );
+        let cinfo = &mut *guard.cinfo;
+        ffi::jpeg_mem_src(cinfo, bytes.as_ptr(), bytes.len() as c_ulong);
+        ffi::jpeg_read_header(cinfo, 1);
+        limits.check(cinfo.image_width, cinfo.image_height)?;
+        cinfo.dct_method = ffi::J_DCT_METHOD::JDCT_IFAST;
+        cinfo.do_fancy_upsampling = 0;
+        ffi::jpeg_start_decompress(cinfo);
+        let row_len = cinfo.output_width as usize * cinfo.output_components.max(1) as usize;
+        let mut row = vec![0u8; row_len];
+        while cinfo.output_scanline < cinfo.output_height {
+            let mut rows = [row.as_mut_ptr()];
+            if ffi::jpeg_read_scanlines(cinfo, rows.as_mut_ptr(), 1) == 0 {
+                break;
+            }
+        }
+        ffi::jpeg_finish_decompress(cinfo);
+        Ok(())
+    }
 }

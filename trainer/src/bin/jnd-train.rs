@@ -7,6 +7,8 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
+use jnd_model::dmvjnd::DmvJnd;
+use trainer::cifar::{self, CifarSet, Part};
 use trainer::fit::{QUANTILES, fit, teacher_jnds};
 use trainer::human::{MclJci, PwJnd, quantile};
 use trainer::ladder::{self, Ladder, LadderCodec};
@@ -106,6 +108,116 @@ enum Command {
         #[arg(long, default_value_t = 0.99)]
         ema: f32,
     },
+    /// Train the four CIFAR-10 CAM classifiers (AlexNet-, VGG-, ResNet-, DenseNet-style) of DMV-JND.
+    Classifiers {
+        #[command(flatten)]
+        data: CifarData,
+        /// Output weights (burnpack), written after every epoch.
+        #[arg(long, default_value = "jnd-model/weights/dmvjnd-classifiers.bpk")]
+        out: PathBuf,
+        /// Per-epoch log (CSV).
+        #[arg(long, default_value = "jnd-model/weights/dmvjnd-classifiers-log.csv")]
+        log: PathBuf,
+        /// Passes over the training set.
+        #[arg(long, default_value_t = 4)]
+        epochs: usize,
+        /// Images per step.
+        #[arg(long, default_value_t = 64)]
+        batch: usize,
+        /// Peak Adam learning rate (cosine decay).
+        #[arg(long, default_value_t = 3e-3)]
+        lr: f64,
+        /// Use every n-th training image only.
+        #[arg(long, default_value_t = 1)]
+        subsample: usize,
+        /// Seed.
+        #[arg(long, default_value_t = 11)]
+        seed: u64,
+        /// Device: cpu, wgpu or cuda.
+        #[arg(long, default_value = "cpu")]
+        device: String,
+    },
+    /// Train DMV-JND-NET against the frozen classifiers with the paper's loss.
+    Dmvjnd {
+        #[command(flatten)]
+        data: CifarData,
+        /// Classifier weights.
+        #[arg(long, default_value = "jnd-model/weights/dmvjnd-classifiers.bpk")]
+        classifiers: PathBuf,
+        /// Output weights (burnpack), written after every epoch.
+        #[arg(long, default_value = "jnd-model/weights/dmvjnd-net.bpk")]
+        out: PathBuf,
+        /// Per-epoch log (CSV).
+        #[arg(long, default_value = "jnd-model/weights/dmvjnd-net-log.csv")]
+        log: PathBuf,
+        /// Passes over the (subsampled) training set (the paper: 200).
+        #[arg(long, default_value_t = 2)]
+        epochs: usize,
+        /// Images per step (the paper: 50).
+        #[arg(long, default_value_t = 50)]
+        batch: usize,
+        /// Adam learning rate (the paper: 1e-5, over 200 epochs).
+        #[arg(long, default_value_t = 1e-3)]
+        lr: f64,
+        /// Adam weight decay (the paper: 1e-3).
+        #[arg(long, default_value_t = 1e-3)]
+        weight_decay: f32,
+        /// Weight of the magnitude loss (the paper: 1).
+        #[arg(long, default_value_t = 1.0)]
+        alpha: f32,
+        /// Weight of the spatial-distribution loss (the paper: 1).
+        #[arg(long, default_value_t = 1.0)]
+        beta: f32,
+        /// Use every n-th training image only.
+        #[arg(long, default_value_t = 1)]
+        subsample: usize,
+        /// Seed.
+        #[arg(long, default_value_t = 13)]
+        seed: u64,
+        /// Device: cpu, wgpu or cuda.
+        #[arg(long, default_value = "cpu")]
+        device: String,
+    },
+    /// Reproduce the DMV-JND paper's experiments (RCA, PSNR, WGN control, homogeneous property).
+    EvalDmvjnd {
+        #[command(flatten)]
+        data: CifarData,
+        /// Classifier weights (default: the embedded ones).
+        #[arg(long)]
+        classifiers: Option<PathBuf>,
+        /// DMV-JND-NET weights (default: the embedded ones).
+        #[arg(long)]
+        net: Option<PathBuf>,
+        /// Evaluate every n-th training image (the test set is always evaluated whole).
+        #[arg(long, default_value_t = 5)]
+        train_subsample: usize,
+        /// Write the table (Markdown) here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Rate against RCA on CIFAR-10 test images: uniform JPEG, DMV-JND and pixel-JND per-block quantisation.
+    EvalMachineCoding {
+        #[command(flatten)]
+        data: CifarData,
+        /// Classifier weights (default: the embedded ones).
+        #[arg(long)]
+        classifiers: Option<PathBuf>,
+        /// DMV-JND-NET weights (default: the embedded ones).
+        #[arg(long)]
+        net: Option<PathBuf>,
+        /// Evaluate every n-th test image.
+        #[arg(long, default_value_t = 5)]
+        subsample: usize,
+        /// Base qualities of the sweep.
+        #[arg(long, value_delimiter = ',', default_values_t = [5u8, 10, 15, 20, 30, 40, 50, 60, 70, 80, 90, 95])]
+        qualities: Vec<u8>,
+        /// Markdown table output.
+        #[arg(long, default_value = "jnd-model/weights/dmvjnd-machine-coding.md")]
+        out: PathBuf,
+        /// SVG plot output.
+        #[arg(long, default_value = "jnd-model/weights/dmvjnd-machine-coding.svg")]
+        svg: PathBuf,
+    },
     /// Evaluate VP-JNDnet on the validation photos: pair metrics and the block search against the teacher.
     EvalVpjnd {
         #[command(flatten)]
@@ -154,6 +266,14 @@ struct VpjndData {
     /// Decoded HEIF candidates (`jnd-train ladders --keep-decoded`).
     #[arg(long, default_value = "target/jnd-cache/decoded")]
     decoded: PathBuf,
+}
+
+/// Where CIFAR-10 is.
+#[derive(Debug, clap::Args)]
+struct CifarData {
+    /// CIFAR-10: the ImageFolder `.tar.gz`, its extracted folder, or a folder of binary batches.
+    #[arg(long, default_value = "../shared/data/cifar10/cifar10-jpeg.tar.gz")]
+    cifar: PathBuf,
 }
 
 /// Ladders and the human-first-jnd operating point that judges them.
@@ -295,6 +415,52 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 SplitArg::Validation => Split::Validation,
             };
             eval_vpjnd(&data, weights.as_deref(), margin, block, judge_tau, split, out.as_deref())
+        }
+        Command::Classifiers { data, out, log, epochs, batch, lr, subsample, seed, device } => {
+            let config =
+                trainer::dmvjnd::ClassifierConfig { epochs, batch, learning_rate: lr, seed, subsample };
+            train_classifiers(&data.cifar, &config, &device, &out, &log)
+        }
+        Command::Dmvjnd {
+            data,
+            classifiers,
+            out,
+            log,
+            epochs,
+            batch,
+            lr,
+            weight_decay,
+            alpha,
+            beta,
+            subsample,
+            seed,
+            device,
+        } => {
+            let config = trainer::dmvjnd::DmvConfig {
+                epochs,
+                batch,
+                learning_rate: lr,
+                weight_decay,
+                magnitude_weight: alpha,
+                spatial_weight: beta,
+                seed,
+                subsample,
+            };
+            train_dmvjnd(&data.cifar, &classifiers, &config, &device, &out, &log)
+        }
+        Command::EvalDmvjnd { data, classifiers, net, train_subsample, out } => {
+            eval_dmvjnd(&data.cifar, classifiers.as_deref(), net.as_deref(), train_subsample, out.as_deref())
+        }
+        Command::EvalMachineCoding { data, classifiers, net, subsample, qualities, out, svg } => {
+            eval_machine_coding(
+                &data.cifar,
+                classifiers.as_deref(),
+                net.as_deref(),
+                subsample,
+                &qualities,
+                &out,
+                &svg,
+            )
         }
         Command::Labels { judged, out } => labels(&judged.ladders, judged.teacher(), &out),
     }
@@ -715,5 +881,218 @@ fn eval_vpjnd(
     if let Some(out) = out {
         write_atomic(out, &table)?;
     }
+    Ok(())
+}
+
+fn device_named(name: &str) -> anyhow::Result<burn::tensor::Device> {
+    let accelerator =
+        jnd_model::Accelerator::from_name(name).with_context(|| format!("unknown device {name}"))?;
+    Ok(jnd_model::select_device(accelerator)?)
+}
+
+fn load_cifar(path: &Path, part: Part) -> anyhow::Result<CifarSet> {
+    let started = Instant::now();
+    let set = cifar::load(path, part).with_context(|| format!("loading CIFAR-10 from {}", path.display()))?;
+    eprintln!(
+        "{part:?}: {} images from {} in {:.1} s",
+        set.len(),
+        path.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(set)
+}
+
+fn train_classifiers(
+    data: &Path,
+    config: &trainer::dmvjnd::ClassifierConfig,
+    device: &str,
+    out: &Path,
+    log: &Path,
+) -> anyhow::Result<()> {
+    let device = device_named(device)?;
+    let train = load_cifar(data, Part::Train)?;
+    let test = load_cifar(data, Part::Test)?;
+    eprintln!(
+        "training 4 classifiers: {} epochs, batch {}, lr {}, every {} image(s), seed {}",
+        config.epochs, config.batch, config.learning_rate, config.subsample, config.seed
+    );
+    let mut log_text = String::from("epoch,seconds,loss,alexnet,vgg,resnet,densenet\n");
+    trainer::dmvjnd::train_classifiers(&train, &test, config, &device, |epoch, current| {
+        let a = epoch.test_accuracy;
+        eprintln!(
+            "epoch {} ({:.0} s): loss {:.4}, test accuracy alexnet {:.2} % vgg {:.2} % resnet {:.2} % densenet {:.2} %",
+            epoch.epoch,
+            epoch.seconds,
+            epoch.loss,
+            a[0] * 100.0,
+            a[1] * 100.0,
+            a[2] * 100.0,
+            a[3] * 100.0
+        );
+        let _ = writeln!(
+            log_text,
+            "{},{:.0},{:.5},{:.4},{:.4},{:.4},{:.4}",
+            epoch.epoch, epoch.seconds, epoch.loss, a[0], a[1], a[2], a[3]
+        );
+        let model = DmvJnd::from_parts(current.clone(), jnd_model::dmvjnd::DmvJndNet::new(&device), &device);
+        jndenc::output::write_atomic(out, &model.classifiers_to_bytes()?, None)?;
+        jndenc::output::write_atomic(log, log_text.as_bytes(), None)?;
+        Ok(())
+    })?;
+    eprintln!("wrote {} and {}", out.display(), log.display());
+    Ok(())
+}
+
+fn train_dmvjnd(
+    data: &Path,
+    classifiers: &Path,
+    config: &trainer::dmvjnd::DmvConfig,
+    device: &str,
+    out: &Path,
+    log: &Path,
+) -> anyhow::Result<()> {
+    let device = device_named(device)?;
+    let classifier_bytes =
+        std::fs::read(classifiers).with_context(|| format!("reading {}", classifiers.display()))?;
+    let train = load_cifar(data, Part::Train)?;
+    eprintln!(
+        "training DMV-JND-NET: {} epochs, batch {}, lr {}, weight decay {}, alpha {}, beta {}, every {} image(s), seed {}",
+        config.epochs,
+        config.batch,
+        config.learning_rate,
+        config.weight_decay,
+        config.magnitude_weight,
+        config.spatial_weight,
+        config.subsample,
+        config.seed
+    );
+    let mut log_text =
+        String::from("epoch,seconds,loss,cross_entropy,magnitude,spatial,train_rca,mean_jnd\n");
+    trainer::dmvjnd::train_dmvjnd(&train, &classifier_bytes, config, &device, |epoch, current| {
+        eprintln!(
+            "epoch {} ({:.0} s): loss {:.4} (CE {:.4}, magnitude {:.4}, spatial {:.4}), running RCA {:.2} %, mean |JND| {:.3}",
+            epoch.epoch,
+            epoch.seconds,
+            epoch.loss,
+            epoch.cross_entropy,
+            epoch.magnitude,
+            epoch.spatial,
+            epoch.rca * 100.0,
+            epoch.mean_jnd
+        );
+        let _ = writeln!(
+            log_text,
+            "{},{:.0},{:.5},{:.5},{:.5},{:.5},{:.4},{:.4}",
+            epoch.epoch,
+            epoch.seconds,
+            epoch.loss,
+            epoch.cross_entropy,
+            epoch.magnitude,
+            epoch.spatial,
+            epoch.rca,
+            epoch.mean_jnd
+        );
+        jndenc::output::write_atomic(out, &current.net_to_bytes()?, None)?;
+        jndenc::output::write_atomic(log, log_text.as_bytes(), None)?;
+        Ok(())
+    })?;
+    eprintln!("wrote {} and {}", out.display(), log.display());
+    Ok(())
+}
+
+fn eval_dmvjnd(
+    data: &Path,
+    classifiers: Option<&Path>,
+    net: Option<&Path>,
+    train_subsample: usize,
+    out: Option<&Path>,
+) -> anyhow::Result<()> {
+    let model = load_dmvjnd(classifiers, net)?;
+    let mut table = String::from(
+        "| set | images | accuracy (A/V/R/D) | RCA (A/V/R/D) | RCA mean | PSNR dB | WGN RCA mean | WGN PSNR dB |\n|---|---|---|---|---|---|---|---|\n",
+    );
+    let mut homogeneous =
+        String::from("| set | k=1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 |\n|---|---|---|---|---|---|---|---|---|\n");
+    for (name, part, step) in [("test", Part::Test, 1), ("train", Part::Train, train_subsample.max(1))] {
+        let set = load_cifar(data, part)?.every(0, step);
+        let started = Instant::now();
+        let e = trainer::dmvjnd::evaluate(&model, &set, 29)?;
+        eprintln!("{name}: evaluated {} images in {:.0} s", e.images, started.elapsed().as_secs_f64());
+        let pct =
+            |v: &[f64; 4]| v.iter().map(|x| format!("{:.2}", x * 100.0)).collect::<Vec<_>>().join(" / ");
+        let _ = writeln!(
+            table,
+            "| {name}{} | {} | {} | {} | {:.2} % | {:.2} | {:.2} % | {:.2} |",
+            if step > 1 { format!(" (every {step}th)") } else { String::new() },
+            e.images,
+            pct(&e.accuracy),
+            pct(&e.rca),
+            trainer::dmvjnd::mean4(&e.rca) * 100.0,
+            e.psnr,
+            trainer::dmvjnd::mean4(&e.wgn_rca) * 100.0,
+            e.wgn_psnr
+        );
+        let cells: Vec<String> = e.homogeneous.iter().map(|(_, r)| format!("{:.2} %", r * 100.0)).collect();
+        let _ = writeln!(homogeneous, "| {name} | {} |", cells.join(" | "));
+    }
+    let text = format!(
+        "DMV-JND reproduction (`jnd-train eval-dmvjnd`). RCA: distorted images classified as the originals were, by the same classifier; accuracy: originals against CIFAR-10's labels. PSNR: 8-bit, per image, averaged. WGN: white Gaussian noise with each image's DMV-JND energy.\n\n{table}\nHomogeneous property: mean RCA with the DMV-JND scaled by k/9.\n\n{homogeneous}"
+    );
+    print!("{text}");
+    if let Some(out) = out {
+        write_atomic(out, &text)?;
+    }
+    Ok(())
+}
+
+fn load_dmvjnd(classifiers: Option<&Path>, net: Option<&Path>) -> anyhow::Result<DmvJnd> {
+    let device = device_named("cpu")?;
+    let read = |path: &Path| std::fs::read(path).with_context(|| format!("reading {}", path.display()));
+    let c = match classifiers {
+        Some(p) => read(p)?,
+        None => jnd_model::dmvjnd::EMBEDDED_CLASSIFIERS.to_vec(),
+    };
+    let n = match net {
+        Some(p) => read(p)?,
+        None => jnd_model::dmvjnd::EMBEDDED_NET.to_vec(),
+    };
+    Ok(DmvJnd::from_bytes(&c, &n, &device)?)
+}
+
+fn eval_machine_coding(
+    data: &Path,
+    classifiers: Option<&Path>,
+    net: Option<&Path>,
+    subsample: usize,
+    qualities: &[u8],
+    out: &Path,
+    svg: &Path,
+) -> anyhow::Result<()> {
+    use trainer::machine_coding::{self, RatePoint};
+    let model = load_dmvjnd(classifiers, net)?;
+    let set = load_cifar(data, Part::Test)?.every(0, subsample.max(1));
+    let started = Instant::now();
+    let points = machine_coding::sweep(&model, &set, qualities, |p: &RatePoint| {
+        eprintln!(
+            "q{:>3} {:<20} {:.3} bpp (scan), RCA {:.2} %, PSNR {:.2} dB ({:.0} s)",
+            p.quality,
+            p.method.name(),
+            p.bpp,
+            p.mean_rca() * 100.0,
+            p.psnr,
+            started.elapsed().as_secs_f64()
+        );
+    })?;
+    let text = format!(
+        "Machine-vision coding on the CIFAR-10 test set (every {}th image: {} images, 32x32, stored by CIFAR's distributors as JPEG q75). \
+Each image is encoded by the same coefficient path (4:2:0, Annex K base tables at the base quality, optimised Huffman, baseline) with a zero map (uniform), the DMV-JND map or the pixel-wise JND map (Wu 2017), decoded, and classified by the four embedded classifiers. RCA: decisions equal to the classifier's own decisions on the uncompressed image. bpp: bits of entropy-coded data per pixel (headers and tables excluded; whole-file bpp alongside). Command: `jnd-train eval-machine-coding`.\n\n{}",
+        subsample.max(1),
+        set.len(),
+        machine_coding::table(&points, &[0.90, 0.95, 0.98, 0.99])
+    );
+    print!("{text}");
+    write_atomic(out, &text)?;
+    write_atomic(svg, &machine_coding::svg(&points))?;
+    eprintln!("wrote {} and {}", out.display(), svg.display());
     Ok(())
 }

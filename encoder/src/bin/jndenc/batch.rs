@@ -22,6 +22,32 @@ pub enum AnyDecider {
     Model(Box<ModelDecider>),
     /// The butteraugli teacher.
     Teacher(TeacherDecider),
+    /// Per-block quantisation from a JND map at `-quality` (no search).
+    Adaptive(MapSource),
+}
+
+/// Where the per-block JND map comes from.
+pub enum MapSource {
+    /// The embedded DMV-JND model (`--target machine`).
+    Machine(Box<jnd_model::dmvjnd::DmvJnd>),
+    /// A pixel-wise JND model (`--adaptive human`).
+    Human(jnd_model::PixelJndModel),
+}
+
+impl MapSource {
+    fn map(&self, image: &Image) -> anyhow::Result<jnd_model::JndMap> {
+        Ok(match self {
+            MapSource::Machine(model) => model.machine_jnd_map(image).context("computing the DMV-JND map")?,
+            MapSource::Human(model) => model.compute(image),
+        })
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            MapSource::Machine(_) => "dmv-jnd",
+            MapSource::Human(_) => "pixel-jnd",
+        }
+    }
 }
 
 fn output_format(cli: &Cli) -> OutputFormat {
@@ -35,11 +61,43 @@ fn target(cli: &Cli) -> Target {
     match cli.target {
         TargetArg::HumanFirstJnd => Target::HumanFirstJnd,
         TargetArg::Strict => Target::Strict,
+        // Not a search target; `load_decider` routes it to the adaptive path first.
+        TargetArg::Machine => Target::HumanFirstJnd,
+    }
+}
+
+fn target_name(cli: &Cli) -> &'static str {
+    match (cli.target, cli.adaptive) {
+        (TargetArg::Machine, _) => "machine",
+        (_, Some(crate::cli::AdaptiveArg::Human)) => "adaptive-human",
+        _ => target(cli).name(),
     }
 }
 
 /// Loads what `cli` asks to decide with (the model only when a search will run).
 pub fn load_decider(cli: &Cli) -> anyhow::Result<AnyDecider> {
+    if cli.target == TargetArg::Machine || cli.adaptive.is_some() {
+        if output_format(cli) != OutputFormat::Jpeg {
+            bail!("--target machine and --adaptive write JPEG only (libheif exposes no per-block quantiser)");
+        }
+        if cli.target == TargetArg::Machine && cli.adaptive.is_some() {
+            bail!("--target machine and --adaptive human are two different maps: give one");
+        }
+        if cli.qtables.is_some() {
+            bail!("--target machine and --adaptive take the base tables from -quality, not -qtables");
+        }
+        return Ok(AnyDecider::Adaptive(if cli.target == TargetArg::Machine {
+            let device = jnd_model::select_device(jnd_model::Accelerator::Cpu)?;
+            MapSource::Machine(Box::new(
+                jnd_model::dmvjnd::DmvJnd::embedded(&device).context("loading the embedded DMV-JND model")?,
+            ))
+        } else {
+            MapSource::Human(match cli.jnd_model {
+                crate::cli::JndModelArg::Wu2017 => jnd_model::PixelJndModel::Wu2017,
+                crate::cli::JndModelArg::Yang2005 => jnd_model::PixelJndModel::Yang2005,
+            })
+        }));
+    }
     // -qtables without -quality means "these tables as written", as in cjpeg: nothing to search.
     if cli.quality.is_some() || cli.qtables.is_some() {
         return Ok(AnyDecider::Fixed);
@@ -109,8 +167,28 @@ pub fn encode_one(
             let r = run(&|| encode_at_jnd(image, codec.as_ref(), d, &options))?;
             (r.quality, r.encoded, r.probes, r.saturated, r.times, target(cli).name(), d.name())
         }
+        AnyDecider::Adaptive(source) => {
+            let map = source.map(image).with_context(|| format!("mapping {input_name}"))?;
+            let adaptive = jndenc::codec::adaptive::AdaptiveOptions {
+                quality: fixed_quality.max(1),
+                table_set: cli.quant_table.unwrap_or(0),
+                chroma: match cli.sample.as_ref().and_then(|s| s.0.first()) {
+                    Some((1, 1)) => jndenc::codec::adaptive::ChromaSampling::S444,
+                    _ => jndenc::codec::adaptive::ChromaSampling::S420,
+                },
+                progressive: !(cli.baseline || cli.revert),
+            };
+            let image = if cli.grayscale { image.to_gray() } else { image.clone() };
+            let encoded = jndenc::codec::adaptive::encode_adaptive(&image, &map, &adaptive)
+                .with_context(|| format!("encoding {input_name}"))?;
+            (fixed_quality, encoded, Vec::new(), false, Default::default(), target_name(cli), source.name())
+        }
     };
-    let top_quality = if matches!(decider, AnyDecider::Fixed) { 100 } else { options.max_quality };
+    let top_quality = if matches!(decider, AnyDecider::Fixed | AnyDecider::Adaptive(_)) {
+        100
+    } else {
+        options.max_quality
+    };
     let top_bytes = if let Some(p) = candidates.iter().find(|p| p.quality == top_quality) {
         p.bytes
     } else if top_quality == quality {
@@ -125,7 +203,7 @@ pub fn encode_one(
         0
     };
     let input_is_jpeg = input_bytes.first() == Some(&0xFF) && input_bytes.get(1) == Some(&0xD8);
-    let copied_input = !matches!(decider, AnyDecider::Fixed)
+    let copied_input = !matches!(decider, AnyDecider::Fixed | AnyDecider::Adaptive(_))
         && codec.format() == OutputFormat::Jpeg
         && input_is_jpeg
         && encoded.bytes.len() >= input_bytes.len();

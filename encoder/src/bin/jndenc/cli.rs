@@ -127,6 +127,10 @@ pub struct Cli {
     /// Perceptual operating point of the quality search (without -quality).
     #[arg(long, value_enum, default_value_t = TargetArg::HumanFirstJnd, help_heading = "Auto quality")]
     pub target: TargetArg,
+    /// Per-block quantisation from a JND map on top of -quality (default 75): `human` uses the
+    /// pixel-wise JND map (--jnd-model). The output is a standard JPEG. JPEG only.
+    #[arg(long, value_enum, help_heading = "Auto quality")]
+    pub adaptive: Option<AdaptiveArg>,
     /// Who judges candidates: the embedded VP-JND model, or the butteraugli teacher (slow, exact).
     #[arg(long, value_enum, default_value_t = DeciderArg::Model, help_heading = "Auto quality")]
     pub decider: DeciderArg,
@@ -186,6 +190,16 @@ pub enum TargetArg {
     HumanFirstJnd,
     /// butteraugli's side-by-side just-noticeable boundary: 3-norm 1.0.
     Strict,
+    /// Machine consumers (classifiers): per-block quantisation from the embedded DMV-JND map on top of
+    /// -quality (default 75). JPEG only.
+    Machine,
+}
+
+/// `--adaptive` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AdaptiveArg {
+    /// Per-block quantisation from the pixel-wise JND map (--jnd-model) on top of -quality.
+    Human,
 }
 
 /// `--decider` values.

@@ -1,0 +1,170 @@
+//! DMV-JND with the committed weights: the classifiers load and classify real CIFAR-10 test images,
+//! their CAMs lie in [0, 1] and follow the object, the DMV-JND keeps the classifiers' decisions at a
+//! large distortion, and everything is deterministic.
+#![allow(clippy::unwrap_used)] // test code: a panic is the failure report
+
+use std::path::PathBuf;
+
+use jnd_model::dmvjnd::{self, CLASS_NAMES, ClassifierKind, DmvJnd, IMAGE_BYTES, PIXELS, SIDE};
+
+fn device() -> burn::tensor::Device {
+    jnd_model::select_device(jnd_model::Accelerator::Cpu).unwrap()
+}
+
+/// The 20 CIFAR-10 test images in `fixtures/cifar/` (two per class) as planar RGB, with their labels.
+fn fixtures() -> (Vec<u8>, Vec<usize>) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/cifar");
+    let mut names: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    names.sort();
+    let (mut planar, mut labels) = (Vec::new(), Vec::new());
+    for path in names.iter().filter(|p| p.extension().is_some_and(|e| e == "jpg")) {
+        let rgb = image::open(path).unwrap().to_rgb8();
+        assert_eq!(rgb.dimensions(), (32, 32));
+        let mut image = vec![0u8; IMAGE_BYTES];
+        for (i, p) in rgb.pixels().enumerate() {
+            for c in 0..3 {
+                image[c * PIXELS + i] = p.0[c];
+            }
+        }
+        planar.extend(image);
+        let class = path.file_name().unwrap().to_str().unwrap().split('-').next().unwrap();
+        labels.push(CLASS_NAMES.iter().position(|&n| n == class).unwrap());
+    }
+    assert_eq!(labels.len(), 20);
+    (planar, labels)
+}
+
+fn psnr(a: &[u8], b: &[u8]) -> f64 {
+    let mse =
+        a.iter().zip(b).map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2)).sum::<f64>() / a.len() as f64;
+    10.0 * (255.0f64 * 255.0 / mse).log10()
+}
+
+#[test]
+fn embedded_weights_load_and_classify_real_cifar_images() {
+    let model = DmvJnd::embedded(&device()).unwrap();
+    let (planar, truth) = fixtures();
+    let labels = model.classify(&planar).unwrap();
+    for (k, kind) in ClassifierKind::ALL.into_iter().enumerate() {
+        let right = labels[k].iter().zip(&truth).filter(|(a, b)| a == b).count();
+        // Chance is 2/20; the card reports each classifier's accuracy on the whole test set.
+        assert!(right >= 11, "{}: {right}/20 right", kind.name());
+    }
+    // Broken bytes are an error, not a panic.
+    assert!(DmvJnd::from_bytes(b"not weights", dmvjnd::EMBEDDED_NET, &device()).is_err());
+    assert!(DmvJnd::from_bytes(dmvjnd::EMBEDDED_CLASSIFIERS, &[], &device()).is_err());
+}
+
+#[test]
+fn cams_are_in_unit_range_and_follow_the_object() {
+    let model = DmvJnd::embedded(&device()).unwrap();
+    let (planar, _) = fixtures();
+    let analysis = model.analyse(&planar).unwrap();
+    for cams in analysis.cams.iter().chain(std::iter::once(&analysis.merged_cam)) {
+        assert_eq!(cams.len(), 20 * PIXELS);
+        assert!(cams.iter().all(|v| (0.0..=1.0).contains(v)), "CAM values outside [0, 1]");
+    }
+    // A synthetic image built for the test: one real object, shrunk to 16x16, on a flat grey
+    // background, in each quadrant in turn. The CAM of whatever class is predicted must sit on it.
+    let half = SIDE / 2;
+    for (qx, qy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+        let mut batch = Vec::new();
+        for image in planar.chunks(IMAGE_BYTES) {
+            let mut canvas = vec![128u8; IMAGE_BYTES];
+            for c in 0..3 {
+                for y in 0..half {
+                    for x in 0..half {
+                        let mean = [(0, 0), (1, 0), (0, 1), (1, 1)]
+                            .iter()
+                            .map(|(dx, dy)| u32::from(image[c * PIXELS + (2 * y + dy) * SIDE + 2 * x + dx]))
+                            .sum::<u32>()
+                            / 4;
+                        canvas[c * PIXELS + (qy * half + y) * SIDE + qx * half + x] = mean as u8;
+                    }
+                }
+            }
+            batch.extend(canvas);
+        }
+        let analysis = model.analyse(&batch).unwrap();
+        let mut inside_wins = 0;
+        for cam in analysis.merged_cam.chunks(PIXELS) {
+            let (mut inside, mut outside) = (0.0f32, 0.0f32);
+            for y in 0..SIDE {
+                for x in 0..SIDE {
+                    let v = cam[y * SIDE + x];
+                    if x / half == qx && y / half == qy {
+                        inside += v;
+                    } else {
+                        outside += v;
+                    }
+                }
+            }
+            let (inside, outside) = (inside / (PIXELS / 4) as f32, outside / (3 * PIXELS / 4) as f32);
+            if inside > outside + 0.1 {
+                inside_wins += 1;
+            }
+        }
+        assert!(
+            inside_wins >= 16,
+            "quadrant ({qx}, {qy}): the merged CAM favours the object in {inside_wins}/20"
+        );
+    }
+}
+
+#[test]
+fn dmv_jnd_keeps_decisions_at_a_large_distortion() {
+    let model = DmvJnd::embedded(&device()).unwrap();
+    let (planar, _) = fixtures();
+    let analysis = model.analyse(&planar).unwrap();
+    let jnd = model.jnd(&planar, &analysis.merged_cam).unwrap();
+    assert!(jnd.iter().all(|v| v.abs() <= dmvjnd::JND_LIMIT));
+    let distorted = DmvJnd::distort(&planar, &jnd, 1.0);
+    let quality = psnr(&planar, &distorted);
+    let after = model.classify(&distorted).unwrap();
+    let kept: usize =
+        (0..4).map(|k| analysis.labels[k].iter().zip(&after[k]).filter(|(a, b)| a == b).count()).sum();
+    // Measured with the committed weights (see DMVJND-MODEL-CARD.md); far below human-JND PSNRs.
+    assert!(quality < 25.0, "PSNR {quality:.2} dB: the DMV-JND is not large");
+    assert!(kept >= 60, "decisions kept: {kept}/80");
+    // White Gaussian noise of the same energy loses more decisions.
+    let sigma = (255.0 * 255.0 / 10f64.powf(quality / 10.0)).sqrt();
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut uniform = || {
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let noisy: Vec<u8> = planar
+        .iter()
+        .map(|&v| {
+            let g =
+                (-2.0 * uniform().max(1e-12).ln()).sqrt() * (2.0 * std::f64::consts::PI * uniform()).cos();
+            (f64::from(v) + sigma * g).round().clamp(0.0, 255.0) as u8
+        })
+        .collect();
+    let noisy_labels = model.classify(&noisy).unwrap();
+    let noise_kept: usize =
+        (0..4).map(|k| analysis.labels[k].iter().zip(&noisy_labels[k]).filter(|(a, b)| a == b).count()).sum();
+    assert!(noise_kept < kept, "noise kept {noise_kept}, DMV-JND kept {kept}");
+}
+
+#[test]
+fn outputs_are_deterministic_across_loads() {
+    let (planar, _) = fixtures();
+    let first = DmvJnd::embedded(&device()).unwrap();
+    let second = DmvJnd::embedded(&device()).unwrap();
+    let a = first.analyse(&planar).unwrap();
+    let b = second.analyse(&planar).unwrap();
+    assert_eq!(a, b);
+    let ja = first.jnd(&planar, &a.merged_cam).unwrap();
+    let jb = second.jnd(&planar, &b.merged_cam).unwrap();
+    assert_eq!(ja, jb);
+    assert_eq!(first.classifiers_to_bytes().unwrap(), dmvjnd::EMBEDDED_CLASSIFIERS);
+    assert!(matches!(first.jnd(&planar, &a.merged_cam[..PIXELS]), Err(jnd_model::Error::Mismatch(_))));
+    assert!(matches!(
+        dmvjnd::images_tensor(&planar[..100], first.device()),
+        Err(jnd_model::Error::InvalidImage(_))
+    ));
+}
