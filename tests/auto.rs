@@ -189,3 +189,22 @@ fn bad_auto_switches_fail_cleanly() {
     let out = run(&["--target", "paranoid", input.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// Regression (found by `fuzz/fuzz_targets/auto_tiny.rs`): inverted bounds were swapped silently and the
+/// chosen quality could lie outside them; the library now refuses them.
+#[test]
+fn inverted_quality_bounds_are_refused_by_the_library() {
+    use jndenc::auto::{AutoOptions, TeacherDecider, encode_at_jnd};
+    use jndenc::codec::{JpegOptions, MozJpeg, OutputFormat};
+    let image = jndenc::Image::new(17, 13, jndenc::ColorType::Rgb, vec![100; 17 * 13 * 3]).unwrap();
+    let codec = MozJpeg::new(JpegOptions::default());
+    let decider = TeacherDecider { tau: 2.295 };
+    let mut options = AutoOptions::for_format(OutputFormat::Jpeg);
+    options.min_quality = 2;
+    options.max_quality = 1;
+    let err = encode_at_jnd(&image, &codec, &decider, &options).unwrap_err().to_string();
+    assert!(err.contains("min_quality 2 is above max_quality 1"), "{err}");
+    options.max_quality = 2;
+    let ok = encode_at_jnd(&image, &codec, &decider, &options).unwrap();
+    assert_eq!(ok.quality, 2);
+}

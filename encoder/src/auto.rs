@@ -206,6 +206,14 @@ pub fn encode_at_jnd<D: Decider>(
     decider: &D,
     options: &AutoOptions,
 ) -> Result<AutoEncoded> {
+    if options.min_quality > options.max_quality {
+        // Found by fuzzing (`fuzz/fuzz_targets/auto_tiny.rs`): the bounds used to be swapped silently,
+        // so the chosen quality could lie outside what the caller asked for.
+        return Err(Error::Parameter(format!(
+            "min_quality {} is above max_quality {}",
+            options.min_quality, options.max_quality
+        )));
+    }
     let mut times = StageTimes::default();
     let started = Instant::now();
     let prepared = decider.prepare(image)?;

@@ -61,6 +61,7 @@ pub struct JndEncoder {
     fixed_quality: Option<u8>,
     threads: usize,
     model: Option<ModelDecider>,
+    machine: Option<jnd_model::dmvjnd::DmvJnd>,
     last_error: CString,
 }
 
@@ -226,6 +227,7 @@ pub extern "C" fn jnd_encoder_new() -> *mut JndEncoder {
             fixed_quality: None,
             threads: 0,
             model: None,
+            machine: None,
             last_error: CString::default(),
         }))
     })
@@ -501,6 +503,61 @@ pub unsafe extern "C" fn jnd_pixel_jnd_map(
         }
         let map = match e.run(|| jnd_model::vpjnd::PIXEL_JND_MODEL.compute(&image)) {
             Ok(map) => map,
+            Err(message) => return e.fail(JND_ERROR_INTERNAL, message),
+        };
+        // SAFETY: checked non-NULL, `needed <= out_len` writable floats per the contract.
+        let target = unsafe { std::slice::from_raw_parts_mut(out, needed) };
+        target.copy_from_slice(map.values());
+        JND_OK
+    })
+}
+
+/// Fills `out` (`out_len` floats, at least `width * height`) with the DMV-JND map (how much each
+/// pixel may change before the embedded CIFAR-10 classifiers change their decisions, in 8-bit code
+/// values; computed on 32x32 tiles), row-major. The model loads on first use.
+///
+/// # Safety
+/// `encoder` NULL or live; `pixels` as in [`jnd_encode`]; `out` NULL or `out_len` writable floats.
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn jnd_machine_jnd_map(
+    encoder: *mut JndEncoder,
+    pixels: *const u8,
+    width: u32,
+    height: u32,
+    stride: usize,
+    pixel_format: c_int,
+    out: *mut c_float,
+    out_len: usize,
+) -> c_int {
+    with_encoder(encoder, |e| {
+        if out.is_null() {
+            return e.fail(JND_ERROR_NULL_POINTER, "out is NULL");
+        }
+        // SAFETY: forwarded caller contract.
+        let image = match unsafe { caller_image(e, pixels, width, height, stride, pixel_format) } {
+            Ok(image) => image,
+            Err(status) => return status,
+        };
+        let needed = width as usize * height as usize;
+        if out_len < needed {
+            return e
+                .fail(JND_ERROR_INVALID_ARGUMENT, format!("out holds {out_len} floats, {needed} needed"));
+        }
+        if e.machine.is_none() {
+            let loaded = jnd_model::select_device(jnd_model::Accelerator::Cpu)
+                .and_then(|device| jnd_model::dmvjnd::DmvJnd::embedded(&device));
+            match loaded {
+                Ok(model) => e.machine = Some(model),
+                Err(err) => return e.fail(JND_ERROR_INTERNAL, format!("loading the DMV-JND model: {err}")),
+            }
+        }
+        let Some(model) = e.machine.clone() else {
+            return e.fail(JND_ERROR_INTERNAL, "the DMV-JND model is not loaded");
+        };
+        let map = match e.run(move || model.machine_jnd_map(&image)) {
+            Ok(Ok(map)) => map,
+            Ok(Err(err)) => return e.fail(JND_ERROR_INTERNAL, err.to_string()),
             Err(message) => return e.fail(JND_ERROR_INTERNAL, message),
         };
         // SAFETY: checked non-NULL, `needed <= out_len` writable floats per the contract.

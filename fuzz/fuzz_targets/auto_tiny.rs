@@ -5,10 +5,11 @@
 
 use std::sync::OnceLock;
 
+use jnd_model::{ColorType, Image};
+use jndenc::DecodeOptions;
 use jndenc::auto::{AutoOptions, ModelDecider, Target, encode_at_jnd};
 use jndenc::codec::{JpegOptions, MozJpeg, OutputFormat};
-use jndenc::{DecodeOptions, decode};
-use jnd_model::{ColorType, Image};
+use jndenc::decode::decode;
 use libfuzzer_sys::fuzz_target;
 
 fn decider() -> &'static ModelDecider {
@@ -24,11 +25,8 @@ fuzz_target!(|data: &[u8]| {
     let color = if mode & 1 == 0 { ColorType::Rgb } else { ColorType::Gray };
     let channels = if color == ColorType::Rgb { 3 } else { 1 };
     let len = (width * height) as usize * channels;
-    let samples: Vec<u8> = if pixels.is_empty() {
-        vec![128; len]
-    } else {
-        pixels.iter().copied().cycle().take(len).collect()
-    };
+    let samples: Vec<u8> =
+        if pixels.is_empty() { vec![128; len] } else { pixels.iter().copied().cycle().take(len).collect() };
     let image = Image::new(width, height, color, samples).expect("valid picture");
     let mut options = AutoOptions::for_format(OutputFormat::Jpeg);
     options.min_quality = lo % 100 + 1;

@@ -31,7 +31,17 @@ fuzz_target!(|data: &[u8]| {
         let _ = jnd_encoder_set_quality(encoder, if flags & 4 == 4 { -1 } else { c_int::from(*q) - 20 });
         let _ = jnd_encoder_set_threads(encoder, c_int::from(flags >> 4) - 1);
         let (mut out, mut out_len, mut quality) = (std::ptr::null_mut(), 0usize, 0 as c_int);
-        let status = jnd_encode(encoder, ptr, width, height, stride, pixel_format, &mut out, &mut out_len, &mut quality);
+        let status = jnd_encode(
+            encoder,
+            ptr,
+            width,
+            height,
+            stride,
+            pixel_format,
+            &mut out,
+            &mut out_len,
+            &mut quality,
+        );
         if status == JND_OK {
             assert!(!out.is_null() && out_len > 0);
             jnd_free_buffer(out, out_len);
@@ -39,8 +49,26 @@ fuzz_target!(|data: &[u8]| {
             assert!(out.is_null() && out_len == 0);
             assert!(!jnd_last_error(encoder).is_null());
         }
+        // The pixel-wise JND map through the same caller-image checks, into a buffer sized (or not) for it.
+        let mut map = vec![0.0f32; (width * height) as usize + usize::from(*pad % 2)];
+        let map_len = if flags & 32 == 32 { map.len().saturating_sub(1) } else { map.len() };
+        let status =
+            jnd_pixel_jnd_map(encoder, ptr, width, height, stride, pixel_format, map.as_mut_ptr(), map_len);
+        if status == JND_OK {
+            assert!(map.iter().all(|v| v.is_finite() && *v >= 0.0));
+        }
         if flags & 8 == 8 {
-            let status = jnd_encode(encoder, ptr, width, height, stride, pixel_format, std::ptr::null_mut(), &mut out_len, &mut quality);
+            let status = jnd_encode(
+                encoder,
+                ptr,
+                width,
+                height,
+                stride,
+                pixel_format,
+                std::ptr::null_mut(),
+                &mut out_len,
+                &mut quality,
+            );
             assert_eq!(status, JND_ERROR_NULL_POINTER);
         }
         jnd_encoder_free(encoder);

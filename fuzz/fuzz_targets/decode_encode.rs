@@ -3,7 +3,8 @@
 #![no_main]
 
 use jndenc::codec::{Codec, JpegOptions, MozJpeg};
-use jndenc::{DecodeOptions, InputFormat, Limits, decode};
+use jndenc::decode::decode;
+use jndenc::{DecodeOptions, InputFormat, Limits};
 use libfuzzer_sys::fuzz_target;
 
 const FORMATS: [Option<InputFormat>; 8] = [
@@ -23,9 +24,8 @@ fuzz_target!(|data: &[u8]| {
     // Tighter than the defaults so each execution stays fast; the limit logic is the same.
     let limits = Limits { max_dimension: 4096, max_pixels: 1 << 22, max_memory: 64 << 20 };
     let Ok(image) = decode(bytes, &DecodeOptions { format, limits }) else { return };
-    let encoded = MozJpeg::new(JpegOptions::default())
-        .encode(&image, 75)
-        .expect("a decoded picture must encode");
+    let encoded =
+        MozJpeg::new(JpegOptions::default()).encode(&image, 75).expect("a decoded picture must encode");
     let back = decode(&encoded.bytes, &DecodeOptions::default()).expect("our own JPEG must decode");
     assert_eq!((back.width(), back.height()), (image.width(), image.height()));
 });

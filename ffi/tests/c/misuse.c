@@ -48,6 +48,8 @@ int main(void) {
     EXPECT(jnd_encode(enc, pixels, 16, 16, 48, JND_PIXEL_RGB8, &out, NULL, NULL), JND_ERROR_NULL_POINTER);
     EXPECT(jnd_predict_quality(enc, pixels, 16, 16, 48, JND_PIXEL_RGB8, NULL), JND_ERROR_NULL_POINTER);
     EXPECT(jnd_pixel_jnd_map(enc, pixels, 16, 16, 48, JND_PIXEL_RGB8, NULL, 256), JND_ERROR_NULL_POINTER);
+    EXPECT(jnd_machine_jnd_map(enc, pixels, 16, 16, 48, JND_PIXEL_RGB8, NULL, 256), JND_ERROR_NULL_POINTER);
+    EXPECT(jnd_machine_jnd_map(NULL, pixels, 16, 16, 48, JND_PIXEL_RGB8, map, 256), JND_ERROR_NULL_POINTER);
     /* Zero and oversized dimensions. */
     EXPECT(jnd_encode(enc, pixels, 0, 16, 48, JND_PIXEL_RGB8, &out, &len, NULL), JND_ERROR_INVALID_ARGUMENT);
     EXPECT_MESSAGE(enc, "empty image");
@@ -70,6 +72,8 @@ int main(void) {
     /* A map buffer that is too small. */
     EXPECT(jnd_pixel_jnd_map(enc, pixels, 16, 16, 48, JND_PIXEL_RGB8, map, 255), JND_ERROR_INVALID_ARGUMENT);
     EXPECT_MESSAGE(enc, "256 needed");
+    EXPECT(jnd_machine_jnd_map(enc, pixels, 16, 16, 48, JND_PIXEL_RGB8, map, 255), JND_ERROR_INVALID_ARGUMENT);
+    EXPECT_MESSAGE(enc, "256 needed");
     /* Failures leave the out pointers cleared. */
     if (out != NULL || len != 0) {
         fprintf(stderr, "failed calls must leave out = NULL, len = 0\n");
@@ -77,6 +81,14 @@ int main(void) {
     }
     /* And the handle still works afterwards. */
     EXPECT(jnd_pixel_jnd_map(enc, pixels, 16, 16, 48, JND_PIXEL_RGB8, map, 256), JND_OK);
+    EXPECT(jnd_machine_jnd_map(enc, pixels, 16, 16, 48, JND_PIXEL_RGB8, map, 256), JND_OK);
+    for (int i = 0; i < 256; i++) {
+        if (!(map[i] >= 0.0f && map[i] <= 255.0f)) {
+            fprintf(stderr, "machine JND map value %d out of range: %f\n", i, map[i]);
+            failures++;
+            break;
+        }
+    }
     EXPECT(jnd_encoder_set_quality(enc, 80), JND_OK);
     EXPECT(jnd_encode(enc, pixels, 16, 16, 48, JND_PIXEL_RGB8, &out, &len, &quality), JND_OK);
     if (!out || len < 100 || out[0] != 0xFF || out[1] != 0xD8 || quality != 80) {

@@ -6,7 +6,7 @@
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::nn::pool::MaxPool2d;
-use burn::nn::{BatchNorm, BatchNormConfig, PaddingConfig2d};
+use burn::nn::{BatchNorm, BatchNormConfig, Initializer, PaddingConfig2d};
 use burn::tensor::activation::{relu, tanh};
 use burn::tensor::{Device, Tensor};
 
@@ -37,8 +37,11 @@ impl DmvJndNet {
             pool: pool2(),
             up: ConvTranspose2dConfig::new([64, 32], [4, 4]).with_stride([4, 4]).init(device),
             up_norm: BatchNormConfig::new(32).init(device),
+            // Zero-initialised output: training starts from "no change" (RCA 100 %) and the magnitude
+            // loss grows the JND from there, the trajectory the paper describes (PSNR falling from high).
             out: Conv2dConfig::new([36, 3], [3, 3])
                 .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+                .with_initializer(Initializer::Zeros)
                 .init(device),
         }
     }

@@ -191,6 +191,9 @@ enum Command {
         /// Evaluate every n-th training image (the test set is always evaluated whole).
         #[arg(long, default_value_t = 5)]
         train_subsample: usize,
+        /// Which sets to evaluate (the two can run as separate processes and their tables be joined).
+        #[arg(long, value_delimiter = ',', default_values = ["test", "train"])]
+        sets: Vec<String>,
         /// Write the table (Markdown) here.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -448,8 +451,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             };
             train_dmvjnd(&data.cifar, &classifiers, &config, &device, &out, &log)
         }
-        Command::EvalDmvjnd { data, classifiers, net, train_subsample, out } => {
-            eval_dmvjnd(&data.cifar, classifiers.as_deref(), net.as_deref(), train_subsample, out.as_deref())
+        Command::EvalDmvjnd { data, classifiers, net, train_subsample, sets, out } => {
+            eval_dmvjnd(&data.cifar, classifiers.as_deref(), net.as_deref(), train_subsample, &sets, out.as_deref())
         }
         Command::EvalMachineCoding { data, classifiers, net, subsample, qualities, out, svg } => {
             eval_machine_coding(
@@ -1005,6 +1008,7 @@ fn eval_dmvjnd(
     classifiers: Option<&Path>,
     net: Option<&Path>,
     train_subsample: usize,
+    sets: &[String],
     out: Option<&Path>,
 ) -> anyhow::Result<()> {
     let model = load_dmvjnd(classifiers, net)?;
@@ -1014,6 +1018,9 @@ fn eval_dmvjnd(
     let mut homogeneous =
         String::from("| set | k=1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 |\n|---|---|---|---|---|---|---|---|---|\n");
     for (name, part, step) in [("test", Part::Test, 1), ("train", Part::Train, train_subsample.max(1))] {
+        if !sets.iter().any(|s| s == name) {
+            continue;
+        }
         let set = load_cifar(data, part)?.every(0, step);
         let started = Instant::now();
         let e = trainer::dmvjnd::evaluate(&model, &set, 29)?;
