@@ -91,8 +91,7 @@ pub fn entropy_coded_bytes(jpeg: &[u8]) -> usize {
         pos += 2 + length;
         if marker == 0xDA {
             let start = pos;
-            while pos + 1 < jpeg.len() && !(jpeg[pos] == 0xFF && !matches!(jpeg[pos + 1], 0x00 | 0xD0..=0xD7))
-            {
+            while pos + 1 < jpeg.len() && (jpeg[pos] != 0xFF || matches!(jpeg[pos + 1], 0x00 | 0xD0..=0xD7)) {
                 pos += 1;
             }
             total += pos - start;

@@ -451,9 +451,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             };
             train_dmvjnd(&data.cifar, &classifiers, &config, &device, &out, &log)
         }
-        Command::EvalDmvjnd { data, classifiers, net, train_subsample, sets, out } => {
-            eval_dmvjnd(&data.cifar, classifiers.as_deref(), net.as_deref(), train_subsample, &sets, out.as_deref())
-        }
+        Command::EvalDmvjnd { data, classifiers, net, train_subsample, sets, out } => eval_dmvjnd(
+            &data.cifar,
+            classifiers.as_deref(),
+            net.as_deref(),
+            train_subsample,
+            &sets,
+            out.as_deref(),
+        ),
         Command::EvalMachineCoding { data, classifiers, net, subsample, qualities, out, svg } => {
             eval_machine_coding(
                 &data.cifar,
