@@ -163,7 +163,7 @@ fn cli_adaptive_human_and_machine_targets() {
     assert!(human.len() < plain.len(), "human {} vs plain {}", human.len(), plain.len());
     assert!(machine.len() < human.len(), "machine {} vs human {}", machine.len(), human.len());
     let original = fixture_image("photo.png");
-    assert!(psnr(&original, &decode_bytes(&human)) > 33.0);
+    assert!(psnr(&original, &decode_bytes(&human)) > 31.0);
     // HEIF has no per-block quantiser through libheif.
     let out = run(&["--format", "heif", "--adaptive", "human", input]);
     assert_eq!(out.status.code(), Some(1));

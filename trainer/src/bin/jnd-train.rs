@@ -1100,7 +1100,7 @@ fn eval_machine_coding(
 Each image is encoded by the same coefficient path (4:2:0, Annex K base tables at the base quality, optimised Huffman, baseline) with a zero map (uniform), the DMV-JND map or the pixel-wise JND map (Wu 2017), decoded, and classified by the four embedded classifiers. RCA: decisions equal to the classifier's own decisions on the uncompressed image. bpp: bits of entropy-coded data per pixel (headers and tables excluded; whole-file bpp alongside). Command: `jnd-train eval-machine-coding`.\n\n{}",
         subsample.max(1),
         set.len(),
-        machine_coding::table(&points, &[0.90, 0.95, 0.98, 0.99])
+        machine_coding::table(&points, &[0.80, 0.85, 0.90, 0.95, 0.98, 0.99])
     );
     print!("{text}");
     write_atomic(out, &text)?;
