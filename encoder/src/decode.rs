@@ -171,11 +171,14 @@ pub(crate) fn decode_checked(
     if format == InputFormat::Jpeg {
         // The JPEG decoder pads a truncated scan with gray and carries on; cjpeg warns. We refuse
         // instead, so no half-gray picture is ever encoded: the markers must be complete up to EOI.
-        crate::jpeg_info::parse(bytes)?;
+        #[cfg_attr(not(feature = "mozjpeg"), allow(unused_variables))]
+        let info = crate::jpeg_info::parse(bytes)?;
         // Corrupt entropy-coded data decodes to garbage without an error in the `image` crate's
         // decoder; libjpeg notices it (cjpeg warns "Corrupt JPEG data" and carries on). We refuse.
+        // Files with restart markers are exempt: libjpeg resynchronises at each marker and reports
+        // recoverable desynchronisation the same way (even on mozjpeg's own progressive + restart output).
         #[cfg(feature = "mozjpeg")]
-        if check_jpeg_entropy {
+        if check_jpeg_entropy && info.restart_interval.is_none() {
             crate::codec::check_jpeg_entropy(bytes, &options.limits)?;
         }
     }
