@@ -243,27 +243,6 @@ pub fn encode_adaptive(image: &Image, map: &JndMap, options: &AdaptiveOptions) -
     }
 }
 
-/// Owns the compressor, its error manager and the output buffer.
-struct Compressor {
-    cinfo: Box<ffi::jpeg_compress_struct>,
-    _err: Box<ffi::jpeg_error_mgr>,
-    out: Box<(*mut u8, std::ffi::c_ulong)>,
-    _warnings: Box<*mut Vec<String>>,
-}
-
-impl Drop for Compressor {
-    fn drop(&mut self) {
-        // SAFETY: created by jpeg_CreateCompress; the buffer was malloc'ed by libjpeg's memory dest.
-        unsafe {
-            ffi::jpeg_destroy_compress(&mut self.cinfo);
-            if !self.out.0.is_null() {
-                libc::free(self.out.0.cast());
-                self.out.0 = ptr::null_mut();
-            }
-        }
-    }
-}
-
 /// # Safety
 /// Must be called inside `catch_unwind`: libjpeg errors unwind out of it.
 unsafe fn write_coefficients(
@@ -281,7 +260,7 @@ unsafe fn write_coefficients(
         ffi::jpeg_std_error(&mut err);
         err.error_exit = Some(super::mozjpeg::error_exit);
         err.emit_message = Some(super::mozjpeg::emit_message);
-        let mut guard = Compressor {
+        let mut guard = super::mozjpeg::Compressor {
             cinfo: Box::new(mem::zeroed()),
             _err: err,
             out: Box::new((ptr::null_mut(), 0)),

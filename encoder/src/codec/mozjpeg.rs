@@ -86,11 +86,11 @@ impl Codec for MozJpeg {
 
 /// Owns the compressor, its error manager and the output buffer; releases all of them on drop, also
 /// while unwinding from a libjpeg error.
-struct Compressor {
-    cinfo: Box<ffi::jpeg_compress_struct>,
-    _err: Box<ffi::jpeg_error_mgr>,
-    out: Box<(*mut u8, c_ulong)>,
-    _warnings: Box<*mut Vec<String>>,
+pub(super) struct Compressor {
+    pub(super) cinfo: Box<ffi::jpeg_compress_struct>,
+    pub(super) _err: Box<ffi::jpeg_error_mgr>,
+    pub(super) out: Box<(*mut u8, c_ulong)>,
+    pub(super) _warnings: Box<*mut Vec<String>>,
 }
 
 impl Drop for Compressor {
