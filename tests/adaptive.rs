@@ -7,7 +7,7 @@ mod common;
 
 use common::*;
 use jnd_model::JndMap;
-use jndenc::codec::adaptive::{AdaptiveOptions, ChromaSampling, encode_adaptive};
+use jndenc::codec::adaptive::{AdaptiveOptions, ChromaSampling, encode_adaptive, encode_adaptive_components};
 use jndenc::codec::{Codec, DctMethod, JpegOptions, MozJpeg};
 use jndenc::{ColorType, Image};
 
@@ -127,6 +127,62 @@ fn a_larger_map_gives_a_smaller_file_and_error_under_twice_the_map() {
     assert!(right > 2.0 * left, "left {left:.1}, right {right:.1}");
 }
 
+/// Mean absolute difference of two pictures' Y and of their Cb/Cr (JFIF matrix), in code values.
+fn ycc_differences(a: &Image, b: &Image) -> (f64, f64) {
+    let ycc = |p: &[u8]| {
+        let (r, g, b) = (f64::from(p[0]), f64::from(p[1]), f64::from(p[2]));
+        (
+            0.299 * r + 0.587 * g + 0.114 * b,
+            -0.168_736 * r - 0.331_264 * g + 0.5 * b,
+            0.5 * r - 0.418_688 * g - 0.081_312 * b,
+        )
+    };
+    let (mut luma, mut chroma) = (0.0, 0.0);
+    for (p, q) in a.pixels().chunks_exact(3).zip(b.pixels().chunks_exact(3)) {
+        let ((y1, cb1, cr1), (y2, cb2, cr2)) = (ycc(p), ycc(q));
+        luma += (y1 - y2).abs();
+        chroma += ((cb1 - cb2).abs() + (cr1 - cr2).abs()) / 2.0;
+    }
+    let n = (a.pixels().len() / 3) as f64;
+    (luma / n, chroma / n)
+}
+
+#[test]
+fn a_chroma_map_coarsens_chroma_and_leaves_luma() {
+    let image = fixture_image("photo.png");
+    for chroma in [ChromaSampling::S420, ChromaSampling::S444] {
+        let options = AdaptiveOptions { quality: 95, chroma, ..AdaptiveOptions::default() };
+        let zero = constant_map(&image, 0.0);
+        let plain = encode_adaptive(&image, &zero, &options).unwrap();
+        // A zero chroma map is the same file as no chroma map with a zero luma map.
+        let same = encode_adaptive_components(&image, &zero, Some(&zero), &options).unwrap();
+        assert_eq!(same.bytes, plain.bytes, "{chroma:?}");
+        let coarse =
+            encode_adaptive_components(&image, &zero, Some(&constant_map(&image, 16.0)), &options).unwrap();
+        djpeg_reads(&coarse.bytes);
+        assert!(
+            coarse.bytes.len() < plain.bytes.len(),
+            "{chroma:?}: {} vs {} bytes",
+            coarse.bytes.len(),
+            plain.bytes.len()
+        );
+        let (plain_decoded, coarse_decoded) = (decode_bytes(&plain.bytes), decode_bytes(&coarse.bytes));
+        let (luma_change, chroma_change) = ycc_differences(&plain_decoded, &coarse_decoded);
+        // Luma coefficients are untouched: only RGB rounding and clamping move Y.
+        assert!(luma_change < 0.6, "{chroma:?}: luma moved by {luma_change:.2}");
+        assert!(
+            chroma_change > 2.0 * luma_change,
+            "{chroma:?}: chroma {chroma_change:.2}, luma {luma_change:.2}"
+        );
+        let (_, chroma_error) = ycc_differences(&image, &coarse_decoded);
+        assert!(chroma_error < 16.0, "{chroma:?}: chroma error {chroma_error:.2} over the map");
+    }
+    // The chroma map is checked like the luma map.
+    let small = JndMap::new(8, 8, vec![1.0; 64]).unwrap();
+    let zero = constant_map(&image, 0.0);
+    assert!(encode_adaptive_components(&image, &zero, Some(&small), &AdaptiveOptions::default()).is_err());
+}
+
 #[test]
 fn outputs_are_standard_jpeg() {
     for name in ["photo.png", "gray.pgm", "graphic.gif"] {
@@ -170,4 +226,36 @@ fn cli_adaptive_human_and_machine_targets() {
     assert!(stderr(&out).contains("JPEG only"), "{}", stderr(&out));
     let out = run(&["--target", "machine", "--adaptive", "human", input]);
     assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn cli_map_strength() {
+    let input = fixture("photo.png");
+    let input = input.to_str().unwrap();
+    // Strength 0 zeroes either map: the same coefficients, the same file.
+    let machine_zero = ok(run(&["-quality", "90", "--target", "machine", "--map-strength", "0", input]));
+    let human_zero = ok(run(&["-quality", "90", "--adaptive", "human", "--map-strength", "0", input]));
+    assert_eq!(machine_zero, human_zero);
+    let mut last = machine_zero.len();
+    for strength in ["0.25", "1", "4"] {
+        let bytes = ok(run(&["-quality", "90", "--target", "machine", "--map-strength", strength, input]));
+        djpeg_reads(&bytes);
+        assert!(bytes.len() < last, "strength {strength}: {} bytes, not below {last}", bytes.len());
+        last = bytes.len();
+    }
+    // The default is the documented 0.5.
+    let default = ok(run(&["-quality", "90", "--target", "machine", input]));
+    let half = ok(run(&["-quality", "90", "--target", "machine", "--map-strength", "0.5", input]));
+    assert_eq!(default, half);
+    for (args, message) in [
+        (vec!["-quality", "90", "--map-strength", "1", input], "applies to --target machine"),
+        (vec!["--target", "machine", "--map-strength", "-1", input], "outside 0..=64"),
+        (vec!["--target", "machine", "--map-strength", "nan", input], "outside 0..=64"),
+        (vec!["--target", "machine", "--map-strength", "much", input], "not a number"),
+    ] {
+        let out = run(&args);
+        assert_ne!(out.status.code(), Some(0), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?} wrote output");
+        assert!(stderr(&out).contains(message), "{args:?}: {}", stderr(&out));
+    }
 }

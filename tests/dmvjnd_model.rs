@@ -191,3 +191,45 @@ fn outputs_are_deterministic_across_loads() {
         Err(jnd_model::Error::InvalidImage(_))
     ));
 }
+
+#[test]
+fn component_maps_are_the_signed_jnd_through_the_ycbcr_matrix() {
+    let model = DmvJnd::embedded(&device()).unwrap();
+    let (planar, _) = fixtures();
+    // A 48x40 picture: fixture 0 in the top-left 32x32 tile, the rest cut from fixture 1 (partial tiles).
+    let (width, height) = (48usize, 40usize);
+    let mut rgb = vec![0u8; width * height * 3];
+    for y in 0..height {
+        for x in 0..width {
+            let (source, sx, sy) = if x < SIDE && y < SIDE { (0, x, y) } else { (1, x % SIDE, y % SIDE) };
+            for c in 0..3 {
+                rgb[(y * width + x) * 3 + c] = planar[source * IMAGE_BYTES + c * PIXELS + sy * SIDE + sx];
+            }
+        }
+    }
+    let image = jnd_model::Image::new(width as u32, height as u32, jnd_model::ColorType::Rgb, rgb).unwrap();
+    let components = model.machine_jnd_components(&image).unwrap();
+    let mean_rgb = model.machine_jnd_map(&image).unwrap();
+    for map in [&components.luma, &components.chroma] {
+        assert_eq!((map.width(), map.height()), (width as u32, height as u32));
+        assert!(map.values().iter().all(|v| v.is_finite() && *v >= 0.0));
+    }
+    // The first tile is fixture 0's own DMV-JND, converted pixel by pixel.
+    let first = &planar[..IMAGE_BYTES];
+    let jnd = model.jnd(first, &model.analyse(first).unwrap().merged_cam).unwrap();
+    for y in 0..SIDE {
+        for x in 0..SIDE {
+            let i = y * SIDE + x;
+            let (luma, chroma) = dmvjnd::ycbcr_jnd(jnd[i], jnd[PIXELS + i], jnd[2 * PIXELS + i]);
+            let (u, v) = (x as u32, y as u32);
+            assert!((components.luma.get(u, v) - luma).abs() < 0.05, "luma at {x},{y}");
+            assert!((components.chroma.get(u, v) - chroma).abs() < 0.05, "chroma at {x},{y}");
+        }
+    }
+    // |dY| is a weighted mean of the channel changes: never above their largest, so never above three
+    // times their mean magnitude; a map that is not all zero.
+    for (luma, rgb) in components.luma.values().iter().zip(mean_rgb.values()) {
+        assert!(*luma <= 3.0 * rgb + 1e-3, "luma {luma} vs mean |RGB| {rgb}");
+    }
+    assert!(components.luma.stats().mean > 0.1 && components.chroma.stats().mean > 0.1);
+}

@@ -161,7 +161,8 @@ int jnd_pixel_jnd_map(struct JndEncoder *encoder,
 
 // Fills `out` (`out_len` floats, at least `width * height`) with the DMV-JND map (how much each
 // pixel may change before the embedded CIFAR-10 classifiers change their decisions, in 8-bit code
-// values; computed on 32x32 tiles), row-major. The model loads on first use.
+// values: the mean magnitude over R, G and B; computed on 32x32 tiles), row-major. The model loads
+// on first use.
 //
 // # Safety
 // `encoder` NULL or live; `pixels` as in [`jnd_encode`]; `out` NULL or `out_len` writable floats.
@@ -173,6 +174,25 @@ int jnd_machine_jnd_map(struct JndEncoder *encoder,
                         int pixel_format,
                         float *out,
                         size_t out_len);
+
+// Fills `luma` and `chroma` (each `out_len` floats, at least `width * height`) with the DMV-JND per
+// JPEG component: how much Y, and Cb/Cr (mean of the two), may change before the embedded classifiers
+// change their decisions, in 8-bit code values, row-major. These are the maps `jndenc --target
+// machine` quantises with (it multiplies both by its `--map-strength`, 0.5 by default). The model
+// loads on first use.
+//
+// # Safety
+// `encoder` NULL or live; `pixels` as in [`jnd_encode`]; `luma` and `chroma` NULL or `out_len`
+// writable floats each.
+int jnd_machine_jnd_components(struct JndEncoder *encoder,
+                               const uint8_t *pixels,
+                               uint32_t width,
+                               uint32_t height,
+                               size_t stride,
+                               int pixel_format,
+                               float *luma,
+                               float *chroma,
+                               size_t out_len);
 
 // Whether a decoded candidate is perceptually lossless against an original, by the embedded model at the
 // handle's target: `*lossless` receives 1 or 0. Both images share `width`, `height`, `stride` and

@@ -66,6 +66,16 @@ pub struct JndEncoder {
 }
 
 impl JndEncoder {
+    /// The DMV-JND model, loaded on first use.
+    fn machine_model(&mut self) -> Result<jnd_model::dmvjnd::DmvJnd, String> {
+        if self.machine.is_none() {
+            let loaded = jnd_model::select_device(jnd_model::Accelerator::Cpu)
+                .and_then(|device| jnd_model::dmvjnd::DmvJnd::embedded(&device));
+            self.machine = Some(loaded.map_err(|err| format!("loading the DMV-JND model: {err}"))?);
+        }
+        self.machine.clone().ok_or_else(|| "the DMV-JND model is not loaded".to_string())
+    }
+
     fn fail(&mut self, status: c_int, message: impl Into<String>) -> c_int {
         let text: String = message.into().replace('\0', " ");
         self.last_error = CString::new(text).unwrap_or_default();
@@ -470,6 +480,47 @@ pub unsafe extern "C" fn jnd_free_buffer(buffer: *mut u8, len: usize) {
     }
 }
 
+/// The shared body of the JND-map entry points: checks the output buffers (each `out_len` floats, at
+/// least `width * height`), reads the caller's picture, computes the maps and copies them out row-major.
+///
+/// # Safety
+/// `pixels` as in [`jnd_encode`]; every non-NULL pointer in `outs` points to `out_len` writable floats.
+#[allow(clippy::too_many_arguments)]
+unsafe fn fill_maps<const N: usize>(
+    e: &mut JndEncoder,
+    pixels: *const u8,
+    width: u32,
+    height: u32,
+    stride: usize,
+    pixel_format: c_int,
+    outs: [*mut c_float; N],
+    out_len: usize,
+    compute: impl FnOnce(&mut JndEncoder, Image) -> Result<[jnd_model::JndMap; N], String>,
+) -> c_int {
+    if outs.iter().any(|out| out.is_null()) {
+        return e.fail(JND_ERROR_NULL_POINTER, "an output map is NULL");
+    }
+    // SAFETY: forwarded caller contract.
+    let image = match unsafe { caller_image(e, pixels, width, height, stride, pixel_format) } {
+        Ok(image) => image,
+        Err(status) => return status,
+    };
+    let needed = width as usize * height as usize;
+    if out_len < needed {
+        return e.fail(JND_ERROR_INVALID_ARGUMENT, format!("out holds {out_len} floats, {needed} needed"));
+    }
+    let maps = match compute(e, image) {
+        Ok(maps) => maps,
+        Err(message) => return e.fail(JND_ERROR_INTERNAL, message),
+    };
+    for (out, map) in outs.into_iter().zip(&maps) {
+        // SAFETY: checked non-NULL, `needed <= out_len` writable floats per the contract.
+        let target = unsafe { std::slice::from_raw_parts_mut(out, needed) };
+        target.copy_from_slice(map.values());
+    }
+    JND_OK
+}
+
 /// Fills `out` (`out_len` floats, at least `width * height`) with the pixel-wise JND map (Wu 2017, in
 /// luma code values), row-major.
 ///
@@ -488,33 +539,19 @@ pub unsafe extern "C" fn jnd_pixel_jnd_map(
     out_len: usize,
 ) -> c_int {
     with_encoder(encoder, |e| {
-        if out.is_null() {
-            return e.fail(JND_ERROR_NULL_POINTER, "out is NULL");
-        }
         // SAFETY: forwarded caller contract.
-        let image = match unsafe { caller_image(e, pixels, width, height, stride, pixel_format) } {
-            Ok(image) => image,
-            Err(status) => return status,
-        };
-        let needed = width as usize * height as usize;
-        if out_len < needed {
-            return e
-                .fail(JND_ERROR_INVALID_ARGUMENT, format!("out holds {out_len} floats, {needed} needed"));
+        unsafe {
+            fill_maps(e, pixels, width, height, stride, pixel_format, [out], out_len, |e, image| {
+                e.run(|| [jnd_model::vpjnd::PIXEL_JND_MODEL.compute(&image)])
+            })
         }
-        let map = match e.run(|| jnd_model::vpjnd::PIXEL_JND_MODEL.compute(&image)) {
-            Ok(map) => map,
-            Err(message) => return e.fail(JND_ERROR_INTERNAL, message),
-        };
-        // SAFETY: checked non-NULL, `needed <= out_len` writable floats per the contract.
-        let target = unsafe { std::slice::from_raw_parts_mut(out, needed) };
-        target.copy_from_slice(map.values());
-        JND_OK
     })
 }
 
 /// Fills `out` (`out_len` floats, at least `width * height`) with the DMV-JND map (how much each
 /// pixel may change before the embedded CIFAR-10 classifiers change their decisions, in 8-bit code
-/// values; computed on 32x32 tiles), row-major. The model loads on first use.
+/// values: the mean magnitude over R, G and B; computed on 32x32 tiles), row-major. The model loads
+/// on first use.
 ///
 /// # Safety
 /// `encoder` NULL or live; `pixels` as in [`jnd_encode`]; `out` NULL or `out_len` writable floats.
@@ -531,39 +568,49 @@ pub unsafe extern "C" fn jnd_machine_jnd_map(
     out_len: usize,
 ) -> c_int {
     with_encoder(encoder, |e| {
-        if out.is_null() {
-            return e.fail(JND_ERROR_NULL_POINTER, "out is NULL");
-        }
         // SAFETY: forwarded caller contract.
-        let image = match unsafe { caller_image(e, pixels, width, height, stride, pixel_format) } {
-            Ok(image) => image,
-            Err(status) => return status,
-        };
-        let needed = width as usize * height as usize;
-        if out_len < needed {
-            return e
-                .fail(JND_ERROR_INVALID_ARGUMENT, format!("out holds {out_len} floats, {needed} needed"));
+        unsafe {
+            fill_maps(e, pixels, width, height, stride, pixel_format, [out], out_len, |e, image| {
+                let model = e.machine_model()?;
+                let map = e.run(move || model.machine_jnd_map(&image))?.map_err(|err| err.to_string())?;
+                Ok([map])
+            })
         }
-        if e.machine.is_none() {
-            let loaded = jnd_model::select_device(jnd_model::Accelerator::Cpu)
-                .and_then(|device| jnd_model::dmvjnd::DmvJnd::embedded(&device));
-            match loaded {
-                Ok(model) => e.machine = Some(model),
-                Err(err) => return e.fail(JND_ERROR_INTERNAL, format!("loading the DMV-JND model: {err}")),
-            }
+    })
+}
+
+/// Fills `luma` and `chroma` (each `out_len` floats, at least `width * height`) with the DMV-JND per
+/// JPEG component: how much Y, and Cb/Cr (mean of the two), may change before the embedded classifiers
+/// change their decisions, in 8-bit code values, row-major. These are the maps `jndenc --target
+/// machine` quantises with (it multiplies both by its `--map-strength`, 0.5 by default). The model
+/// loads on first use.
+///
+/// # Safety
+/// `encoder` NULL or live; `pixels` as in [`jnd_encode`]; `luma` and `chroma` NULL or `out_len`
+/// writable floats each.
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn jnd_machine_jnd_components(
+    encoder: *mut JndEncoder,
+    pixels: *const u8,
+    width: u32,
+    height: u32,
+    stride: usize,
+    pixel_format: c_int,
+    luma: *mut c_float,
+    chroma: *mut c_float,
+    out_len: usize,
+) -> c_int {
+    with_encoder(encoder, |e| {
+        // SAFETY: forwarded caller contract.
+        unsafe {
+            fill_maps(e, pixels, width, height, stride, pixel_format, [luma, chroma], out_len, |e, image| {
+                let model = e.machine_model()?;
+                let maps =
+                    e.run(move || model.machine_jnd_components(&image))?.map_err(|err| err.to_string())?;
+                Ok([maps.luma, maps.chroma])
+            })
         }
-        let Some(model) = e.machine.clone() else {
-            return e.fail(JND_ERROR_INTERNAL, "the DMV-JND model is not loaded");
-        };
-        let map = match e.run(move || model.machine_jnd_map(&image)) {
-            Ok(Ok(map)) => map,
-            Ok(Err(err)) => return e.fail(JND_ERROR_INTERNAL, err.to_string()),
-            Err(message) => return e.fail(JND_ERROR_INTERNAL, message),
-        };
-        // SAFETY: checked non-NULL, `needed <= out_len` writable floats per the contract.
-        let target = unsafe { std::slice::from_raw_parts_mut(out, needed) };
-        target.copy_from_slice(map.values());
-        JND_OK
     })
 }
 

@@ -76,6 +76,26 @@ impl CifarSet {
         out
     }
 
+    /// Every image's content moved `shift` pixels right and down, the top rows and left columns
+    /// repeating the first ones (the last `shift` rows and columns drop out). CIFAR-10's JPEG copies
+    /// carry the 8x8 block grid of their q75 encoding; a shift of 1..=7 takes that grid off the one a
+    /// re-encoding uses, so re-encoding at the source quality no longer returns the source.
+    pub fn shifted(&self, shift: usize) -> CifarSet {
+        let mut out = CifarSet { images: Vec::with_capacity(self.images.len()), labels: self.labels.clone() };
+        for i in 0..self.len() {
+            let image = self.image(i);
+            for c in 0..3 {
+                for y in 0..SIDE {
+                    for x in 0..SIDE {
+                        let (sx, sy) = (x.saturating_sub(shift), y.saturating_sub(shift));
+                        out.images.push(image[c * PIXELS + sy * SIDE + sx]);
+                    }
+                }
+            }
+        }
+        out
+    }
+
     fn append(&mut self, other: CifarSet) {
         self.images.extend(other.images);
         self.labels.extend(other.labels);
@@ -254,6 +274,22 @@ mod tests {
             set.images.extend((0..IMAGE_BYTES).map(|p| ((p * 7 + i * 13) % 256) as u8));
         }
         set
+    }
+
+    #[test]
+    fn shifting_moves_content_and_repeats_the_edge() {
+        let set = generated(2);
+        assert_eq!(set.shifted(0), set);
+        let shifted = set.shifted(3);
+        assert_eq!(shifted.labels, set.labels);
+        let (a, b) = (set.image(1), shifted.image(1));
+        for c in 0..3 {
+            let at = |img: &[u8], x: usize, y: usize| img[c * PIXELS + y * SIDE + x];
+            assert_eq!(at(b, 10, 20), at(a, 7, 17));
+            assert_eq!(at(b, 31, 31), at(a, 28, 28));
+            assert_eq!(at(b, 0, 0), at(a, 0, 0));
+            assert_eq!(at(b, 2, 9), at(a, 0, 6), "left columns repeat the first");
+        }
     }
 
     #[test]

@@ -276,6 +276,7 @@ pub fn train_dmvjnd(
     train: &CifarSet,
     classifiers: &[u8],
     config: &DmvConfig,
+    init: Option<&[u8]>,
     device: &Device,
     mut on_epoch: impl FnMut(&DmvEpoch, &DmvJnd) -> Result<()>,
 ) -> Result<DmvJndNet> {
@@ -286,7 +287,10 @@ pub fn train_dmvjnd(
     let train_device = device.clone().autodiff();
     let analyser = DmvJnd::with_classifiers(classifiers, device)?;
     let frozen = DmvJnd::load_classifiers(classifiers, &train_device)?.freeze();
-    let mut net = DmvJndNet::new(&train_device);
+    let mut net = match init {
+        Some(bytes) => DmvJnd::load_net(bytes, &train_device)?,
+        None => DmvJndNet::new(&train_device),
+    };
     let mut optim =
         AdamConfig::new().with_weight_decay(Some(WeightDecayConfig::new(config.weight_decay))).init();
     let loss_fn = CrossEntropyLoss::new(None, &train_device);

@@ -4,9 +4,9 @@
 
 use std::fmt::Write as _;
 
-use jnd_model::dmvjnd::{DmvJnd, IMAGE_BYTES, PIXELS, SIDE};
+use jnd_model::dmvjnd::{DmvJnd, IMAGE_BYTES, PIXELS, SIDE, ycbcr_jnd};
 use jnd_model::{ColorType, Image, JndMap, PixelJndModel};
-use jndenc::codec::adaptive::{AdaptiveOptions, ChromaSampling, encode_adaptive};
+use jndenc::codec::adaptive::{AdaptiveOptions, ChromaSampling, encode_adaptive, encode_adaptive_components};
 use rayon::prelude::*;
 
 use crate::cifar::CifarSet;
@@ -52,12 +52,16 @@ pub struct RatePoint {
     pub method: Method,
     /// Base quality.
     pub quality: u8,
+    /// Factor the JND map was multiplied by (1 for uniform, whose map is zero).
+    pub map_scale: f32,
     /// Mean bits per pixel of the entropy-coded data (scan bytes only: no headers or tables).
     pub bpp: f64,
     /// Mean bits per pixel of the whole files.
     pub file_bpp: f64,
     /// RCA of each classifier against its predictions on the uncompressed images.
     pub rca: [f64; 4],
+    /// Top-1 accuracy of each classifier against CIFAR-10's labels.
+    pub accuracy: [f64; 4],
     /// Mean PSNR (dB, 8-bit RGB) of the decoded images.
     pub psnr: f64,
 }
@@ -67,6 +71,58 @@ impl RatePoint {
     pub fn mean_rca(&self) -> f64 {
         self.rca.iter().sum::<f64>() / 4.0
     }
+
+    /// Mean top-1 accuracy over the four classifiers.
+    pub fn mean_accuracy(&self) -> f64 {
+        self.accuracy.iter().sum::<f64>() / 4.0
+    }
+}
+
+/// What a sweep encodes: every base quality with a zero map, with the DMV-JND map multiplied by each
+/// of `dmv_scales` and with the pixel-JND map multiplied by each of `pixel_scales`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepPlan {
+    /// Base qualities.
+    pub qualities: Vec<u8>,
+    /// Factors applied to the DMV-JND map (the map's strength).
+    pub dmv_scales: Vec<f32>,
+    /// Factors applied to the pixel-wise JND map.
+    pub pixel_scales: Vec<f32>,
+}
+
+impl SweepPlan {
+    fn runs(&self) -> Vec<(u8, Method, f32)> {
+        let mut runs = Vec::new();
+        for &quality in &self.qualities {
+            runs.push((quality, Method::Uniform, 1.0));
+            runs.extend(self.dmv_scales.iter().map(|&s| (quality, Method::DmvJnd, s)));
+            runs.extend(self.pixel_scales.iter().map(|&s| (quality, Method::PixelJnd, s)));
+        }
+        runs
+    }
+}
+
+/// What a curve is measured by: agreement with the classifiers' own decisions on the uncompressed
+/// images (RCA), or top-1 accuracy against CIFAR-10's labels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Measure {
+    /// Mean RCA of the four classifiers.
+    Rca,
+    /// Mean top-1 accuracy of the four classifiers.
+    Accuracy,
+}
+
+impl Measure {
+    fn of(self, point: &RatePoint) -> f64 {
+        match self {
+            Measure::Rca => point.mean_rca(),
+            Measure::Accuracy => point.mean_accuracy(),
+        }
+    }
+}
+
+fn scaled(map: &JndMap, scale: f32) -> Result<JndMap> {
+    Ok(JndMap::new(map.width(), map.height(), map.values().iter().map(|v| v * scale).collect())?)
 }
 
 /// Bytes of entropy-coded data in a JPEG file: from the end of each SOS header to the next marker
@@ -126,105 +182,181 @@ fn psnr(a: &[u8], b: &[u8]) -> f64 {
     if mse == 0.0 { 100.0 } else { 10.0 * (255.0f64 * 255.0 / mse).log10() }
 }
 
-/// Runs the sweep: every image of `set` encoded at every quality by every method, decoded and
-/// classified by `model`'s four classifiers.
+/// Runs the sweep: every image of `set` encoded at every point of `plan`, decoded and classified by
+/// `model`'s four classifiers. Also returns the classifiers' top-1 accuracy on the uncompressed images.
 pub fn sweep(
     model: &DmvJnd,
     set: &CifarSet,
-    qualities: &[u8],
+    plan: &SweepPlan,
     mut progress: impl FnMut(&RatePoint),
-) -> Result<Vec<RatePoint>> {
+) -> Result<(Vec<RatePoint>, [f64; 4])> {
     if set.is_empty() {
         return Err(Error::Insufficient("no images".into()));
     }
     let n = set.len();
     let reference = model.classify(&set.images)?;
+    let agreement = |labels: &[Vec<usize>; 4], truth: &dyn Fn(usize, usize) -> usize| -> [f64; 4] {
+        std::array::from_fn(|k| (0..n).filter(|&i| labels[k][i] == truth(k, i)).count() as f64 / n as f64)
+    };
+    let true_label = |_: usize, i: usize| usize::from(set.labels[i]);
+    let uncompressed_accuracy = agreement(&reference, &true_label);
     let images: Vec<Image> = (0..n).map(|i| to_image(set.image(i))).collect::<Result<_>>()?;
-    let machine: Vec<JndMap> = {
+    // Per image: the DMV-JND of Y and of Cb/Cr (what `jndenc --target machine` codes with).
+    let machine: Vec<(JndMap, JndMap)> = {
         let analysis = model.analyse(&set.images)?;
         let jnd = model.jnd(&set.images, &analysis.merged_cam)?;
         (0..n)
             .map(|i| {
                 let tile = &jnd[i * IMAGE_BYTES..(i + 1) * IMAGE_BYTES];
-                let values = (0..PIXELS)
-                    .map(|p| {
-                        (tile[p].abs() + tile[PIXELS + p].abs() + tile[2 * PIXELS + p].abs()) / 3.0 * 127.5
-                    })
-                    .collect();
-                JndMap::new(SIDE as u32, SIDE as u32, values).map_err(Error::from)
+                let (luma, chroma): (Vec<f32>, Vec<f32>) =
+                    (0..PIXELS).map(|p| ycbcr_jnd(tile[p], tile[PIXELS + p], tile[2 * PIXELS + p])).unzip();
+                let map = |values| JndMap::new(SIDE as u32, SIDE as u32, values).map_err(Error::from);
+                Ok((map(luma)?, map(chroma)?))
             })
             .collect::<Result<_>>()?
     };
     let human: Vec<JndMap> = images.par_iter().map(|image| PixelJndModel::Wu2017.compute(image)).collect();
     let zero = JndMap::new(SIDE as u32, SIDE as u32, vec![0.0; PIXELS])?;
     let mut points = Vec::new();
-    for &quality in qualities {
-        for method in Method::ALL {
-            let options =
-                AdaptiveOptions { quality, table_set: 0, chroma: ChromaSampling::S420, progressive: false };
-            let encoded: Vec<(usize, usize, Vec<u8>)> = (0..n)
-                .into_par_iter()
-                .map(|i| {
-                    let map = match method {
-                        Method::Uniform => &zero,
-                        Method::DmvJnd => &machine[i],
-                        Method::PixelJnd => &human[i],
-                    };
-                    let bytes = encode_adaptive(&images[i], map, &options)?.bytes;
-                    let decoded = jndenc::decode::decode(&bytes, &jndenc::DecodeOptions::default())?;
-                    Ok((entropy_coded_bytes(&bytes), bytes.len(), to_planar(&decoded)))
-                })
-                .collect::<Result<_>>()?;
-            let decoded: Vec<u8> = encoded.iter().flat_map(|(_, _, p)| p.iter().copied()).collect();
-            let labels = model.classify(&decoded)?;
-            let rca = std::array::from_fn(|k| {
-                reference[k].iter().zip(&labels[k]).filter(|(a, b)| a == b).count() as f64 / n as f64
-            });
-            let bits = |bytes: usize| bytes as f64 * 8.0 / PIXELS as f64;
-            let point = RatePoint {
-                method,
-                quality,
-                bpp: encoded.iter().map(|(scan, _, _)| bits(*scan)).sum::<f64>() / n as f64,
-                file_bpp: encoded.iter().map(|(_, file, _)| bits(*file)).sum::<f64>() / n as f64,
-                rca,
-                psnr: (0..n)
-                    .map(|i| psnr(set.image(i), &decoded[i * IMAGE_BYTES..(i + 1) * IMAGE_BYTES]))
-                    .sum::<f64>()
-                    / n as f64,
-            };
-            progress(&point);
-            points.push(point);
-        }
+    for (quality, method, map_scale) in plan.runs() {
+        let options =
+            AdaptiveOptions { quality, table_set: 0, chroma: ChromaSampling::S420, progressive: false };
+        let encoded: Vec<(usize, usize, Vec<u8>)> = (0..n)
+            .into_par_iter()
+            .map(|i| {
+                let bytes = match method {
+                    Method::Uniform => encode_adaptive(&images[i], &zero, &options)?,
+                    Method::DmvJnd => {
+                        let (luma, chroma) = &machine[i];
+                        let chroma = scaled(chroma, map_scale)?;
+                        encode_adaptive_components(
+                            &images[i],
+                            &scaled(luma, map_scale)?,
+                            Some(&chroma),
+                            &options,
+                        )?
+                    }
+                    Method::PixelJnd => {
+                        encode_adaptive(&images[i], &scaled(&human[i], map_scale)?, &options)?
+                    }
+                }
+                .bytes;
+                let decoded = jndenc::decode::decode(&bytes, &jndenc::DecodeOptions::default())?;
+                Ok((entropy_coded_bytes(&bytes), bytes.len(), to_planar(&decoded)))
+            })
+            .collect::<Result<_>>()?;
+        let decoded: Vec<u8> = encoded.iter().flat_map(|(_, _, p)| p.iter().copied()).collect();
+        let labels = model.classify(&decoded)?;
+        let bits = |bytes: usize| bytes as f64 * 8.0 / PIXELS as f64;
+        let point = RatePoint {
+            method,
+            quality,
+            map_scale,
+            bpp: encoded.iter().map(|(scan, _, _)| bits(*scan)).sum::<f64>() / n as f64,
+            file_bpp: encoded.iter().map(|(_, file, _)| bits(*file)).sum::<f64>() / n as f64,
+            rca: agreement(&labels, &|k, i| reference[k][i]),
+            accuracy: agreement(&labels, &true_label),
+            psnr: (0..n)
+                .map(|i| psnr(set.image(i), &decoded[i * IMAGE_BYTES..(i + 1) * IMAGE_BYTES]))
+                .sum::<f64>()
+                / n as f64,
+        };
+        progress(&point);
+        points.push(point);
     }
-    Ok(points)
+    Ok((points, uncompressed_accuracy))
 }
 
-/// The lowest rate at which a method's curve reaches `rca` (linear interpolation between the two sweep
-/// points around the crossing, in order of rate), or `None` when it never does.
-pub fn rate_at_rca(points: &[RatePoint], method: Method, rca: f64) -> Option<f64> {
-    let mut curve: Vec<(f64, f64)> =
-        points.iter().filter(|p| p.method == method).map(|p| (p.bpp, p.mean_rca())).collect();
-    curve.sort_by(|a, b| a.0.total_cmp(&b.0));
-    if curve.first()?.1 >= rca {
-        return Some(curve[0].0);
+/// The operational curve of `method` under `measure`: its points in order of rate, keeping only those
+/// that measure higher than every cheaper point — what an encoder free to pick any of the method's
+/// settings (base quality, map strength) can reach at each rate.
+pub fn frontier(points: &[RatePoint], method: Method, measure: Measure) -> Vec<&RatePoint> {
+    let mut curve: Vec<&RatePoint> = points.iter().filter(|p| p.method == method).collect();
+    curve.sort_by(|a, b| a.bpp.total_cmp(&b.bpp));
+    let mut best = f64::NEG_INFINITY;
+    curve.retain(|p| {
+        let keep = measure.of(p) > best;
+        best = best.max(measure.of(p));
+        keep
+    });
+    curve
+}
+
+/// Where a method's operational curve first reaches a level.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Crossing<'a> {
+    /// Rate (scan bpp) at the level: linear between the two frontier points around the crossing,
+    /// which an encoder reaches by coding that share of the images at each of the two settings.
+    pub bpp: f64,
+    /// The first frontier point at or above the level.
+    pub point: &'a RatePoint,
+}
+
+/// The lowest rate at which `method`'s operational curve reaches `level` of `measure`, or `None`.
+pub fn rate_at<'a>(
+    points: &'a [RatePoint],
+    method: Method,
+    measure: Measure,
+    level: f64,
+) -> Option<Crossing<'a>> {
+    let curve = frontier(points, method, measure);
+    let first = *curve.first()?;
+    if measure.of(first) >= level {
+        return Some(Crossing { bpp: first.bpp, point: first });
     }
-    curve.windows(2).find(|w| w[0].1 < rca && w[1].1 >= rca).map(|w| {
-        let t = (rca - w[0].1) / (w[1].1 - w[0].1);
-        w[0].0 + t * (w[1].0 - w[0].0)
+    curve.windows(2).find(|w| measure.of(w[0]) < level && measure.of(w[1]) >= level).map(|w| {
+        let (low, high) = (measure.of(w[0]), measure.of(w[1]));
+        let t = (level - low) / (high - low);
+        Crossing { bpp: w[0].bpp + t * (w[1].bpp - w[0].bpp), point: w[1] }
     })
 }
 
-/// The Markdown table of the sweep and the savings at equal RCA.
-pub fn table(points: &[RatePoint], levels: &[f64]) -> String {
+fn setting(p: &RatePoint) -> String {
+    match p.method {
+        Method::Uniform => format!("q{}", p.quality),
+        _ => format!("q{} x{}", p.quality, p.map_scale),
+    }
+}
+
+fn savings_table(out: &mut String, points: &[RatePoint], measure: Measure, levels: &[(String, f64)]) {
+    out.push_str(
+        "| level | uniform bpp | DMV-JND bpp | saving | DMV-JND setting | pixel-JND bpp | saving |\n|---|---|---|---|---|---|---|\n",
+    );
+    for (name, level) in levels {
+        let uniform = rate_at(points, Method::Uniform, measure, *level);
+        let dmv = rate_at(points, Method::DmvJnd, measure, *level);
+        let human = rate_at(points, Method::PixelJnd, measure, *level);
+        let cell = |c: Option<Crossing>| c.map_or("not reached".to_string(), |c| format!("{:.3}", c.bpp));
+        let saving = |c: Option<Crossing>| match (uniform, c) {
+            (Some(u), Some(c)) if u.bpp > 0.0 => format!("{:.1} %", (1.0 - c.bpp / u.bpp) * 100.0),
+            _ => "n/a".to_string(),
+        };
+        let _ = writeln!(
+            out,
+            "| {name} | {} | {} | {} | {} | {} | {} |",
+            cell(uniform),
+            cell(dmv),
+            saving(dmv),
+            dmv.map_or("-".to_string(), |c| setting(c.point)),
+            cell(human),
+            saving(human)
+        );
+    }
+}
+
+/// The Markdown table of the sweep and the savings at equal RCA and at equal accuracy.
+/// `uncompressed_accuracy` is the classifiers' top-1 accuracy on the uncompressed images.
+pub fn table(points: &[RatePoint], rca_levels: &[f64], uncompressed_accuracy: [f64; 4]) -> String {
     let mut out = String::from(
-        "| method | quality | bpp (scan) | bpp (file) | PSNR dB | RCA alexnet | vgg | resnet | densenet | RCA mean |\n|---|---|---|---|---|---|---|---|---|---|\n",
+        "| method | quality | map x | bpp (scan) | bpp (file) | PSNR dB | RCA alexnet | vgg | resnet | densenet | RCA mean | accuracy mean |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for p in points {
         let _ = writeln!(
             out,
-            "| {} | {} | {:.3} | {:.3} | {:.2} | {:.2} % | {:.2} % | {:.2} % | {:.2} % | {:.2} % |",
+            "| {} | {} | {} | {:.3} | {:.3} | {:.2} | {:.2} % | {:.2} % | {:.2} % | {:.2} % | {:.2} % | {:.2} % |",
             p.method.name(),
             p.quality,
+            if p.method == Method::Uniform { "-".to_string() } else { p.map_scale.to_string() },
             p.bpp,
             p.file_bpp,
             p.psnr,
@@ -232,30 +364,33 @@ pub fn table(points: &[RatePoint], levels: &[f64]) -> String {
             p.rca[1] * 100.0,
             p.rca[2] * 100.0,
             p.rca[3] * 100.0,
-            p.mean_rca() * 100.0
+            p.mean_rca() * 100.0,
+            p.mean_accuracy() * 100.0
         );
     }
-    out.push_str("\nRate (scan bpp) at equal mean RCA, and the saving against uniform JPEG:\n\n| RCA | uniform | DMV-JND | saving | pixel-JND | saving |\n|---|---|---|---|---|---|\n");
-    let cell = |v: Option<f64>| v.map_or("not reached".to_string(), |v| format!("{v:.3}"));
-    for &level in levels {
-        let uniform = rate_at_rca(points, Method::Uniform, level);
-        let dmv = rate_at_rca(points, Method::DmvJnd, level);
-        let human = rate_at_rca(points, Method::PixelJnd, level);
-        let saving = |v: Option<f64>| match (uniform, v) {
-            (Some(u), Some(v)) if u > 0.0 => format!("{:.1} %", (1.0 - v / u) * 100.0),
-            _ => "n/a".to_string(),
-        };
-        let _ = writeln!(
-            out,
-            "| {:.0} % | {} | {} | {} | {} | {} |",
-            level * 100.0,
-            cell(uniform),
-            cell(dmv),
-            saving(dmv),
-            cell(human),
-            saving(human)
-        );
-    }
+    out.push_str(
+        "\nRate (scan bpp) at equal mean RCA on each method's operational curve (the cheapest of its settings \
+reaching the level; between two settings, linear), and the saving against uniform JPEG:\n\n",
+    );
+    let levels: Vec<(String, f64)> =
+        rca_levels.iter().map(|&l| (format!("RCA {:.0} %", l * 100.0), l)).collect();
+    savings_table(&mut out, points, Measure::Rca, &levels);
+    let base = uncompressed_accuracy.iter().sum::<f64>() / 4.0;
+    let _ = write!(
+        out,
+        "\nRate at equal mean top-1 accuracy against CIFAR-10's labels, as a share of the uncompressed \
+images' accuracy ({:.2} %; per classifier {:.2} / {:.2} / {:.2} / {:.2} %):\n\n",
+        base * 100.0,
+        uncompressed_accuracy[0] * 100.0,
+        uncompressed_accuracy[1] * 100.0,
+        uncompressed_accuracy[2] * 100.0,
+        uncompressed_accuracy[3] * 100.0
+    );
+    let levels: Vec<(String, f64)> = [0.95, 0.98, 0.99, 1.0]
+        .iter()
+        .map(|&l| (format!("{:.0} % of uncompressed ({:.2} %)", l * 100.0, l * base * 100.0), l * base))
+        .collect();
+    savings_table(&mut out, points, Measure::Accuracy, &levels);
     out
 }
 
@@ -311,41 +446,64 @@ pub fn svg(points: &[RatePoint]) -> String {
         h / 2.0
     );
     for (k, method) in Method::ALL.into_iter().enumerate() {
-        let mut curve: Vec<&RatePoint> = points.iter().filter(|p| p.method == method).collect();
-        curve.sort_by(|a, b| a.bpp.total_cmp(&b.bpp));
-        let path: Vec<String> =
-            curve.iter().map(|p| format!("{:.1},{:.1}", x(p.bpp), y(p.mean_rca()))).collect();
+        let mut scales: Vec<f32> =
+            points.iter().filter(|p| p.method == method).map(|p| p.map_scale).collect();
+        scales.sort_by(f32::total_cmp);
+        scales.dedup();
+        for scale in scales {
+            let mut curve: Vec<&RatePoint> =
+                points.iter().filter(|p| p.method == method && p.map_scale == scale).collect();
+            curve.sort_by_key(|p| p.quality);
+            let path: Vec<String> =
+                curve.iter().map(|p| format!("{:.1},{:.1}", x(p.bpp), y(p.mean_rca()))).collect();
+            let _ = writeln!(
+                out,
+                "<polyline fill=\"none\" stroke=\"{}\" stroke-opacity=\"0.3\" stroke-width=\"1\" points=\"{}\"/>",
+                method.colour(),
+                path.join(" ")
+            );
+            for p in &curve {
+                let _ = writeln!(
+                    out,
+                    "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"2\" fill=\"{}\" fill-opacity=\"0.5\"><title>{} {}: {:.3} bpp, RCA {:.2} %</title></circle>",
+                    x(p.bpp),
+                    y(p.mean_rca()),
+                    method.colour(),
+                    method.name(),
+                    setting(p),
+                    p.bpp,
+                    p.mean_rca() * 100.0
+                );
+            }
+        }
+        let path: Vec<String> = frontier(points, method, Measure::Rca)
+            .iter()
+            .map(|p| format!("{:.1},{:.1}", x(p.bpp), y(p.mean_rca())))
+            .collect();
         let _ = writeln!(
             out,
-            "<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"2\" points=\"{}\"/>",
+            "<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"2.5\" points=\"{}\"/>",
             method.colour(),
             path.join(" ")
         );
-        for p in &curve {
-            let _ = writeln!(
-                out,
-                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" fill=\"{}\"><title>{} q{}: {:.3} bpp, RCA {:.2} %</title></circle>",
-                x(p.bpp),
-                y(p.mean_rca()),
-                method.colour(),
-                method.name(),
-                p.quality,
-                p.bpp,
-                p.mean_rca() * 100.0
-            );
-        }
         let ly = top + 16.0 * (k as f64 + 1.0);
         let _ = writeln!(
             out,
-            "<line x1=\"{}\" y1=\"{ly}\" x2=\"{}\" y2=\"{ly}\" stroke=\"{}\" stroke-width=\"2\"/><text x=\"{}\" y=\"{}\">{}</text>",
-            w - 200.0,
-            w - 180.0,
+            "<line x1=\"{}\" y1=\"{ly}\" x2=\"{}\" y2=\"{ly}\" stroke=\"{}\" stroke-width=\"2.5\"/><text x=\"{}\" y=\"{}\">{}</text>",
+            w - 250.0,
+            w - 230.0,
             method.colour(),
-            w - 174.0,
+            w - 224.0,
             ly + 4.0,
             method.name()
         );
     }
+    let _ = writeln!(
+        out,
+        "<text x=\"{}\" y=\"{}\" font-size=\"10\">thick: operational curve; thin: one map strength</text>",
+        w - 250.0,
+        top + 16.0 * 4.0 + 4.0
+    );
     out.push_str("</svg>\n");
     out
 }
@@ -366,19 +524,48 @@ mod tests {
         assert_eq!(entropy_coded_bytes(&jpeg), 5 + 2);
     }
 
-    #[test]
-    fn rate_at_rca_interpolates_the_crossing() {
-        let point = |bpp, rca| RatePoint {
-            method: Method::Uniform,
+    fn point(method: Method, bpp: f64, rca: f64) -> RatePoint {
+        RatePoint {
+            method,
             quality: 1,
+            map_scale: 1.0,
             bpp,
             file_bpp: bpp,
             rca: [rca; 4],
+            accuracy: [rca / 2.0; 4],
             psnr: 30.0,
-        };
-        let points = vec![point(1.0, 0.90), point(2.0, 0.98), point(3.0, 1.0)];
-        assert!((rate_at_rca(&points, Method::Uniform, 0.99).unwrap() - 2.5).abs() < 1e-9);
-        assert_eq!(rate_at_rca(&points, Method::Uniform, 0.5), Some(1.0));
-        assert_eq!(rate_at_rca(&points, Method::DmvJnd, 0.5), None);
+        }
+    }
+
+    #[test]
+    fn rate_at_interpolates_the_crossing() {
+        let points = vec![
+            point(Method::Uniform, 1.0, 0.90),
+            point(Method::Uniform, 2.0, 0.98),
+            point(Method::Uniform, 3.0, 1.0),
+        ];
+        let at = |level| rate_at(&points, Method::Uniform, Measure::Rca, level).map(|c| c.bpp);
+        assert!((at(0.99).unwrap() - 2.5).abs() < 1e-9);
+        assert_eq!(at(0.5), Some(1.0));
+        assert!(
+            (rate_at(&points, Method::Uniform, Measure::Accuracy, 0.495).unwrap().bpp - 2.5).abs() < 1e-9
+        );
+        assert!(rate_at(&points, Method::DmvJnd, Measure::Rca, 0.5).is_none());
+    }
+
+    #[test]
+    fn the_operational_curve_skips_settings_a_cheaper_one_beats() {
+        // The 2.0 bpp point is worse than the 1.5 bpp one, so the crossing of 0.95 runs from 1.5 to 3.0.
+        let points = vec![
+            point(Method::DmvJnd, 1.0, 0.80),
+            point(Method::DmvJnd, 2.0, 0.85),
+            point(Method::DmvJnd, 1.5, 0.90),
+            point(Method::DmvJnd, 3.0, 1.0),
+        ];
+        let curve: Vec<f64> = frontier(&points, Method::DmvJnd, Measure::Rca).iter().map(|p| p.bpp).collect();
+        assert_eq!(curve, [1.0, 1.5, 3.0]);
+        let crossing = rate_at(&points, Method::DmvJnd, Measure::Rca, 0.95).unwrap();
+        assert!((crossing.bpp - 2.25).abs() < 1e-9);
+        assert_eq!(crossing.point.bpp, 3.0);
     }
 }

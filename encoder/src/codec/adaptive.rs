@@ -24,7 +24,12 @@
 //! - Scaled blocks (`s > 1`) also get a dead zone: an AC coefficient is zeroed when it is under 0.62
 //!   scaled steps (plain rounding zeroes under 0.5), as jpegli does; zeros are what make the rate drop.
 //! - DC keeps the base step in every block, so flat areas never band.
-//! - Chroma blocks (4:2:0: one per 2x2 luma blocks) use the mean scale of the luma blocks they cover.
+//! - Chroma blocks (4:2:0: one per 2x2 luma blocks) use the mean scale of the luma blocks they cover,
+//!   unless a chroma map is given ([`encode_adaptive_components`]): then a chroma block's scale is
+//!   `max(1, 2 * Jc / Tc_rms)`, with `Jc` the chroma map's mean over the pixels the block covers (16x16
+//!   in 4:2:0) and `Tc_rms` the RMS of the base chroma table's AC steps. The DMV-JND gives such a map
+//!   (its signed RGB JND through JFIF's matrix: `jnd_model::dmvjnd::ComponentJnd`), so a machine
+//!   target can tolerate more chroma change than luma change, or less.
 
 use std::ffi::c_int;
 use std::mem;
@@ -84,8 +89,14 @@ pub struct BlockScales {
 impl BlockScales {
     /// Scales for `map` against a base luma table (natural order).
     pub fn from_map(map: &JndMap, luma_table: &[u16; 64]) -> Self {
-        let rms = (luma_table[1..].iter().map(|&t| f64::from(t).powi(2)).sum::<f64>() / 63.0).sqrt() as f32;
-        let blocks = map.blocks(8, BlockAggregate::Mean);
+        Self::from_map_blocks(map, luma_table, 8)
+    }
+
+    /// Scales for `map` against a base table, one per `block` x `block` pixels of the map (16 for
+    /// 4:2:0 chroma blocks, whose 8x8 samples cover 16x16 pixels).
+    pub fn from_map_blocks(map: &JndMap, table: &[u16; 64], block: u32) -> Self {
+        let rms = (table[1..].iter().map(|&t| f64::from(t).powi(2)).sum::<f64>() / 63.0).sqrt() as f32;
+        let blocks = map.blocks(block, BlockAggregate::Mean);
         let values = blocks.values.iter().map(|&j| (2.0 * j.max(0.0) / rms.max(1.0)).max(1.0)).collect();
         Self { blocks_x: blocks.blocks_x, blocks_y: blocks.blocks_y, values }
     }
@@ -213,16 +224,33 @@ fn ycbcr_planes(image: &Image) -> Vec<Plane> {
 
 /// Encodes `image` with per-block quantisation from `map` (same size; 8-bit code values) on top of
 /// `options`' base quality. A map of zeros gives the plain (non-trellis) encode's coefficients.
+/// Chroma blocks take the mean scale of the luma blocks they cover.
 pub fn encode_adaptive(image: &Image, map: &JndMap, options: &AdaptiveOptions) -> Result<Encoded> {
-    if map.width() != image.width() || map.height() != image.height() {
-        return Err(Error::Parameter(format!(
-            "a {}x{} JND map for a {}x{} image",
-            map.width(),
-            map.height(),
-            image.width(),
-            image.height()
-        )));
+    encode_adaptive_components(image, map, None, options)
+}
+
+/// [`encode_adaptive`] with separate maps for luma and chroma: `luma` is the JND of the Y component,
+/// `chroma` (when given) that of Cb and Cr (both in 8-bit code values per pixel, the picture's size).
+/// A chroma block's step is scaled from the mean of `chroma` over the pixels it covers against the
+/// chroma table, as luma's is against the luma table. Grey pictures ignore `chroma`.
+pub fn encode_adaptive_components(
+    image: &Image,
+    luma: &JndMap,
+    chroma: Option<&JndMap>,
+    options: &AdaptiveOptions,
+) -> Result<Encoded> {
+    for map in std::iter::once(luma).chain(chroma) {
+        if map.width() != image.width() || map.height() != image.height() {
+            return Err(Error::Parameter(format!(
+                "a {}x{} JND map for a {}x{} image",
+                map.width(),
+                map.height(),
+                image.width(),
+                image.height()
+            )));
+        }
     }
+    let map = luma;
     if !(1..=100).contains(&options.quality) {
         return Err(Error::Parameter(format!("quality {} (need 1..100)", options.quality)));
     }
@@ -232,7 +260,7 @@ pub fn encode_adaptive(image: &Image, map: &JndMap, options: &AdaptiveOptions) -
     let planes = ycbcr_planes(image);
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         // SAFETY: inside catch_unwind, as write_coefficients requires.
-        unsafe { write_coefficients(image, &planes, map, options) }
+        unsafe { write_coefficients(image, &planes, map, chroma, options) }
     }));
     match outcome {
         Ok(bytes) => Ok(Encoded { bytes, warnings: Vec::new() }),
@@ -249,6 +277,7 @@ unsafe fn write_coefficients(
     image: &Image,
     planes: &[Plane],
     map: &JndMap,
+    chroma_map: Option<&JndMap>,
     options: &AdaptiveOptions,
 ) -> Vec<u8> {
     // SAFETY (whole function): boxed structs keep stable addresses while libjpeg points at them; the
@@ -339,6 +368,10 @@ unsafe fn write_coefficients(
             })
             .collect();
         let scales = BlockScales::from_map(map, &tables[0]);
+        let chroma_scales = chroma_map.map(|chroma| {
+            let pixels = if gray || options.chroma == ChromaSampling::S444 { 8 } else { 16 };
+            BlockScales::from_map_blocks(chroma, &tables[1], pixels)
+        });
         let chroma_planes: Vec<Plane> = if !gray && options.chroma == ChromaSampling::S420 {
             planes[1..].iter().map(Plane::halved).collect()
         } else {
@@ -354,7 +387,9 @@ unsafe fn write_coefficients(
                 let row = access(&mut cinfo.common, arrays[c], by as u32, 1, 1);
                 let blocks = *row;
                 for bx in 0..bw {
-                    let scale = if ratio == 1 {
+                    let scale = if let (true, Some(chroma)) = (c > 0, &chroma_scales) {
+                        chroma.at(bx as u32, by as u32)
+                    } else if ratio == 1 {
                         scales.at(bx as u32, by as u32)
                     } else {
                         let mut sum = 0.0;

@@ -29,7 +29,7 @@ int main(void) {
     uint8_t *out = NULL;
     size_t len = 0;
     int quality = 0;
-    float map[16 * 16];
+    float map[16 * 16], luma[16 * 16], chroma[16 * 16];
 
     /* NULL handles. */
     EXPECT(jnd_encoder_set_format(NULL, JND_FORMAT_JPEG), JND_ERROR_NULL_POINTER);
@@ -50,6 +50,10 @@ int main(void) {
     EXPECT(jnd_pixel_jnd_map(enc, pixels, 16, 16, 48, JND_PIXEL_RGB8, NULL, 256), JND_ERROR_NULL_POINTER);
     EXPECT(jnd_machine_jnd_map(enc, pixels, 16, 16, 48, JND_PIXEL_RGB8, NULL, 256), JND_ERROR_NULL_POINTER);
     EXPECT(jnd_machine_jnd_map(NULL, pixels, 16, 16, 48, JND_PIXEL_RGB8, map, 256), JND_ERROR_NULL_POINTER);
+    EXPECT(jnd_machine_jnd_components(enc, pixels, 16, 16, 48, JND_PIXEL_RGB8, NULL, chroma, 256), JND_ERROR_NULL_POINTER);
+    EXPECT_MESSAGE(enc, "an output map is NULL");
+    EXPECT(jnd_machine_jnd_components(enc, pixels, 16, 16, 48, JND_PIXEL_RGB8, map, NULL, 256), JND_ERROR_NULL_POINTER);
+    EXPECT(jnd_machine_jnd_components(NULL, pixels, 16, 16, 48, JND_PIXEL_RGB8, map, chroma, 256), JND_ERROR_NULL_POINTER);
     /* Zero and oversized dimensions. */
     EXPECT(jnd_encode(enc, pixels, 0, 16, 48, JND_PIXEL_RGB8, &out, &len, NULL), JND_ERROR_INVALID_ARGUMENT);
     EXPECT_MESSAGE(enc, "empty image");
@@ -74,6 +78,8 @@ int main(void) {
     EXPECT_MESSAGE(enc, "256 needed");
     EXPECT(jnd_machine_jnd_map(enc, pixels, 16, 16, 48, JND_PIXEL_RGB8, map, 255), JND_ERROR_INVALID_ARGUMENT);
     EXPECT_MESSAGE(enc, "256 needed");
+    EXPECT(jnd_machine_jnd_components(enc, pixels, 16, 16, 48, JND_PIXEL_RGB8, map, chroma, 255), JND_ERROR_INVALID_ARGUMENT);
+    EXPECT_MESSAGE(enc, "256 needed");
     /* Failures leave the out pointers cleared. */
     if (out != NULL || len != 0) {
         fprintf(stderr, "failed calls must leave out = NULL, len = 0\n");
@@ -85,6 +91,15 @@ int main(void) {
     for (int i = 0; i < 256; i++) {
         if (!(map[i] >= 0.0f && map[i] <= 255.0f)) {
             fprintf(stderr, "machine JND map value %d out of range: %f\n", i, map[i]);
+            failures++;
+            break;
+        }
+    }
+    /* Per component: |dY| is a weighted mean of the channel changes, so at most 3x their mean magnitude. */
+    EXPECT(jnd_machine_jnd_components(enc, pixels, 16, 16, 48, JND_PIXEL_RGB8, luma, chroma, 256), JND_OK);
+    for (int i = 0; i < 256; i++) {
+        if (!(luma[i] >= 0.0f && chroma[i] >= 0.0f && luma[i] <= 3.0f * map[i] + 1e-3f)) {
+            fprintf(stderr, "component maps at %d: luma %f chroma %f mean |RGB| %f\n", i, luma[i], chroma[i], map[i]);
             failures++;
             break;
         }

@@ -219,6 +219,11 @@ impl DmvJnd {
         load(CamClassifiers::new(device), bytes, "CAM classifier")
     }
 
+    /// Loads DMV-JND-NET weights alone (e.g. to continue training them).
+    pub fn load_net(bytes: &[u8], device: &Device) -> Result<DmvJndNet> {
+        load(DmvJndNet::new(device), bytes, "DMV-JND-NET")
+    }
+
     /// The classifiers.
     pub fn classifiers(&self) -> &CamClassifiers {
         &self.classifiers
@@ -296,6 +301,29 @@ impl DmvJnd {
     /// DMV-JND, and a pixel's value is the mean magnitude of its three channels' DMV-JND. Grey pictures
     /// are read as RGB with equal channels.
     pub fn machine_jnd_map(&self, image: &Image) -> Result<JndMap> {
+        let [map] = self.tiled_maps(image, |r, g, b| [(r.abs() + g.abs() + b.abs()) / 3.0 * 127.5])?;
+        Ok(map)
+    }
+
+    /// The DMV-JND of a picture split into JPEG's components: the signed RGB DMV-JND of each pixel
+    /// (tiled as in [`DmvJnd::machine_jnd_map`]) taken through JFIF's RGB-to-YCbCr matrix, giving the
+    /// change each of Y, Cb and Cr may take. Luma is `|dY|`, chroma the mean of `|dCb|` and `|dCr|`,
+    /// in 8-bit code values.
+    pub fn machine_jnd_components(&self, image: &Image) -> Result<ComponentJnd> {
+        let [luma, chroma] = self.tiled_maps(image, |r, g, b| {
+            let (luma, chroma) = ycbcr_jnd(r, g, b);
+            [luma, chroma]
+        })?;
+        Ok(ComponentJnd { luma, chroma })
+    }
+
+    /// Tiles `image`, runs the DMV-JND on every tile and maps each pixel's signed RGB JND (normalised
+    /// units) to `N` values.
+    fn tiled_maps<const N: usize>(
+        &self,
+        image: &Image,
+        per_pixel: impl Fn(f32, f32, f32) -> [f32; N],
+    ) -> Result<[JndMap; N]> {
         let (width, height) = (image.width() as usize, image.height() as usize);
         let (tiles_x, tiles_y) = (width.div_ceil(SIDE), height.div_ceil(SIDE));
         let channels = match image.color() {
@@ -319,25 +347,48 @@ impl DmvJnd {
         }
         let analysis = self.analyse(&planar)?;
         let jnd = self.jnd(&planar, &analysis.merged_cam)?;
-        let mut values = vec![0.0f32; width * height];
+        let mut values: [Vec<f32>; N] = std::array::from_fn(|_| vec![0.0f32; width * height]);
         for ty in 0..tiles_y {
             for tx in 0..tiles_x {
                 let tile = &jnd[(ty * tiles_x + tx) * IMAGE_BYTES..(ty * tiles_x + tx + 1) * IMAGE_BYTES];
                 for y in 0..SIDE.min(height - ty * SIDE) {
                     for x in 0..SIDE.min(width - tx * SIDE) {
                         let i = y * SIDE + x;
-                        let magnitude =
-                            (tile[i].abs() + tile[PIXELS + i].abs() + tile[2 * PIXELS + i].abs()) / 3.0;
-                        values[(ty * SIDE + y) * width + tx * SIDE + x] = magnitude * 127.5;
+                        let out = per_pixel(tile[i], tile[PIXELS + i], tile[2 * PIXELS + i]);
+                        for (plane, value) in values.iter_mut().zip(out) {
+                            plane[(ty * SIDE + y) * width + tx * SIDE + x] = value;
+                        }
                     }
                 }
             }
         }
-        JndMap::new(image.width(), image.height(), values)
+        let maps: Vec<JndMap> = values
+            .into_iter()
+            .map(|v| JndMap::new(image.width(), image.height(), v))
+            .collect::<Result<_>>()?;
+        maps.try_into().map_err(|_| Error::Model("DMV-JND map count".into()))
     }
 
     /// The DMV-JND-distorted images: `x + jnd * scale`, rounded and clamped to 8 bits (planar).
     pub fn distort(planar: &[u8], jnd: &[f32], scale: f32) -> Vec<u8> {
         planar.iter().zip(jnd).map(|(&v, &j)| denormalize(normalize(v) + j * scale)).collect()
     }
+}
+
+/// The DMV-JND of a picture per JPEG component, in 8-bit code values per pixel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ComponentJnd {
+    /// How much Y may change.
+    pub luma: JndMap,
+    /// How much Cb and Cr may change (mean of the two magnitudes).
+    pub chroma: JndMap,
+}
+
+/// A signed RGB JND (normalised units: 1 = 127.5 levels) as the magnitudes of the Y change and the mean
+/// Cb/Cr change it makes through JFIF's matrix, in 8-bit code values.
+pub fn ycbcr_jnd(r: f32, g: f32, b: f32) -> (f32, f32) {
+    let y = 0.299 * r + 0.587 * g + 0.114 * b;
+    let cb = -0.168_736 * r - 0.331_264 * g + 0.5 * b;
+    let cr = 0.5 * r - 0.418_688 * g - 0.081_312 * b;
+    (y.abs() * 127.5, (cb.abs() + cr.abs()) / 2.0 * 127.5)
 }

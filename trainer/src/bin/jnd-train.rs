@@ -147,6 +147,10 @@ enum Command {
         /// Output weights (burnpack), written after every epoch.
         #[arg(long, default_value = "jnd-model/weights/dmvjnd-net.bpk")]
         out: PathBuf,
+        /// Start from these DMV-JND-NET weights instead of the zero-output initialisation (continue a
+        /// run; Adam's moments start afresh).
+        #[arg(long)]
+        init: Option<PathBuf>,
         /// Per-epoch log (CSV).
         #[arg(long, default_value = "jnd-model/weights/dmvjnd-net-log.csv")]
         log: PathBuf,
@@ -212,8 +216,18 @@ enum Command {
         #[arg(long, default_value_t = 5)]
         subsample: usize,
         /// Base qualities of the sweep.
-        #[arg(long, value_delimiter = ',', default_values_t = [5u8, 10, 15, 20, 30, 40, 50, 60, 70, 80, 90, 95])]
+        #[arg(long, value_delimiter = ',', default_values_t = [5u8, 10, 15, 20, 30, 40, 50, 60, 65, 70, 75, 80, 85, 90, 95])]
         qualities: Vec<u8>,
+        /// Move every image this many pixels right and down (edges repeated) before coding, taking the
+        /// JPEG copies' 8x8 grid off the encoder's (0..=7; 0: the images as stored).
+        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=7))]
+        grid_shift: u8,
+        /// Strengths of the DMV-JND map: each base quality is coded with the map times each factor.
+        #[arg(long, value_delimiter = ',', default_values_t = [0.0625f32, 0.125, 0.25, 0.5, 1.0])]
+        dmv_scales: Vec<f32>,
+        /// Strengths of the pixel-wise JND map.
+        #[arg(long, value_delimiter = ',', default_values_t = [1.0f32, 2.0])]
+        pixel_scales: Vec<f32>,
         /// Markdown table output.
         #[arg(long, default_value = "jnd-model/weights/dmvjnd-machine-coding.md")]
         out: PathBuf,
@@ -428,6 +442,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             data,
             classifiers,
             out,
+            init,
             log,
             epochs,
             batch,
@@ -449,7 +464,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 seed,
                 subsample,
             };
-            train_dmvjnd(&data.cifar, &classifiers, &config, &device, &out, &log)
+            train_dmvjnd(&data.cifar, &classifiers, &config, init.as_deref(), &device, &out, &log)
         }
         Command::EvalDmvjnd { data, classifiers, net, train_subsample, sets, out } => eval_dmvjnd(
             &data.cifar,
@@ -459,17 +474,26 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             &sets,
             out.as_deref(),
         ),
-        Command::EvalMachineCoding { data, classifiers, net, subsample, qualities, out, svg } => {
-            eval_machine_coding(
-                &data.cifar,
-                classifiers.as_deref(),
-                net.as_deref(),
-                subsample,
-                &qualities,
-                &out,
-                &svg,
-            )
-        }
+        Command::EvalMachineCoding {
+            data,
+            classifiers,
+            net,
+            subsample,
+            qualities,
+            grid_shift,
+            dmv_scales,
+            pixel_scales,
+            out,
+            svg,
+        } => eval_machine_coding(
+            &data.cifar,
+            classifiers.as_deref(),
+            net.as_deref(),
+            TestImages { every: subsample.max(1), grid_shift: usize::from(grid_shift) },
+            &trainer::machine_coding::SweepPlan { qualities, dmv_scales, pixel_scales },
+            &out,
+            &svg,
+        ),
         Command::Labels { judged, out } => labels(&judged.ladders, judged.teacher(), &out),
     }
 }
@@ -955,11 +979,15 @@ fn train_dmvjnd(
     data: &Path,
     classifiers: &Path,
     config: &trainer::dmvjnd::DmvConfig,
+    init: Option<&Path>,
     device: &str,
     out: &Path,
     log: &Path,
 ) -> anyhow::Result<()> {
     let device = device_named(device)?;
+    let init = init
+        .map(|path| std::fs::read(path).with_context(|| format!("reading {}", path.display())))
+        .transpose()?;
     let classifier_bytes =
         std::fs::read(classifiers).with_context(|| format!("reading {}", classifiers.display()))?;
     let train = load_cifar(data, Part::Train)?;
@@ -976,34 +1004,44 @@ fn train_dmvjnd(
     );
     let mut log_text =
         String::from("epoch,seconds,loss,cross_entropy,magnitude,spatial,train_rca,mean_jnd\n");
-    trainer::dmvjnd::train_dmvjnd(&train, &classifier_bytes, config, &device, |epoch, current| {
-        eprintln!(
-            "epoch {} ({:.0} s): loss {:.4} (CE {:.4}, magnitude {:.4}, spatial {:.4}), running RCA {:.2} %, mean |JND| {:.3}",
-            epoch.epoch,
-            epoch.seconds,
-            epoch.loss,
-            epoch.cross_entropy,
-            epoch.magnitude,
-            epoch.spatial,
-            epoch.rca * 100.0,
-            epoch.mean_jnd
-        );
-        let _ = writeln!(
-            log_text,
-            "{},{:.0},{:.5},{:.5},{:.5},{:.5},{:.4},{:.4}",
-            epoch.epoch,
-            epoch.seconds,
-            epoch.loss,
-            epoch.cross_entropy,
-            epoch.magnitude,
-            epoch.spatial,
-            epoch.rca,
-            epoch.mean_jnd
-        );
-        jndenc::output::write_atomic(out, &current.net_to_bytes()?, None)?;
-        jndenc::output::write_atomic(log, log_text.as_bytes(), None)?;
-        Ok(())
-    })?;
+    if let Some(bytes) = &init {
+        eprintln!("continuing from {} bytes of DMV-JND-NET weights", bytes.len());
+    }
+    trainer::dmvjnd::train_dmvjnd(
+        &train,
+        &classifier_bytes,
+        config,
+        init.as_deref(),
+        &device,
+        |epoch, current| {
+            eprintln!(
+                "epoch {} ({:.0} s): loss {:.4} (CE {:.4}, magnitude {:.4}, spatial {:.4}), running RCA {:.2} %, mean |JND| {:.3}",
+                epoch.epoch,
+                epoch.seconds,
+                epoch.loss,
+                epoch.cross_entropy,
+                epoch.magnitude,
+                epoch.spatial,
+                epoch.rca * 100.0,
+                epoch.mean_jnd
+            );
+            let _ = writeln!(
+                log_text,
+                "{},{:.0},{:.5},{:.5},{:.5},{:.5},{:.4},{:.4}",
+                epoch.epoch,
+                epoch.seconds,
+                epoch.loss,
+                epoch.cross_entropy,
+                epoch.magnitude,
+                epoch.spatial,
+                epoch.rca,
+                epoch.mean_jnd
+            );
+            jndenc::output::write_atomic(out, &current.net_to_bytes()?, None)?;
+            jndenc::output::write_atomic(log, log_text.as_bytes(), None)?;
+            Ok(())
+        },
+    )?;
     eprintln!("wrote {} and {}", out.display(), log.display());
     Ok(())
 }
@@ -1071,36 +1109,60 @@ fn load_dmvjnd(classifiers: Option<&Path>, net: Option<&Path>) -> anyhow::Result
     Ok(DmvJnd::from_bytes(&c, &n, &device)?)
 }
 
+/// Which CIFAR-10 test images `eval-machine-coding` codes, and how they are moved.
+struct TestImages {
+    /// Every n-th test image.
+    every: usize,
+    /// Pixels the content moves right and down.
+    grid_shift: usize,
+}
+
 fn eval_machine_coding(
     data: &Path,
     classifiers: Option<&Path>,
     net: Option<&Path>,
-    subsample: usize,
-    qualities: &[u8],
+    images: TestImages,
+    plan: &trainer::machine_coding::SweepPlan,
     out: &Path,
     svg: &Path,
 ) -> anyhow::Result<()> {
     use trainer::machine_coding::{self, RatePoint};
+    if plan.dmv_scales.iter().chain(&plan.pixel_scales).any(|s| !s.is_finite() || *s <= 0.0) {
+        anyhow::bail!("map scales must be positive");
+    }
     let model = load_dmvjnd(classifiers, net)?;
-    let set = load_cifar(data, Part::Test)?.every(0, subsample.max(1));
+    let TestImages { every, grid_shift } = images;
+    let set = load_cifar(data, Part::Test)?.every(0, every).shifted(grid_shift);
     let started = Instant::now();
-    let points = machine_coding::sweep(&model, &set, qualities, |p: &RatePoint| {
+    let (points, accuracy) = machine_coding::sweep(&model, &set, plan, |p: &RatePoint| {
         eprintln!(
-            "q{:>3} {:<20} {:.3} bpp (scan), RCA {:.2} %, PSNR {:.2} dB ({:.0} s)",
+            "q{:>3} {:<20} x{:<8} {:.3} bpp (scan), RCA {:.2} %, accuracy {:.2} %, PSNR {:.2} dB ({:.0} s)",
             p.quality,
             p.method.name(),
+            p.map_scale,
             p.bpp,
             p.mean_rca() * 100.0,
+            p.mean_accuracy() * 100.0,
             p.psnr,
             started.elapsed().as_secs_f64()
         );
     })?;
     let text = format!(
-        "Machine-vision coding on the CIFAR-10 test set (every {}th image: {} images, 32x32, stored by CIFAR's distributors as JPEG q75). \
-Each image is encoded by the same coefficient path (4:2:0, Annex K base tables at the base quality, optimised Huffman, baseline) with a zero map (uniform), the DMV-JND map or the pixel-wise JND map (Wu 2017), decoded, and classified by the four embedded classifiers. RCA: decisions equal to the classifier's own decisions on the uncompressed image. bpp: bits of entropy-coded data per pixel (headers and tables excluded; whole-file bpp alongside). Command: `jnd-train eval-machine-coding`.\n\n{}",
-        subsample.max(1),
+        "Machine-vision coding on the CIFAR-10 test set (every {}th image: {} images, 32x32, stored by CIFAR's distributors as JPEG q75{}). \
+Each image is encoded by the same coefficient path (4:2:0, Annex K base tables at the base quality, optimised Huffman, baseline) with a zero map (uniform), the DMV-JND map times a strength factor (`map x`: {:?}) or the pixel-wise JND map (Wu 2017) times {:?}, decoded, and classified by the four embedded classifiers. RCA: decisions equal to the classifier's own decisions on the uncompressed image; accuracy: decisions equal to CIFAR-10's label. bpp: bits of entropy-coded data per pixel (headers and tables excluded; whole-file bpp alongside). Command: `jnd-train eval-machine-coding` ({:.0} s on this run's machine).\n\n{}",
+        every,
         set.len(),
-        machine_coding::table(&points, &[0.80, 0.85, 0.90, 0.95, 0.98, 0.99])
+        if grid_shift == 0 {
+            String::new()
+        } else {
+            format!(
+                "; every image moved {grid_shift} px right and down, edges repeated, so the q75 block grid no longer lines up with the encoder's"
+            )
+        },
+        plan.dmv_scales,
+        plan.pixel_scales,
+        started.elapsed().as_secs_f64(),
+        machine_coding::table(&points, &[0.80, 0.85, 0.90, 0.95, 0.98, 0.99], accuracy)
     );
     print!("{text}");
     write_atomic(out, &text)?;

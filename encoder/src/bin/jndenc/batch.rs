@@ -26,6 +26,9 @@ pub enum AnyDecider {
     Adaptive(MapSource),
 }
 
+/// Default strength of the DMV-JND map under `--target machine`.
+pub const MACHINE_MAP_STRENGTH: f32 = 0.5;
+
 /// Where the per-block JND map comes from.
 pub enum MapSource {
     /// The embedded DMV-JND model (`--target machine`).
@@ -35,11 +38,32 @@ pub enum MapSource {
 }
 
 impl MapSource {
-    fn map(&self, image: &Image) -> anyhow::Result<jnd_model::JndMap> {
+    /// The luma map and, for the DMV-JND, the chroma map, both times `strength`.
+    fn maps(
+        &self,
+        image: &Image,
+        strength: f32,
+    ) -> anyhow::Result<(jnd_model::JndMap, Option<jnd_model::JndMap>)> {
+        let scaled = |map: jnd_model::JndMap| -> anyhow::Result<jnd_model::JndMap> {
+            let values = map.values().iter().map(|v| v * strength).collect();
+            Ok(jnd_model::JndMap::new(map.width(), map.height(), values)?)
+        };
         Ok(match self {
-            MapSource::Machine(model) => model.machine_jnd_map(image).context("computing the DMV-JND map")?,
-            MapSource::Human(model) => model.compute(image),
+            MapSource::Machine(model) => {
+                let maps = model.machine_jnd_components(image).context("computing the DMV-JND map")?;
+                (scaled(maps.luma)?, Some(scaled(maps.chroma)?))
+            }
+            MapSource::Human(model) => (scaled(model.compute(image))?, None),
         })
+    }
+
+    /// `--map-strength` when not given: what the machine-coding evaluation found best for the DMV-JND
+    /// (jnd-model/weights/dmvjnd-machine-coding.md), the map as computed for the pixel JND.
+    fn default_strength(&self) -> f32 {
+        match self {
+            MapSource::Machine(_) => MACHINE_MAP_STRENGTH,
+            MapSource::Human(_) => 1.0,
+        }
     }
 
     fn name(&self) -> &'static str {
@@ -76,6 +100,9 @@ fn target_name(cli: &Cli) -> &'static str {
 
 /// Loads what `cli` asks to decide with (the model only when a search will run).
 pub fn load_decider(cli: &Cli) -> anyhow::Result<AnyDecider> {
+    if cli.map_strength.is_some() && cli.target != TargetArg::Machine && cli.adaptive.is_none() {
+        bail!("--map-strength applies to --target machine and --adaptive human only");
+    }
     if cli.target == TargetArg::Machine || cli.adaptive.is_some() {
         if output_format(cli) != OutputFormat::Jpeg {
             bail!("--target machine and --adaptive write JPEG only (libheif exposes no per-block quantiser)");
@@ -168,7 +195,9 @@ pub fn encode_one(
             (r.quality, r.encoded, r.probes, r.saturated, r.times, target(cli).name(), d.name())
         }
         AnyDecider::Adaptive(source) => {
-            let map = source.map(image).with_context(|| format!("mapping {input_name}"))?;
+            let strength = cli.map_strength.unwrap_or_else(|| source.default_strength());
+            let (luma, chroma) =
+                source.maps(image, strength).with_context(|| format!("mapping {input_name}"))?;
             let adaptive = jndenc::codec::adaptive::AdaptiveOptions {
                 quality: fixed_quality.max(1),
                 table_set: cli.quant_table.unwrap_or(0),
@@ -179,8 +208,13 @@ pub fn encode_one(
                 progressive: !(cli.baseline || cli.revert),
             };
             let image = if cli.grayscale { image.to_gray() } else { image.clone() };
-            let encoded = jndenc::codec::adaptive::encode_adaptive(&image, &map, &adaptive)
-                .with_context(|| format!("encoding {input_name}"))?;
+            let encoded = jndenc::codec::adaptive::encode_adaptive_components(
+                &image,
+                &luma,
+                chroma.as_ref(),
+                &adaptive,
+            )
+            .with_context(|| format!("encoding {input_name}"))?;
             (fixed_quality, encoded, Vec::new(), false, Default::default(), target_name(cli), source.name())
         }
     };
