@@ -182,14 +182,50 @@ fn psnr(a: &[u8], b: &[u8]) -> f64 {
     if mse == 0.0 { 100.0 } else { 10.0 * (255.0f64 * 255.0 / mse).log10() }
 }
 
+/// What the maps of a sweep look like, averaged over its images (8-bit code values).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct MapSummary {
+    /// Mean DMV-JND luma map (|dY|).
+    pub dmv_luma: f64,
+    /// Mean DMV-JND chroma map (mean |dCb|, |dCr|).
+    pub dmv_chroma: f64,
+    /// Spread of the DMV-JND luma map across an image's 8x8 blocks: standard deviation of the block
+    /// means over their mean (0: every block the same, so per-block coding is uniform coding).
+    pub dmv_block_spread: f64,
+    /// Mean pixel-wise JND map (Wu 2017).
+    pub pixel: f64,
+    /// Its spread across 8x8 blocks, as for the DMV-JND.
+    pub pixel_block_spread: f64,
+}
+
+/// Block spread of one map: standard deviation of its 8x8 block means over their mean.
+fn block_spread(map: &JndMap) -> f64 {
+    let blocks = map.blocks(8, jnd_model::pixel_jnd::BlockAggregate::Mean);
+    let n = blocks.values.len().max(1) as f64;
+    let mean = blocks.values.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
+    let variance = blocks.values.iter().map(|&v| (f64::from(v) - mean).powi(2)).sum::<f64>() / n;
+    if mean > 0.0 { variance.sqrt() / mean } else { 0.0 }
+}
+
+/// The outcome of [`sweep`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sweep {
+    /// One point per (quality, method, map strength).
+    pub points: Vec<RatePoint>,
+    /// The classifiers' top-1 accuracy on the uncompressed images.
+    pub uncompressed_accuracy: [f64; 4],
+    /// The maps the sweep coded with.
+    pub maps: MapSummary,
+}
+
 /// Runs the sweep: every image of `set` encoded at every point of `plan`, decoded and classified by
-/// `model`'s four classifiers. Also returns the classifiers' top-1 accuracy on the uncompressed images.
+/// `model`'s four classifiers.
 pub fn sweep(
     model: &DmvJnd,
     set: &CifarSet,
     plan: &SweepPlan,
     mut progress: impl FnMut(&RatePoint),
-) -> Result<(Vec<RatePoint>, [f64; 4])> {
+) -> Result<Sweep> {
     if set.is_empty() {
         return Err(Error::Insufficient("no images".into()));
     }
@@ -264,7 +300,16 @@ pub fn sweep(
         progress(&point);
         points.push(point);
     }
-    Ok((points, uncompressed_accuracy))
+    let mean_over = |f: &dyn Fn(usize) -> f64| (0..n).map(f).sum::<f64>() / n as f64;
+    let map_mean = |map: &JndMap| f64::from(map.stats().mean);
+    let maps = MapSummary {
+        dmv_luma: mean_over(&|i| map_mean(&machine[i].0)),
+        dmv_chroma: mean_over(&|i| map_mean(&machine[i].1)),
+        dmv_block_spread: mean_over(&|i| block_spread(&machine[i].0)),
+        pixel: mean_over(&|i| map_mean(&human[i])),
+        pixel_block_spread: mean_over(&|i| block_spread(&human[i])),
+    };
+    Ok(Sweep { points, uncompressed_accuracy, maps })
 }
 
 /// The operational curve of `method` under `measure`: its points in order of rate, keeping only those
@@ -344,10 +389,16 @@ fn savings_table(out: &mut String, points: &[RatePoint], measure: Measure, level
     }
 }
 
-/// The Markdown table of the sweep and the savings at equal RCA and at equal accuracy.
-/// `uncompressed_accuracy` is the classifiers' top-1 accuracy on the uncompressed images.
-pub fn table(points: &[RatePoint], rca_levels: &[f64], uncompressed_accuracy: [f64; 4]) -> String {
-    let mut out = String::from(
+/// The Markdown table of the sweep, the maps' summary and the savings at equal RCA and at equal
+/// accuracy.
+pub fn table(sweep: &Sweep, rca_levels: &[f64]) -> String {
+    let (points, uncompressed_accuracy, maps) = (&sweep.points, sweep.uncompressed_accuracy, sweep.maps);
+    let mut out = format!(
+        "Maps (before the strength factor; 8-bit code values, mean over the images): DMV-JND luma {:.2}, chroma {:.2}, \
+spread across 8x8 blocks (std / mean of block means) {:.3}; pixel-wise JND {:.2}, block spread {:.3}.\n\n",
+        maps.dmv_luma, maps.dmv_chroma, maps.dmv_block_spread, maps.pixel, maps.pixel_block_spread
+    );
+    out.push_str(
         "| method | quality | map x | bpp (scan) | bpp (file) | PSNR dB | RCA alexnet | vgg | resnet | densenet | RCA mean | accuracy mean |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for p in points {

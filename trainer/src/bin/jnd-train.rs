@@ -1134,7 +1134,7 @@ fn eval_machine_coding(
     let TestImages { every, grid_shift } = images;
     let set = load_cifar(data, Part::Test)?.every(0, every).shifted(grid_shift);
     let started = Instant::now();
-    let (points, accuracy) = machine_coding::sweep(&model, &set, plan, |p: &RatePoint| {
+    let result = machine_coding::sweep(&model, &set, plan, |p: &RatePoint| {
         eprintln!(
             "q{:>3} {:<20} x{:<8} {:.3} bpp (scan), RCA {:.2} %, accuracy {:.2} %, PSNR {:.2} dB ({:.0} s)",
             p.quality,
@@ -1162,11 +1162,11 @@ Each image is encoded by the same coefficient path (4:2:0, Annex K base tables a
         plan.dmv_scales,
         plan.pixel_scales,
         started.elapsed().as_secs_f64(),
-        machine_coding::table(&points, &[0.80, 0.85, 0.90, 0.95, 0.98, 0.99], accuracy)
+        machine_coding::table(&result, &[0.80, 0.85, 0.90, 0.95, 0.98, 0.99])
     );
     print!("{text}");
     write_atomic(out, &text)?;
-    write_atomic(svg, &machine_coding::svg(&points))?;
+    write_atomic(svg, &machine_coding::svg(&result.points))?;
     eprintln!("wrote {} and {}", out.display(), svg.display());
     Ok(())
 }
