@@ -224,6 +224,12 @@ unsafe fn compress(image: &Image, quality: u8, options: &JpegOptions, warnings: 
                 cinfo.restart_in_rows = 0;
             }
         }
+        if options.restart.is_some() {
+            // mozjpeg's scan optimisation writes trial scans with restart markers that libjpeg then
+            // reports as corrupt ("extraneous bytes before marker 0xd0", mozilla/mozjpeg#195):
+            // restart intervals get the standard progression instead.
+            set_bool(cinfo, ffi::JBOOLEAN_OPTIMIZE_SCANS, false);
+        }
 
         // Quantisation tables, per slot, as cjpeg's set_quality_ratings / read_quant_tables.
         let baseline = options.force_baseline_tables as ffi::boolean;
