@@ -121,10 +121,6 @@ impl Measure {
     }
 }
 
-fn scaled(map: &JndMap, scale: f32) -> Result<JndMap> {
-    Ok(JndMap::new(map.width(), map.height(), map.values().iter().map(|v| v * scale).collect())?)
-}
-
 /// Bytes of entropy-coded data in a JPEG file: from the end of each SOS header to the next marker
 /// that is neither a stuffed `0xFF00` nor a restart marker.
 pub fn entropy_coded_bytes(jpeg: &[u8]) -> usize {
@@ -264,17 +260,10 @@ pub fn sweep(
                     Method::Uniform => encode_adaptive(&images[i], &zero, &options)?,
                     Method::DmvJnd => {
                         let (luma, chroma) = &machine[i];
-                        let chroma = scaled(chroma, map_scale)?;
-                        encode_adaptive_components(
-                            &images[i],
-                            &scaled(luma, map_scale)?,
-                            Some(&chroma),
-                            &options,
-                        )?
+                        let (luma, chroma) = (luma.scaled(map_scale), chroma.scaled(map_scale));
+                        encode_adaptive_components(&images[i], &luma, Some(&chroma), &options)?
                     }
-                    Method::PixelJnd => {
-                        encode_adaptive(&images[i], &scaled(&human[i], map_scale)?, &options)?
-                    }
+                    Method::PixelJnd => encode_adaptive(&images[i], &human[i].scaled(map_scale), &options)?,
                 }
                 .bytes;
                 let decoded = jndenc::decode::decode(&bytes, &jndenc::DecodeOptions::default())?;

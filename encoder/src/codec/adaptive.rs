@@ -250,7 +250,6 @@ pub fn encode_adaptive_components(
             )));
         }
     }
-    let map = luma;
     if !(1..=100).contains(&options.quality) {
         return Err(Error::Parameter(format!("quality {} (need 1..100)", options.quality)));
     }
@@ -260,7 +259,7 @@ pub fn encode_adaptive_components(
     let planes = ycbcr_planes(image);
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         // SAFETY: inside catch_unwind, as write_coefficients requires.
-        unsafe { write_coefficients(image, &planes, map, chroma, options) }
+        unsafe { write_coefficients(image, &planes, luma, chroma, options) }
     }));
     match outcome {
         Ok(bytes) => Ok(Encoded { bytes, warnings: Vec::new() }),

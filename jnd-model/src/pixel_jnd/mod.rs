@@ -135,6 +135,15 @@ impl JndMap {
         &self.values
     }
 
+    /// The map with every value multiplied by `factor` (a map's strength).
+    pub fn scaled(&self, factor: f32) -> JndMap {
+        JndMap {
+            width: self.width,
+            height: self.height,
+            values: self.values.iter().map(|v| v * factor).collect(),
+        }
+    }
+
     /// Minimum, mean and maximum.
     pub fn stats(&self) -> MapStats {
         let (mut min, mut max, mut sum) = (f32::INFINITY, f32::NEG_INFINITY, 0.0f64);
@@ -299,6 +308,15 @@ mod tests {
         assert!((luminance_threshold(0.0) - 20.0).abs() < 1e-5);
         assert!((luminance_threshold(127.0) - 3.0).abs() < 1e-5);
         assert!((luminance_threshold(255.0) - 6.0).abs() < 1e-5);
+    }
+
+    #[test]
+    fn scaling_multiplies_every_value_and_keeps_the_size() {
+        let map = JndMap::new(3, 2, vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.5]).unwrap();
+        let half = map.scaled(0.5);
+        assert_eq!((half.width(), half.height()), (3, 2));
+        assert_eq!(half.values(), &[0.0, 0.5, 1.0, 1.5, 2.0, 2.75]);
+        assert!(map.scaled(0.0).values().iter().all(|&v| v == 0.0));
     }
 
     #[test]

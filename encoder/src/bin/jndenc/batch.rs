@@ -44,16 +44,12 @@ impl MapSource {
         image: &Image,
         strength: f32,
     ) -> anyhow::Result<(jnd_model::JndMap, Option<jnd_model::JndMap>)> {
-        let scaled = |map: jnd_model::JndMap| -> anyhow::Result<jnd_model::JndMap> {
-            let values = map.values().iter().map(|v| v * strength).collect();
-            Ok(jnd_model::JndMap::new(map.width(), map.height(), values)?)
-        };
         Ok(match self {
             MapSource::Machine(model) => {
                 let maps = model.machine_jnd_components(image).context("computing the DMV-JND map")?;
-                (scaled(maps.luma)?, Some(scaled(maps.chroma)?))
+                (maps.luma.scaled(strength), Some(maps.chroma.scaled(strength)))
             }
-            MapSource::Human(model) => (scaled(model.compute(image))?, None),
+            MapSource::Human(model) => (model.compute(image).scaled(strength), None),
         })
     }
 
