@@ -22,7 +22,7 @@ fn luma(image: &Image) -> Vec<f32> {
         ColorType::Rgb => image
             .pixels()
             .chunks_exact(3)
-            .map(|p| 0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2]))
+            .map(|p| jnd_model::ycbcr(f32::from(p[0]), f32::from(p[1]), f32::from(p[2]))[0])
             .collect(),
     }
 }
@@ -130,12 +130,8 @@ fn a_larger_map_gives_a_smaller_file_and_error_under_twice_the_map() {
 /// Mean absolute difference of two pictures' Y and of their Cb/Cr (JFIF matrix), in code values.
 fn ycc_differences(a: &Image, b: &Image) -> (f64, f64) {
     let ycc = |p: &[u8]| {
-        let (r, g, b) = (f64::from(p[0]), f64::from(p[1]), f64::from(p[2]));
-        (
-            0.299 * r + 0.587 * g + 0.114 * b,
-            -0.168_736 * r - 0.331_264 * g + 0.5 * b,
-            0.5 * r - 0.418_688 * g - 0.081_312 * b,
-        )
+        let [y, cb, cr] = jnd_model::ycbcr(f32::from(p[0]), f32::from(p[1]), f32::from(p[2]));
+        (f64::from(y), f64::from(cb), f64::from(cr))
     };
     let (mut luma, mut chroma) = (0.0, 0.0);
     for (p, q) in a.pixels().chunks_exact(3).zip(b.pixels().chunks_exact(3)) {

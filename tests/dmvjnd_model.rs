@@ -34,11 +34,7 @@ fn fixtures() -> (Vec<u8>, Vec<usize>) {
     (planar, labels)
 }
 
-fn psnr(a: &[u8], b: &[u8]) -> f64 {
-    let mse =
-        a.iter().zip(b).map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2)).sum::<f64>() / a.len() as f64;
-    10.0 * (255.0f64 * 255.0 / mse).log10()
-}
+use jnd_model::metrics::psnr_samples as psnr;
 
 #[test]
 fn embedded_weights_load_and_classify_real_cifar_images() {

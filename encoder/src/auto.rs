@@ -2,7 +2,10 @@
 //!
 //! [`encode_at_jnd`] runs the [block search](crate::search) over a codec's qualities on real compressed
 //! candidates: each candidate is encoded once, decoded and judged by a [`Decider`] that has prepared the
-//! original once; the chosen candidate's bytes are the output (no final re-encode).
+//! original once; the chosen candidate's bytes are the output (no final re-encode). Deciders return a
+//! [`Decision`] (verdict and score) per candidate, which the search and the report both carry.
+//! [`search_candidates`] is the same search over any [`CandidateSource`] (the trainer's evaluation
+//! feeds it cached ladder rungs), so what the model card measures is this code.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -43,7 +46,17 @@ impl Target {
     }
 }
 
-/// Says whether a decoded candidate's distortion is visible.
+/// A decider's judgement of one candidate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Decision {
+    /// Whether the candidate's distortion is visible at the decider's target.
+    pub visible: bool,
+    /// The candidate's distance from the original in butteraugli 3-norm units: measured by the
+    /// teacher, predicted by the model.
+    pub distance: f64,
+}
+
+/// Judges decoded candidates against an original it prepared once.
 pub trait Decider: Sync {
     /// What the decider computes once per original.
     type Prepared: Sync;
@@ -51,8 +64,8 @@ pub trait Decider: Sync {
     fn name(&self) -> &'static str;
     /// Prepares the original (JND map, features, metric reference).
     fn prepare(&self, original: &Image) -> Result<Self::Prepared>;
-    /// Whether `candidate` (decoded, same size as the original) is visibly distorted.
-    fn visible(&self, prepared: &Self::Prepared, candidate: &Image) -> Result<bool>;
+    /// Judges `candidate` (decoded, same size as the original).
+    fn judge(&self, prepared: &Self::Prepared, candidate: &Image) -> Result<Decision>;
 }
 
 /// The embedded model's decision margin for candidates of `format`.
@@ -93,9 +106,13 @@ impl Decider for ModelDecider {
         Ok(self.model.prepare(&original.to_rgb())?)
     }
 
-    fn visible(&self, prepared: &Self::Prepared, candidate: &Image) -> Result<bool> {
+    fn judge(&self, prepared: &Self::Prepared, candidate: &Image) -> Result<Decision> {
         // No per-candidate RGB copy: the patch reader replicates gray itself.
-        Ok(!self.model.judge(prepared, candidate)?.lossless_at(self.tau, self.margin))
+        let judgement = self.model.judge(prepared, candidate)?;
+        Ok(Decision {
+            visible: !judgement.lossless_at(self.tau, self.margin),
+            distance: judgement.predicted_distance(),
+        })
     }
 }
 
@@ -117,13 +134,13 @@ impl Decider for TeacherDecider {
         Ok((ButteraugliRef::new(original)?, original.color()))
     }
 
-    fn visible(&self, prepared: &Self::Prepared, candidate: &Image) -> Result<bool> {
+    fn judge(&self, prepared: &Self::Prepared, candidate: &Image) -> Result<Decision> {
         let scores = if candidate.color() == prepared.1 {
             prepared.0.compare(candidate)?
         } else {
             prepared.0.compare(&candidate.to_rgb())?
         };
-        Ok(scores.pnorm3 > self.tau)
+        Ok(Decision { visible: scores.pnorm3 > self.tau, distance: scores.pnorm3 })
     }
 }
 
@@ -166,8 +183,8 @@ pub struct Probe {
     pub quality: u8,
     /// Its size in bytes.
     pub bytes: usize,
-    /// The decider's verdict.
-    pub visible: bool,
+    /// The decider's verdict and score.
+    pub decision: Decision,
 }
 
 /// Time spent per stage, summed over candidates (candidates of a block run in parallel, so the sum
@@ -199,10 +216,72 @@ pub struct AutoEncoded {
     pub times: StageTimes,
 }
 
+/// One candidate of the search: what was written and what it decodes to.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// The encoded file (its length is the candidate's size).
+    pub encoded: Encoded,
+    /// The decoded pixels the decider judges.
+    pub decoded: Image,
+    /// Time spent encoding and decoding it.
+    pub times: [Duration; 2],
+}
+
+/// Where the search's candidates come from: a codec encoding the original ([`CodecCandidates`]), or
+/// anything else that yields real candidates per quality (the trainer's cached ladders).
+pub trait CandidateSource: Sync {
+    /// The candidate at `quality`.
+    fn candidate(&self, quality: u8) -> Result<Candidate>;
+    /// Whether several candidates may be produced at once (false for x265, which threads itself and
+    /// whose encoders are not promised to be safe side by side).
+    fn parallel(&self) -> bool;
+}
+
+/// Candidates encoded by a codec from the original and decoded back.
+pub struct CodecCandidates<'a> {
+    /// The original.
+    pub image: &'a Image,
+    /// The codec.
+    pub codec: &'a dyn Codec,
+}
+
+impl CandidateSource for CodecCandidates<'_> {
+    fn candidate(&self, quality: u8) -> Result<Candidate> {
+        let t = Instant::now();
+        let encoded = self.codec.encode(self.image, quality)?;
+        let encode = t.elapsed();
+        let t = Instant::now();
+        let decoded = self.codec.decode(&encoded.bytes)?;
+        Ok(Candidate { encoded, decoded, times: [encode, t.elapsed()] })
+    }
+
+    fn parallel(&self) -> bool {
+        self.codec.format() != OutputFormat::Heif
+    }
+}
+
 /// Encodes `image` with `codec` at the lowest quality `decider` judges invisible (block search).
 pub fn encode_at_jnd<D: Decider>(
     image: &Image,
     codec: &dyn Codec,
+    decider: &D,
+    options: &AutoOptions,
+) -> Result<AutoEncoded> {
+    let mut result = search_candidates(image, &CodecCandidates { image, codec }, decider, options)?;
+    if result.encoded.bytes.is_empty() {
+        let t = Instant::now();
+        result.encoded = codec.encode(image, result.quality)?;
+        result.times.encode += t.elapsed();
+    }
+    Ok(result)
+}
+
+/// The block search over `source`'s candidates, judged by `decider` against `original`. The chosen
+/// candidate is returned as produced during the search; when the search chose a quality it never
+/// produced (only possible at a saturated top), `encoded` is empty and [`encode_at_jnd`] encodes it.
+pub fn search_candidates<D: Decider>(
+    original: &Image,
+    source: &dyn CandidateSource,
     decider: &D,
     options: &AutoOptions,
 ) -> Result<AutoEncoded> {
@@ -216,61 +295,49 @@ pub fn encode_at_jnd<D: Decider>(
     }
     let mut times = StageTimes::default();
     let started = Instant::now();
-    let prepared = decider.prepare(image)?;
+    let prepared = decider.prepare(original)?;
     times.prepare = started.elapsed();
     let qualities = options.qualities();
     let mut candidates: HashMap<u8, Encoded> = HashMap::new();
     let mut probes = Vec::new();
-    // One candidate: encode, decode, judge; with the time of each stage.
-    let judge_one = |q: u8| -> Result<(Encoded, bool, [Duration; 3])> {
-        let t = Instant::now();
-        let encoded = codec.encode(image, q)?;
-        let encode = t.elapsed();
-        let t = Instant::now();
-        let decoded = codec.decode(&encoded.bytes)?;
-        let decode = t.elapsed();
-        if decoded.width() != image.width() || decoded.height() != image.height() {
+    // One candidate: produce, judge; with the time of each stage.
+    let judge_one = |q: u8| -> Result<(Encoded, Decision, [Duration; 3])> {
+        let candidate = source.candidate(q)?;
+        let decoded = &candidate.decoded;
+        if decoded.width() != original.width() || decoded.height() != original.height() {
             return Err(Error::Encode {
                 codec: "search",
                 message: format!("candidate at quality {q} decoded to a different size"),
             });
         }
         let t = Instant::now();
-        let visible = decider.visible(&prepared, &decoded)?;
-        Ok((encoded, visible, [encode, decode, t.elapsed()]))
+        let decision = decider.judge(&prepared, decoded)?;
+        let [encode, decode] = candidate.times;
+        Ok((candidate.encoded, decision, [encode, decode, t.elapsed()]))
     };
-    // A block's candidates are independent: encode and judge them in parallel.
+    // A block's candidates are independent: produce and judge them in parallel where allowed.
     let outcome =
         crate::search::block_search_batched(&qualities, options.block, |batch| -> Result<Vec<bool>> {
-            // JPEG candidates run in parallel; x265 threads itself, and libheif/x265 do not promise that
-            // several encoders in one process are safe, so HEIF candidates run one at a time.
-            let results: Vec<Result<(Encoded, bool, [Duration; 3])>> = if codec.format() == OutputFormat::Heif
-            {
-                batch.iter().map(|&q| judge_one(q)).collect()
-            } else {
+            let results: Vec<Result<(Encoded, Decision, [Duration; 3])>> = if source.parallel() {
                 batch.par_iter().map(|&q| judge_one(q)).collect()
+            } else {
+                batch.iter().map(|&q| judge_one(q)).collect()
             };
             let mut verdicts = Vec::with_capacity(batch.len());
             for (&q, result) in batch.iter().zip(results) {
-                let (encoded, visible, [encode, decode, judge]) = result?;
+                let (encoded, decision, [encode, decode, judge]) = result?;
                 times.encode += encode;
                 times.decode += decode;
                 times.judge += judge;
-                probes.push(Probe { quality: q, bytes: encoded.bytes.len(), visible });
+                probes.push(Probe { quality: q, bytes: encoded.bytes.len(), decision });
                 candidates.insert(q, encoded);
-                verdicts.push(visible);
+                verdicts.push(decision.visible);
             }
             Ok(verdicts)
         })?
         .ok_or_else(|| Error::Encode { codec: "search", message: "no quality to search".into() })?;
-    let encoded = match candidates.remove(&outcome.quality) {
-        Some(encoded) => encoded,
-        None => {
-            let t = Instant::now();
-            let encoded = codec.encode(image, outcome.quality)?;
-            times.encode += t.elapsed();
-            encoded
-        }
-    };
+    let encoded = candidates
+        .remove(&outcome.quality)
+        .unwrap_or_else(|| Encoded { bytes: Vec::new(), warnings: Vec::new() });
     Ok(AutoEncoded { quality: outcome.quality, encoded, probes, saturated: outcome.saturated, times })
 }

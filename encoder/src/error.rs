@@ -35,6 +35,9 @@ pub enum Error {
     /// The request is valid but this codec or build does not support it.
     #[error("unsupported: {0}")]
     Unsupported(String),
+    /// An embedded model could not be loaded or run.
+    #[error("{0}")]
+    Model(String),
     /// Pixel data that does not form a picture.
     #[error(transparent)]
     Image(#[from] jnd_model::Error),

@@ -1,6 +1,8 @@
 //! A small JPEG marker reader: what a JPEG file declares (frame type, size, components and their
 //! sampling, quantisation tables, restart interval, scans, ICC profile and EXIF), without decoding
-//! the entropy-coded data. Used to check jndenc's output and, later, to inspect JPEG inputs.
+//! the entropy-coded data), the marker walk under it ([`segments`]), and a metadata rewriter
+//! ([`rewrite_metadata`]). Used on inputs (limits, colour, restart markers), on outputs in tests, and to
+//! keep an input JPEG's bytes with the metadata asked for.
 
 use crate::{Error, Result};
 
@@ -49,6 +51,8 @@ pub struct JpegInfo {
     pub icc: Option<Vec<u8>>,
     /// The EXIF TIFF structure from APP1 (without `Exif\0\0`).
     pub exif: Option<Vec<u8>>,
+    /// Whether an Adobe APP14 marker is present (CMYK is then stored inverted).
+    pub adobe: bool,
 }
 
 impl JpegInfo {
@@ -67,41 +71,89 @@ fn bad(message: impl Into<String>) -> Error {
     Error::Decode { format: "JPEG", message: message.into() }
 }
 
-/// Reads the markers of a JPEG file up to EOI.
-pub fn parse(bytes: &[u8]) -> Result<JpegInfo> {
-    if bytes.get(..2) != Some(&[0xFF, 0xD8]) {
-        return Err(bad("no SOI marker"));
-    }
-    let mut info = JpegInfo::default();
-    let mut icc_chunks: Vec<(u8, Vec<u8>)> = Vec::new();
+/// One marker segment of a JPEG file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Segment<'a> {
+    /// The marker code (the byte after `0xFF`).
+    pub marker: u8,
+    /// Offset of the marker's `0xFF` in the file (fill bytes before it excluded).
+    pub start: usize,
+    /// The payload after the length field (empty for markers without one: RSTn, TEM, EOI).
+    pub body: &'a [u8],
+    /// For SOS: the entropy-coded data that follows the header, up to the next marker that is neither
+    /// a stuffed `0xFF00` nor RSTn. Empty otherwise.
+    pub entropy: &'a [u8],
+    /// Offset just past this segment (and its entropy-coded data).
+    pub end: usize,
+}
+
+/// Walks a JPEG file's marker segments from SOI to EOI (EOI included), the one marker walk of the
+/// crate: [`parse`], [`entropy_coded_bytes`] and [`rewrite_metadata`] use it. Yields an error and
+/// stops when the structure is broken (no SOI, a length past the end, the end before EOI).
+pub fn segments(bytes: &[u8]) -> impl Iterator<Item = Result<Segment<'_>>> {
     let mut pos = 2;
-    let mut saw_frame = false;
-    loop {
+    let mut state = if bytes.get(..2) == Some(&[0xFF, 0xD8]) { 0 } else { 2 };
+    std::iter::from_fn(move || {
+        match state {
+            2 => {
+                state = 1;
+                return Some(Err(bad("no SOI marker")));
+            }
+            1 => return None,
+            _ => {}
+        }
+        let mut fail = |message: String| {
+            state = 1;
+            Some(Err(bad(message)))
+        };
         // Find the next marker, skipping fill bytes.
         while pos < bytes.len() && bytes[pos] != 0xFF {
             pos += 1;
         }
+        let start = pos;
         while pos < bytes.len() && bytes[pos] == 0xFF {
             pos += 1;
         }
         let Some(&marker) = bytes.get(pos) else {
-            return Err(bad("the file ends before EOI"));
+            return fail("the file ends before EOI".into());
         };
         pos += 1;
-        match marker {
-            0xD9 => break,
-            0xD0..=0xD7 | 0x01 => continue,
-            _ => {}
+        if matches!(marker, 0xD9 | 0xD0..=0xD7 | 0x01) {
+            if marker == 0xD9 {
+                state = 1;
+            }
+            return Some(Ok(Segment { marker, start, body: &[], entropy: &[], end: pos }));
         }
-        let len = bytes
-            .get(pos..pos + 2)
-            .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
-            .ok_or_else(|| bad("truncated marker length"))?;
-        let body = bytes
-            .get(pos + 2..pos + len)
-            .filter(|_| len >= 2)
-            .ok_or_else(|| bad(format!("marker 0x{marker:02X} runs past the end")))?;
+        let Some(len) = bytes.get(pos..pos + 2).map(|b| usize::from(u16::from_be_bytes([b[0], b[1]]))) else {
+            return fail("truncated marker length".into());
+        };
+        let Some(body) = bytes.get(pos + 2..pos + len).filter(|_| len >= 2) else {
+            return fail(format!("marker 0x{marker:02X} runs past the end"));
+        };
         pos += len;
+        let mut entropy: &[u8] = &[];
+        if marker == 0xDA {
+            // Skip entropy-coded data: up to the next marker that is not a stuffed 0xFF00 or RSTn.
+            let data_start = pos;
+            while pos + 1 < bytes.len() {
+                if bytes[pos] == 0xFF && !matches!(bytes[pos + 1], 0x00 | 0xD0..=0xD7 | 0xFF) {
+                    break;
+                }
+                pos += 1;
+            }
+            entropy = &bytes[data_start..pos];
+        }
+        Some(Ok(Segment { marker, start, body, entropy, end: pos }))
+    })
+}
+
+/// Reads the markers of a JPEG file up to EOI.
+pub fn parse(bytes: &[u8]) -> Result<JpegInfo> {
+    let mut info = JpegInfo::default();
+    let mut icc_chunks: Vec<(u8, Vec<u8>)> = Vec::new();
+    let mut saw_frame = false;
+    for segment in segments(bytes) {
+        let Segment { marker, body, .. } = segment?;
         match marker {
             0xC0..=0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF => {
                 if body.len() < 6 {
@@ -149,19 +201,13 @@ pub fn parse(bytes: &[u8]) -> Result<JpegInfo> {
                 if info.scans > MAX_SCANS {
                     return Err(bad(format!("more than {MAX_SCANS} scans (a decoding-time bomb)")));
                 }
-                // Skip entropy-coded data: up to the next marker that is not a stuffed 0xFF00 or RSTn.
-                while pos + 1 < bytes.len() {
-                    if bytes[pos] == 0xFF && !matches!(bytes[pos + 1], 0x00 | 0xD0..=0xD7 | 0xFF) {
-                        break;
-                    }
-                    pos += 1;
-                }
             }
             0xE0 if body.starts_with(b"JFIF\0") => info.jfif = true,
             0xE1 if body.starts_with(b"Exif\0\0") => info.exif = Some(body[6..].to_vec()),
-            0xE2 if body.starts_with(b"ICC_PROFILE\0") && body.len() >= 14 => {
+            0xE2 if body.starts_with(ICC_SIGNATURE) && body.len() >= 14 => {
                 icc_chunks.push((body[12], body[14..].to_vec()));
             }
+            0xEE if body.starts_with(b"Adobe") => info.adobe = true,
             _ => {}
         }
     }
@@ -173,6 +219,70 @@ pub fn parse(bytes: &[u8]) -> Result<JpegInfo> {
         info.icc = Some(icc_chunks.into_iter().flat_map(|(_, d)| d).collect());
     }
     Ok(info)
+}
+
+/// Bytes of entropy-coded data in a JPEG file (what the rate of a coding scheme is measured in):
+/// the sum over scans of the data after each SOS header. A broken file counts up to the break.
+pub fn entropy_coded_bytes(jpeg: &[u8]) -> usize {
+    segments(jpeg).map_while(|s| s.ok()).map(|s| s.entropy.len()).sum()
+}
+
+const ICC_SIGNATURE: &[u8] = b"ICC_PROFILE\0";
+
+/// What [`rewrite_metadata`] writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MetadataEdit<'a> {
+    /// Keep the file's EXIF (APP1 `Exif`) segments.
+    pub keep_exif: bool,
+    /// Keep the file's ICC profile (APP2 `ICC_PROFILE`) segments.
+    pub keep_icc: bool,
+    /// A profile to write instead of the file's (implies dropping the file's).
+    pub icc: Option<&'a [u8]>,
+}
+
+/// The same JPEG with its EXIF and ICC segments kept, dropped or the profile replaced, every other
+/// byte untouched (the entropy-coded data is copied, never decoded). Used when jndenc keeps an input
+/// JPEG rather than re-encode it, so `--strip` and `-icc` hold for the copy too.
+pub fn rewrite_metadata(bytes: &[u8], edit: &MetadataEdit<'_>) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(bytes.len() + edit.icc.map_or(0, <[u8]>::len) + 64);
+    out.extend_from_slice(&bytes[..2]);
+    let mut icc_written = edit.icc.is_none();
+    for segment in segments(bytes) {
+        let segment = segment?;
+        let drop = match segment.marker {
+            0xE1 => !edit.keep_exif && segment.body.starts_with(b"Exif\0\0"),
+            0xE2 => (!edit.keep_icc || edit.icc.is_some()) && segment.body.starts_with(ICC_SIGNATURE),
+            _ => false,
+        };
+        // A replacement profile goes before the first segment that is not APP0/APP1 (JFIF, EXIF).
+        if !icc_written && !matches!(segment.marker, 0xE0 | 0xE1) {
+            if let Some(icc) = edit.icc {
+                write_icc_segments(&mut out, icc)?;
+            }
+            icc_written = true;
+        }
+        if !drop {
+            out.extend_from_slice(&bytes[segment.start..segment.end]);
+        }
+    }
+    Ok(out)
+}
+
+/// Appends `icc` as APP2 `ICC_PROFILE` chunks (at most 65,519 bytes each, numbered from 1).
+fn write_icc_segments(out: &mut Vec<u8>, icc: &[u8]) -> Result<()> {
+    const CHUNK: usize = 65_533 - 14;
+    let chunks: Vec<&[u8]> = icc.chunks(CHUNK).collect();
+    if chunks.len() > 255 {
+        return Err(Error::Parameter(format!("an ICC profile of {} bytes does not fit in JPEG", icc.len())));
+    }
+    for (i, chunk) in chunks.iter().enumerate() {
+        out.extend_from_slice(&[0xFF, 0xE2]);
+        out.extend_from_slice(&((chunk.len() + 16) as u16).to_be_bytes());
+        out.extend_from_slice(ICC_SIGNATURE);
+        out.extend_from_slice(&[(i + 1) as u8, chunks.len() as u8]);
+        out.extend_from_slice(chunk);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

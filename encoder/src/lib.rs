@@ -31,28 +31,22 @@ pub mod codec;
 pub mod decode;
 mod error;
 pub mod jpeg_info;
+#[cfg(feature = "mozjpeg")]
+mod libjpeg;
+mod limits;
 pub mod output;
+pub mod plan;
+mod raster;
 pub mod report;
 pub mod search;
 
 pub use codec::Codec;
-pub use decode::{DecodeOptions, InputFormat, Limits};
+pub use decode::{DecodeOptions, InputFormat};
 pub use error::{Error, Result};
 pub use jnd_model::{ColorType, Image, Metadata};
-
-/// Encodes an 8-bit image as PNG (for JND maps and reports).
-pub fn encode_png(image: &Image) -> Result<Vec<u8>> {
-    use image::ImageEncoder;
-    let mut out = Vec::new();
-    let color = match image.color() {
-        ColorType::Gray => image::ExtendedColorType::L8,
-        ColorType::Rgb => image::ExtendedColorType::Rgb8,
-    };
-    image::codecs::png::PngEncoder::new(&mut out)
-        .write_image(image.pixels(), image.width(), image.height(), color)
-        .map_err(|e| Error::Encode { codec: "png", message: e.to_string() })?;
-    Ok(out)
-}
+pub use limits::{JPEG_MAX_DIMENSION, Limits, MAX_PIXELS};
+pub use plan::{EncodePlan, Encoding, Settings};
+pub use raster::encode_png;
 
 /// The version of this crate, as printed by `jndenc -version`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -15,20 +15,25 @@ pub struct ImageReport {
     pub format: String,
     /// Operating point (`human-first-jnd`, `strict`) or `fixed` for `-quality`.
     pub target: String,
-    /// Decider (`vp-jnd`, `teacher`) or `fixed`.
+    /// Decider (`vp-jnd`, `teacher`), the per-block map (`dmv-jnd`, `pixel-jnd`) or `fixed`.
     pub decider: String,
+    /// The codec that wrote the output (`mozjpeg`, `rust`, `x265`), or `input` when the input was kept.
+    pub codec: String,
+    /// Bytes of the input file (0 for pixels handed over in memory).
+    pub input_bytes: usize,
     /// Chosen quality.
     pub quality: u8,
     /// Bytes written.
     pub bytes: usize,
     /// Highest quality searched.
     pub top_quality: u8,
-    /// Bytes at the highest quality.
+    /// Bytes at the highest quality; 0 when not measured (no report or `-verbose` asked for it, and
+    /// the search never encoded that quality).
     pub top_bytes: usize,
-    /// `1 - bytes / top_bytes`, in percent.
+    /// `1 - bytes / top_bytes`, in percent (0 when `top_bytes` was not measured).
     pub saving_percent: f64,
-    /// Candidates judged: (quality, bytes, visible).
-    pub candidates: Vec<(u8, usize, bool)>,
+    /// Candidates judged, in the order judged.
+    pub candidates: Vec<CandidateReport>,
     /// True when the input JPEG was copied because no candidate was smaller.
     pub copied_input: bool,
     /// True when even the highest quality was judged visible.
@@ -37,6 +42,19 @@ pub struct ImageReport {
     pub seconds: StageSeconds,
     /// Teacher distance (butteraugli 3-norm) of the output, with `--verify`.
     pub verified_distance: Option<f64>,
+}
+
+/// One judged candidate.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct CandidateReport {
+    /// Its quality.
+    pub quality: u8,
+    /// Its size in bytes.
+    pub bytes: usize,
+    /// The decider's verdict.
+    pub visible: bool,
+    /// The decider's score: butteraugli 3-norm distance, measured (teacher) or predicted (model).
+    pub distance: f64,
 }
 
 /// Seconds per stage.
@@ -113,15 +131,19 @@ impl Report {
         serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
     }
 
-    /// CSV, one row per image (candidates as `q:bytes:v|...`), totals in a final `TOTAL` row.
+    /// CSV, one row per image (candidates as `quality:bytes:visible:distance|...`), totals in a final
+    /// `TOTAL` row.
     pub fn to_csv(&self) -> String {
         let mut out = String::from(
             "input,output,format,target,decider,quality,bytes,top_quality,top_bytes,saving_percent,candidates,\
              copied_input,saturated,prepare_s,encode_s,decode_s,judge_s,total_s,verified_distance\n",
         );
         for i in &self.images {
-            let candidates: Vec<String> =
-                i.candidates.iter().map(|(q, b, v)| format!("{q}:{b}:{}", u8::from(*v))).collect();
+            let candidates: Vec<String> = i
+                .candidates
+                .iter()
+                .map(|c| format!("{}:{}:{}:{:.3}", c.quality, c.bytes, u8::from(c.visible), c.distance))
+                .collect();
             let _ = writeln!(
                 out,
                 "{},{},{},{},{},{},{},{},{},{:.2},{},{},{},{:.3},{:.3},{:.3},{:.3},{:.3},{}",
@@ -218,8 +240,11 @@ fn html_escape(text: &str) -> String {
 /// Size vs quality of the judged candidates (red: visible, green: invisible), the chosen point ringed.
 fn ladder_svg(image: &ImageReport) -> String {
     let (w, h, pad) = (320.0, 200.0, 30.0);
-    let mut points: Vec<(u8, usize, bool)> = image.candidates.clone();
-    points.push((image.top_quality, image.top_bytes, false));
+    let mut points: Vec<(u8, usize, bool)> =
+        image.candidates.iter().map(|c| (c.quality, c.bytes, c.visible)).collect();
+    if image.top_bytes > 0 {
+        points.push((image.top_quality, image.top_bytes, false));
+    }
     points.sort_by_key(|p| p.0);
     let max_bytes = points.iter().map(|p| p.1).max().unwrap_or(1).max(1) as f64;
     let x = |q: u8| pad + f64::from(q) / 100.0 * (w - 2.0 * pad);
@@ -307,12 +332,17 @@ mod tests {
             format: "jpeg".into(),
             target: "human-first-jnd".into(),
             decider: "vp-jnd".into(),
+            codec: "mozjpeg".into(),
+            input_bytes: 5000,
             quality: 40,
             bytes,
             top_quality: 100,
             top_bytes: top,
             saving_percent: saving_percent(bytes, top),
-            candidates: vec![(50, bytes + 10, false), (30, bytes - 10, true)],
+            candidates: vec![
+                CandidateReport { quality: 50, bytes: bytes + 10, visible: false, distance: 1.2 },
+                CandidateReport { quality: 30, bytes: bytes - 10, visible: true, distance: 2.9 },
+            ],
             copied_input: false,
             saturated: false,
             seconds: StageSeconds::default(),

@@ -47,10 +47,10 @@
 // Largest side accepted, as `jndenc` (65,500 pixels).
 #define JND_MAX_SIDE 65500
 
-// Largest pixel count accepted (256 megapixels).
-#define JND_MAX_PIXELS 256000000
+// Largest pixel count accepted (256 megapixels, 2^28 pixels): the library's default limit.
+#define JND_MAX_PIXELS 268435456
 
-// An encoder: settings, the loaded model, and the last error message.
+// An encoder: settings, the models (loaded on first use), its thread pool, and the last error message.
 typedef struct JndEncoder JndEncoder;
 
 #ifdef __cplusplus

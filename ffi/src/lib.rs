@@ -15,9 +15,10 @@
 use std::ffi::{CStr, CString, c_char, c_float, c_int};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use jndenc::auto::{AutoOptions, Decider, ModelDecider, Target, encode_at_jnd};
-use jndenc::codec::{Codec, Heif, HeifOptions, JpegOptions, MozJpeg, OutputFormat};
-use jndenc::{ColorType, Image};
+use jndenc::auto::{AutoOptions, Decider, ModelDecider, Target, margin_for};
+use jndenc::codec::OutputFormat;
+use jndenc::plan::{DeciderKind, Mode, Models};
+use jndenc::{ColorType, EncodePlan, Image, Settings};
 
 /// Success.
 pub const JND_OK: c_int = 0;
@@ -49,79 +50,67 @@ pub const JND_TARGET_STRICT: c_int = 1;
 
 /// Largest side accepted, as `jndenc` (65,500 pixels).
 pub const JND_MAX_SIDE: u32 = 65_500;
-/// Largest pixel count accepted (256 megapixels).
-pub const JND_MAX_PIXELS: u64 = 256_000_000;
+/// Largest pixel count accepted (256 megapixels, 2^28 pixels): the library's default limit.
+pub const JND_MAX_PIXELS: u64 = 268_435_456;
 
-/// An encoder: settings, the loaded model, and the last error message.
+// One limit: the C constants are the library's (cbindgen needs literals, so they are checked here).
+const _: () = assert!(JND_MAX_PIXELS == jndenc::MAX_PIXELS);
+const _: () = assert!(JND_MAX_SIDE == jndenc::JPEG_MAX_DIMENSION);
+
+/// An encoder: settings, the models (loaded on first use), its thread pool, and the last error message.
 pub struct JndEncoder {
     format: OutputFormat,
     target: Target,
     min_quality: u8,
     max_quality: u8,
     fixed_quality: Option<u8>,
-    threads: usize,
-    model: Option<ModelDecider>,
-    machine: Option<jnd_model::dmvjnd::DmvJnd>,
+    pool: Option<rayon::ThreadPool>,
+    models: Models,
     last_error: CString,
 }
 
 impl JndEncoder {
-    /// The DMV-JND model, loaded on first use.
-    fn machine_model(&mut self) -> Result<jnd_model::dmvjnd::DmvJnd, String> {
-        if self.machine.is_none() {
-            let loaded = jnd_model::select_device(jnd_model::Accelerator::Cpu)
-                .and_then(|device| jnd_model::dmvjnd::DmvJnd::embedded(&device));
-            self.machine = Some(loaded.map_err(|err| format!("loading the DMV-JND model: {err}"))?);
-        }
-        self.machine.clone().ok_or_else(|| "the DMV-JND model is not loaded".to_string())
-    }
-
     fn fail(&mut self, status: c_int, message: impl Into<String>) -> c_int {
         let text: String = message.into().replace('\0', " ");
         self.last_error = CString::new(text).unwrap_or_default();
         status
     }
 
-    fn model(&mut self) -> Result<&ModelDecider, String> {
-        if self.model.is_none() {
-            self.model = Some(ModelDecider::embedded(self.target, self.format).map_err(|e| e.to_string())?);
-        }
-        match self.model.as_mut() {
-            Some(model) => {
-                model.tau = self.target.tau();
-                model.margin = jndenc::auto::margin_for(self.format);
-                Ok(model)
-            }
-            None => Err("model not loaded".into()),
-        }
-    }
-
-    fn codec(&self) -> Box<dyn Codec> {
-        match self.format {
-            OutputFormat::Heif => Box::new(Heif::new(HeifOptions::default())),
-            _ => Box::new(MozJpeg::new(JpegOptions::default())),
+    /// The settings of an encode: the handle's, with the quality fixed or searched.
+    fn settings(&self, fixed: Option<u8>) -> Settings {
+        Settings {
+            format: Some(self.format),
+            mode: match fixed {
+                Some(quality) => Mode::Fixed(quality),
+                None => Mode::Auto {
+                    target: self.target,
+                    decider: DeciderKind::Model,
+                    min_quality: Some(self.min_quality),
+                    max_quality: Some(self.max_quality),
+                    block: 3,
+                },
+            },
+            ..Settings::default()
         }
     }
 
-    fn options(&self) -> AutoOptions {
-        let mut options = AutoOptions::for_format(self.format);
-        options.min_quality = self.min_quality;
-        options.max_quality = self.max_quality;
-        options
+    /// The plan for the handle's settings (the models come from the handle's cache).
+    fn plan(&self, fixed: Option<u8>) -> Result<EncodePlan, (c_int, String)> {
+        EncodePlan::new(self.settings(fixed), &self.models).map_err(|e| (JND_ERROR_ENCODE, e.to_string()))
     }
 
-    fn run<T>(&self, f: impl FnOnce() -> T + Send) -> Result<T, String>
-    where
-        T: Send,
-    {
-        if self.threads == 0 {
-            return Ok(f());
+    /// The VP-JND decider at the handle's target and format.
+    fn decider(&self) -> Result<ModelDecider, String> {
+        let model = self.models.vpjnd().map_err(|e| e.to_string())?;
+        Ok(ModelDecider { model, tau: self.target.tau(), margin: margin_for(self.format) })
+    }
+
+    /// Runs `f` on the handle's thread pool (the process-wide pool when none was set).
+    fn run<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
+        match &self.pool {
+            Some(pool) => pool.install(f),
+            None => f(),
         }
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(self.threads)
-            .build()
-            .map(|pool| pool.install(f))
-            .map_err(|e| format!("starting {} threads: {e}", self.threads))
     }
 }
 
@@ -143,11 +132,15 @@ unsafe fn caller_image(
 }
 
 /// Runs `body` on a non-NULL handle, turning panics into [`JND_ERROR_INTERNAL`].
-fn with_encoder(encoder: *mut JndEncoder, body: impl FnOnce(&mut JndEncoder) -> c_int) -> c_int {
+///
+/// # Safety
+/// `encoder` must be NULL or a live handle from [`jnd_encoder_new`], used by no other thread during
+/// the call.
+unsafe fn with_encoder(encoder: *mut JndEncoder, body: impl FnOnce(&mut JndEncoder) -> c_int) -> c_int {
     if encoder.is_null() {
         return JND_ERROR_NULL_POINTER;
     }
-    // SAFETY: the caller passes a handle from jnd_encoder_new that it has not freed, used by one thread.
+    // SAFETY: per this function's contract.
     let encoder = unsafe { &mut *encoder };
     match catch_unwind(AssertUnwindSafe(|| body(&mut *encoder))) {
         Ok(status) => status,
@@ -199,10 +192,18 @@ unsafe fn image_from(
             format!("stride {stride} is smaller than a row ({row} bytes)"),
         ));
     }
+    // The last byte read is at stride * (height - 1) + row: refuse strides whose span overflows.
+    if stride.checked_mul(height as usize - 1).and_then(|span| span.checked_add(row)).is_none() {
+        return Err((
+            JND_ERROR_INVALID_ARGUMENT,
+            format!("stride {stride} x {} rows overflows the address space", height - 1),
+        ));
+    }
     let out_channels = if color == ColorType::Gray { 1 } else { 3 };
     let mut data = Vec::with_capacity(width as usize * height as usize * out_channels);
     for y in 0..height as usize {
-        // SAFETY: the caller guarantees `stride * y + row` bytes are readable for every row.
+        // SAFETY: the caller guarantees `stride * y + row` bytes are readable for every row; the
+        // product was checked not to overflow above.
         let line = unsafe { std::slice::from_raw_parts(pixels.add(stride * y), row) };
         if channels == 4 {
             data.extend(line.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]));
@@ -235,9 +236,8 @@ pub extern "C" fn jnd_encoder_new() -> *mut JndEncoder {
             min_quality: 1,
             max_quality: 100,
             fixed_quality: None,
-            threads: 0,
-            model: None,
-            machine: None,
+            pool: None,
+            models: Models::default(),
             last_error: CString::default(),
         }))
     })
@@ -277,7 +277,7 @@ pub unsafe extern "C" fn jnd_last_error(encoder: *const JndEncoder) -> *const c_
 /// `encoder` must be NULL or a live handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn jnd_encoder_set_format(encoder: *mut JndEncoder, format: c_int) -> c_int {
-    with_encoder(encoder, |e| {
+    let body = |e: &mut JndEncoder| {
         e.format = match format {
             JND_FORMAT_JPEG => OutputFormat::Jpeg,
             JND_FORMAT_HEIF => OutputFormat::Heif,
@@ -286,7 +286,9 @@ pub unsafe extern "C" fn jnd_encoder_set_format(encoder: *mut JndEncoder, format
         let defaults = AutoOptions::for_format(e.format);
         (e.min_quality, e.max_quality) = (defaults.min_quality, defaults.max_quality);
         JND_OK
-    })
+    };
+    // SAFETY: forwarded caller contract.
+    unsafe { with_encoder(encoder, body) }
 }
 
 /// Sets the perceptual target: [`JND_TARGET_HUMAN_FIRST_JND`] or [`JND_TARGET_STRICT`].
@@ -295,14 +297,16 @@ pub unsafe extern "C" fn jnd_encoder_set_format(encoder: *mut JndEncoder, format
 /// `encoder` must be NULL or a live handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn jnd_encoder_set_target(encoder: *mut JndEncoder, target: c_int) -> c_int {
-    with_encoder(encoder, |e| {
+    let body = |e: &mut JndEncoder| {
         e.target = match target {
             JND_TARGET_HUMAN_FIRST_JND => Target::HumanFirstJnd,
             JND_TARGET_STRICT => Target::Strict,
             other => return e.fail(JND_ERROR_INVALID_ARGUMENT, format!("unknown target {other}")),
         };
         JND_OK
-    })
+    };
+    // SAFETY: forwarded caller contract.
+    unsafe { with_encoder(encoder, body) }
 }
 
 /// Bounds the quality search to `min..=max` (0..100, `min <= max`).
@@ -315,7 +319,7 @@ pub unsafe extern "C" fn jnd_encoder_set_quality_bounds(
     min: c_int,
     max: c_int,
 ) -> c_int {
-    with_encoder(encoder, |e| {
+    let body = |e: &mut JndEncoder| {
         if !(0..=100).contains(&min) || !(0..=100).contains(&max) || min > max {
             return e.fail(
                 JND_ERROR_INVALID_ARGUMENT,
@@ -324,7 +328,9 @@ pub unsafe extern "C" fn jnd_encoder_set_quality_bounds(
         }
         (e.min_quality, e.max_quality) = (min as u8, max as u8);
         JND_OK
-    })
+    };
+    // SAFETY: forwarded caller contract.
+    unsafe { with_encoder(encoder, body) }
 }
 
 /// Fixes the quality (0..100) for [`jnd_encode`], or -1 for automatic (the default).
@@ -333,7 +339,7 @@ pub unsafe extern "C" fn jnd_encoder_set_quality_bounds(
 /// `encoder` must be NULL or a live handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn jnd_encoder_set_quality(encoder: *mut JndEncoder, quality: c_int) -> c_int {
-    with_encoder(encoder, |e| {
+    let body = |e: &mut JndEncoder| {
         e.fixed_quality = match quality {
             -1 => None,
             0..=100 => Some(quality as u8),
@@ -342,7 +348,9 @@ pub unsafe extern "C" fn jnd_encoder_set_quality(encoder: *mut JndEncoder, quali
             }
         };
         JND_OK
-    })
+    };
+    // SAFETY: forwarded caller contract.
+    unsafe { with_encoder(encoder, body) }
 }
 
 /// Threads for this handle's work: 0 (the default) uses the process-wide pool, N > 0 a pool of N.
@@ -351,29 +359,31 @@ pub unsafe extern "C" fn jnd_encoder_set_quality(encoder: *mut JndEncoder, quali
 /// `encoder` must be NULL or a live handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn jnd_encoder_set_threads(encoder: *mut JndEncoder, threads: c_int) -> c_int {
-    with_encoder(encoder, |e| {
+    let body = |e: &mut JndEncoder| {
         if !(0..=1024).contains(&threads) {
             return e.fail(JND_ERROR_INVALID_ARGUMENT, format!("threads {threads} (need 0..1024)"));
         }
-        e.threads = threads as usize;
+        e.pool = if threads == 0 {
+            None
+        } else {
+            match rayon::ThreadPoolBuilder::new().num_threads(threads as usize).build() {
+                Ok(pool) => Some(pool),
+                Err(err) => return e.fail(JND_ERROR_INTERNAL, format!("starting {threads} threads: {err}")),
+            }
+        };
         JND_OK
-    })
+    };
+    // SAFETY: forwarded caller contract.
+    unsafe { with_encoder(encoder, body) }
 }
 
-/// Encodes at the JND (or the fixed quality); returns the bytes and the quality.
-fn encode_image(e: &mut JndEncoder, image: &Image) -> Result<(Vec<u8>, u8), (c_int, String)> {
-    let codec = e.codec();
-    if let Some(q) = e.fixed_quality {
-        let q = if e.format == OutputFormat::Jpeg { q.max(1) } else { q };
-        let encoded = e.run(|| codec.encode(image, q)).map_err(|m| (JND_ERROR_INTERNAL, m))?;
-        return encoded.map(|enc| (enc.bytes, q)).map_err(|err| (JND_ERROR_ENCODE, err.to_string()));
-    }
-    let options = e.options();
-    let decider = e.model().map_err(|m| (JND_ERROR_ENCODE, m))?.clone();
-    let result = e
-        .run(move || encode_at_jnd(image, codec.as_ref(), &decider, &options))
-        .map_err(|m| (JND_ERROR_INTERNAL, m))?;
-    result.map(|r| (r.encoded.bytes, r.quality)).map_err(|err| (JND_ERROR_ENCODE, err.to_string()))
+/// Encodes through the plan of the handle's settings (`fixed`: the quality, or the search when
+/// `None`) on the handle's pool; returns the bytes and the quality.
+fn encode_image(e: &JndEncoder, image: &Image, fixed: Option<u8>) -> Result<(Vec<u8>, u8), (c_int, String)> {
+    let plan = e.plan(fixed)?;
+    let encoding =
+        e.run(|| plan.encode(image, None, "pixels")).map_err(|err| (JND_ERROR_ENCODE, err.to_string()))?;
+    Ok((encoding.bytes, encoding.report.quality))
 }
 
 /// Predicts the JND quality of an image (runs the search on real candidates) without returning bytes.
@@ -391,7 +401,7 @@ pub unsafe extern "C" fn jnd_predict_quality(
     pixel_format: c_int,
     quality: *mut c_int,
 ) -> c_int {
-    with_encoder(encoder, |e| {
+    let body = |e: &mut JndEncoder| {
         if quality.is_null() {
             return e.fail(JND_ERROR_NULL_POINTER, "quality is NULL");
         }
@@ -400,10 +410,7 @@ pub unsafe extern "C" fn jnd_predict_quality(
             Ok(image) => image,
             Err(status) => return status,
         };
-        let fixed = e.fixed_quality.take();
-        let result = encode_image(e, &image);
-        e.fixed_quality = fixed;
-        match result {
+        match encode_image(e, &image, None) {
             Ok((_, q)) => {
                 // SAFETY: checked non-NULL; the caller guarantees it is writable.
                 unsafe { *quality = c_int::from(q) };
@@ -411,7 +418,9 @@ pub unsafe extern "C" fn jnd_predict_quality(
             }
             Err((status, message)) => e.fail(status, message),
         }
-    })
+    };
+    // SAFETY: forwarded caller contract.
+    unsafe { with_encoder(encoder, body) }
 }
 
 /// Encodes an image at the JND quality (or the fixed one). On success `*out` holds `*out_len` bytes
@@ -434,7 +443,7 @@ pub unsafe extern "C" fn jnd_encode(
     out_len: *mut usize,
     quality: *mut c_int,
 ) -> c_int {
-    with_encoder(encoder, |e| {
+    let body = |e: &mut JndEncoder| {
         if out.is_null() || out_len.is_null() {
             return e.fail(JND_ERROR_NULL_POINTER, "out or out_len is NULL");
         }
@@ -448,7 +457,7 @@ pub unsafe extern "C" fn jnd_encode(
             Ok(image) => image,
             Err(status) => return status,
         };
-        match encode_image(e, &image) {
+        match encode_image(e, &image, e.fixed_quality) {
             Ok((bytes, q)) => {
                 let boxed = bytes.into_boxed_slice();
                 let len = boxed.len();
@@ -465,7 +474,9 @@ pub unsafe extern "C" fn jnd_encode(
             }
             Err((status, message)) => e.fail(status, message),
         }
-    })
+    };
+    // SAFETY: forwarded caller contract.
+    unsafe { with_encoder(encoder, body) }
 }
 
 /// Frees a buffer from [`jnd_encode`]. NULL is a no-op.
@@ -538,14 +549,16 @@ pub unsafe extern "C" fn jnd_pixel_jnd_map(
     out: *mut c_float,
     out_len: usize,
 ) -> c_int {
-    with_encoder(encoder, |e| {
+    let body = |e: &mut JndEncoder| {
         // SAFETY: forwarded caller contract.
         unsafe {
             fill_maps(e, pixels, width, height, stride, pixel_format, [out], out_len, |e, image| {
-                e.run(|| [jnd_model::vpjnd::PIXEL_JND_MODEL.compute(&image)])
+                Ok(e.run(|| [jnd_model::vpjnd::PIXEL_JND_MODEL.compute(&image)]))
             })
         }
-    })
+    };
+    // SAFETY: forwarded caller contract.
+    unsafe { with_encoder(encoder, body) }
 }
 
 /// Fills `out` (`out_len` floats, at least `width * height`) with the DMV-JND map (how much each
@@ -567,16 +580,18 @@ pub unsafe extern "C" fn jnd_machine_jnd_map(
     out: *mut c_float,
     out_len: usize,
 ) -> c_int {
-    with_encoder(encoder, |e| {
+    let body = |e: &mut JndEncoder| {
         // SAFETY: forwarded caller contract.
         unsafe {
             fill_maps(e, pixels, width, height, stride, pixel_format, [out], out_len, |e, image| {
-                let model = e.machine_model()?;
-                let map = e.run(move || model.machine_jnd_map(&image))?.map_err(|err| err.to_string())?;
+                let model = e.models.dmvjnd().map_err(|err| err.to_string())?;
+                let map = e.run(move || model.machine_jnd_map(&image)).map_err(|err| err.to_string())?;
                 Ok([map])
             })
         }
-    })
+    };
+    // SAFETY: forwarded caller contract.
+    unsafe { with_encoder(encoder, body) }
 }
 
 /// Fills `luma` and `chroma` (each `out_len` floats, at least `width * height`) with the DMV-JND per
@@ -601,17 +616,19 @@ pub unsafe extern "C" fn jnd_machine_jnd_components(
     chroma: *mut c_float,
     out_len: usize,
 ) -> c_int {
-    with_encoder(encoder, |e| {
+    let body = |e: &mut JndEncoder| {
         // SAFETY: forwarded caller contract.
         unsafe {
             fill_maps(e, pixels, width, height, stride, pixel_format, [luma, chroma], out_len, |e, image| {
-                let model = e.machine_model()?;
+                let model = e.models.dmvjnd().map_err(|err| err.to_string())?;
                 let maps =
-                    e.run(move || model.machine_jnd_components(&image))?.map_err(|err| err.to_string())?;
+                    e.run(move || model.machine_jnd_components(&image)).map_err(|err| err.to_string())?;
                 Ok([maps.luma, maps.chroma])
             })
         }
-    })
+    };
+    // SAFETY: forwarded caller contract.
+    unsafe { with_encoder(encoder, body) }
 }
 
 /// Whether a decoded candidate is perceptually lossless against an original, by the embedded model at the
@@ -632,7 +649,7 @@ pub unsafe extern "C" fn jnd_judge(
     pixel_format: c_int,
     lossless: *mut c_int,
 ) -> c_int {
-    with_encoder(encoder, |e| {
+    let body = |e: &mut JndEncoder| {
         if lossless.is_null() {
             return e.fail(JND_ERROR_NULL_POINTER, "lossless is NULL");
         }
@@ -645,11 +662,13 @@ pub unsafe extern "C" fn jnd_judge(
             Ok(pair) => pair,
             Err((status, message)) => return e.fail(status, message),
         };
-        let decider = match e.model() {
-            Ok(decider) => decider.clone(),
+        let decider = match e.decider() {
+            Ok(decider) => decider,
             Err(message) => return e.fail(JND_ERROR_ENCODE, message),
         };
-        let verdict = decider.prepare(&original).and_then(|p| decider.visible(&p, &candidate));
+        let verdict = e.run(|| {
+            decider.prepare(&original).and_then(|p| decider.judge(&p, &candidate)).map(|d| d.visible)
+        });
         match verdict {
             Ok(visible) => {
                 // SAFETY: checked non-NULL; writable per the contract.
@@ -658,7 +677,9 @@ pub unsafe extern "C" fn jnd_judge(
             }
             Err(err) => e.fail(JND_ERROR_ENCODE, err.to_string()),
         }
-    })
+    };
+    // SAFETY: forwarded caller contract.
+    unsafe { with_encoder(encoder, body) }
 }
 
 #[cfg(test)]

@@ -131,3 +131,15 @@ impl Image {
         u64::from(self.width) * u64::from(self.height)
     }
 }
+
+/// JFIF's RGB to YCbCr matrix (ITU-R BT.601, libjpeg's coefficients), unrounded, with Cb and Cr
+/// centred on 0 (add 128 for JPEG's samples). The one copy of the matrix: the per-block encoder,
+/// the DMV-JND's component maps, the pixel-wise JND's luma and the tests all use it.
+#[inline]
+pub fn ycbcr(r: f32, g: f32, b: f32) -> [f32; 3] {
+    [
+        0.299 * r + 0.587 * g + 0.114 * b,
+        -0.168_736 * r - 0.331_264 * g + 0.5 * b,
+        0.5 * r - 0.418_688 * g - 0.081_312 * b,
+    ]
+}

@@ -9,8 +9,9 @@
 //! - [`pixel_jnd`]: pixel-wise JND maps (Wu et al. 2017, Yang et al. 2005) as [`JndMap`], with
 //!   per-block aggregation for quantisation.
 //! - [`metrics`]: PSNR, SSIM, butteraugli and SSIMULACRA 2 behind one signature.
-//! - VP-JNDnet, the picture-wise "perceptually lossless or not" classifier, and DMV-JND-NET, the
-//!   machine-vision JND map with its CAM classifiers, as burn modules with embedded weights: later.
+//! - [`vpjnd`]: VP-JNDnet, the picture-wise judge of compressed candidates (prepare the original once,
+//!   judge each candidate), and [`dmvjnd`]: DMV-JND-NET, the machine-vision JND map with its four CAM
+//!   classifiers; both burn modules with embedded weights.
 //!
 //! The ML stack is pinned to burn =0.22.1 (see `ARCHITECTURE.md`).
 
@@ -22,7 +23,7 @@ pub mod pixel_jnd;
 pub mod vpjnd;
 
 pub use device::{Accelerator, select_device};
-pub use image::{ColorType, Image, Metadata};
+pub use image::{ColorType, Image, Metadata, ycbcr};
 pub use pixel_jnd::{JndMap, PixelJndModel};
 
 /// Errors of this crate.

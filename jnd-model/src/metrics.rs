@@ -88,19 +88,25 @@ pub fn psnr(reference: &Image, distorted: &Image) -> Result<f64> {
     } else {
         (rgb_bytes(reference), rgb_bytes(distorted))
     };
+    Ok(psnr_samples(&a, &b))
+}
+
+/// PSNR in dB of two equally long sample buffers (8-bit); +inf when they are equal. The one PSNR
+/// formula of the workspace: [`psnr`] and the trainer's tables use it.
+pub fn psnr_samples(a: &[u8], b: &[u8]) -> f64 {
     let sse: u64 = a
         .iter()
-        .zip(b.iter())
+        .zip(b)
         .map(|(&x, &y)| {
             let d = i64::from(x) - i64::from(y);
             (d * d) as u64
         })
         .sum();
-    if sse == 0 {
-        return Ok(f64::INFINITY);
+    if sse == 0 || a.is_empty() {
+        return f64::INFINITY;
     }
-    let mse = sse as f64 / a.len() as f64;
-    Ok(10.0 * (255.0f64 * 255.0 / mse).log10())
+    let mse = sse as f64 / a.len().min(b.len()) as f64;
+    10.0 * (255.0f64 * 255.0 / mse).log10()
 }
 
 /// Mean SSIM (Wang et al. 2004) on BT.601 luma: 11x11 Gaussian window of sigma 1.5, K1 = 0.01,

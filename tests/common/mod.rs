@@ -65,10 +65,7 @@ pub fn fixture_image(name: &str) -> Image {
 /// PSNR in dB between two images of the same size and colour type.
 pub fn psnr(a: &Image, b: &Image) -> f64 {
     assert_eq!((a.width(), a.height(), a.color()), (b.width(), b.height(), b.color()));
-    let mse: f64 =
-        a.pixels().iter().zip(b.pixels()).map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2)).sum::<f64>()
-            / a.pixels().len() as f64;
-    if mse == 0.0 { f64::INFINITY } else { 10.0 * (255.0f64 * 255.0 / mse).log10() }
+    jnd_model::metrics::psnr_samples(a.pixels(), b.pixels())
 }
 
 /// A Debian tool (cjpeg, djpeg, heif-info), which `.ci/run` installs. Missing tools fail the test

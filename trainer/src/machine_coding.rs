@@ -121,36 +121,7 @@ impl Measure {
     }
 }
 
-/// Bytes of entropy-coded data in a JPEG file: from the end of each SOS header to the next marker
-/// that is neither a stuffed `0xFF00` nor a restart marker.
-pub fn entropy_coded_bytes(jpeg: &[u8]) -> usize {
-    let mut total = 0;
-    let mut pos = 2;
-    while pos + 4 <= jpeg.len() {
-        if jpeg[pos] != 0xFF {
-            pos += 1;
-            continue;
-        }
-        let marker = jpeg[pos + 1];
-        if marker == 0xFF {
-            pos += 1;
-            continue;
-        }
-        if marker == 0xD9 {
-            break;
-        }
-        let length = usize::from(u16::from_be_bytes([jpeg[pos + 2], jpeg[pos + 3]]));
-        pos += 2 + length;
-        if marker == 0xDA {
-            let start = pos;
-            while pos + 1 < jpeg.len() && (jpeg[pos] != 0xFF || matches!(jpeg[pos + 1], 0x00 | 0xD0..=0xD7)) {
-                pos += 1;
-            }
-            total += pos - start;
-        }
-    }
-    total
-}
+pub use jndenc::jpeg_info::entropy_coded_bytes;
 
 fn to_image(planar: &[u8]) -> Result<Image> {
     let mut rgb = Vec::with_capacity(IMAGE_BYTES);
@@ -172,10 +143,9 @@ fn to_planar(image: &Image) -> Vec<u8> {
     planar
 }
 
+/// PSNR capped at 100 dB (identical buffers), so means over images stay finite.
 fn psnr(a: &[u8], b: &[u8]) -> f64 {
-    let mse =
-        a.iter().zip(b).map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2)).sum::<f64>() / a.len() as f64;
-    if mse == 0.0 { 100.0 } else { 10.0 * (255.0f64 * 255.0 / mse).log10() }
+    jnd_model::metrics::psnr_samples(a, b).min(100.0)
 }
 
 /// What the maps of a sweep look like, averaged over its images (8-bit code values).
@@ -251,8 +221,12 @@ pub fn sweep(
     let zero = JndMap::new(SIDE as u32, SIDE as u32, vec![0.0; PIXELS])?;
     let mut points = Vec::new();
     for (quality, method, map_scale) in plan.runs() {
-        let options =
-            AdaptiveOptions { quality, table_set: 0, chroma: ChromaSampling::S420, progressive: false };
+        let options = AdaptiveOptions {
+            quality,
+            chroma: ChromaSampling::S420,
+            progressive: false,
+            ..AdaptiveOptions::default()
+        };
         let encoded: Vec<(usize, usize, Vec<u8>)> = (0..n)
             .into_par_iter()
             .map(|i| {

@@ -17,6 +17,11 @@ use jnd_model::vpjnd::{self, PATCH, VpJnd, VpJndNet};
 use jnd_model::{Image, pixel_jnd::JndMap};
 use rayon::prelude::*;
 
+use jndenc::auto::{
+    AutoOptions, Candidate, CandidateSource, CodecCandidates, ModelDecider, search_candidates,
+};
+use jndenc::codec::Codec;
+
 use crate::ladder::{self, Ladder, LadderCodec};
 use crate::split::{Split, split_of};
 use crate::teacher::Teacher;
@@ -543,7 +548,37 @@ pub struct SearchRow {
     pub top_bytes: usize,
 }
 
-/// Runs the block search with `model` as the decider on every ladder of a photo in `split`.
+/// A ladder's candidates for the library's search: JPEG encoded and decoded by the ladder's codec,
+/// HEIF read back from the decoded rungs cached by `jnd-train ladders` (x265 is too slow to re-run).
+struct LadderCandidates<'a> {
+    image: &'a Image,
+    ladder: &'a Ladder,
+    codec: Box<dyn Codec>,
+    decoded_dir: &'a Path,
+}
+
+impl CandidateSource for LadderCandidates<'_> {
+    fn candidate(&self, quality: u8) -> jndenc::Result<Candidate> {
+        let t = std::time::Instant::now();
+        if self.ladder.codec == LadderCodec::Heif {
+            let path = ladder::decoded_path(self.decoded_dir, &self.ladder.image, self.ladder.codec, quality);
+            let bytes = std::fs::read(&path).map_err(|e| jndenc::Error::io(&path, e))?;
+            let decoded = jndenc::decode::decode(&bytes, &Default::default())?.to_rgb();
+            let size = self.ladder.rung(quality).map_or(0, |r| r.bytes);
+            // Sizes come from the ladder; the search only needs the length.
+            let encoded = jndenc::codec::Encoded { bytes: vec![0; size], warnings: Vec::new() };
+            return Ok(Candidate { encoded, decoded, times: [std::time::Duration::ZERO, t.elapsed()] });
+        }
+        CodecCandidates { image: self.image, codec: self.codec.as_ref() }.candidate(quality)
+    }
+
+    fn parallel(&self) -> bool {
+        self.ladder.codec != LadderCodec::Heif
+    }
+}
+
+/// Runs the library's block search ([`search_candidates`], what auto mode runs) with `model` as the
+/// decider on every ladder of a photo in `split`.
 ///
 /// Candidates are real: JPEG is encoded and decoded by the ladder's codec, HEIF is read back from
 /// `decoded_dir`. The search walks the ladder's qualities (JPEG 1..100, HEIF 0..100 step 2).
@@ -561,19 +596,26 @@ pub fn search_eval(
     let mut rows = Vec::new();
     for ladder in ladders.iter().filter(|l| split_of(&l.image) == split) {
         let image = decode_file(&photos_dir.join(&ladder.image))?.to_rgb();
-        let prepared = model.prepare(&image)?;
-        let codec = ladder.codec.codec();
-        let margin = margin.unwrap_or_else(|| embedded_margin(ladder.codec));
-        let qualities: Vec<u8> = ladder.rungs.iter().map(|r| r.quality).collect();
-        let outcome = jndenc::search::block_search(&qualities, block, |q| -> Result<bool> {
-            let decoded = if ladder.codec == LadderCodec::Heif {
-                decode_file(&ladder::decoded_path(decoded_dir, &ladder.image, ladder.codec, q))?
-            } else {
-                codec.decode(&codec.encode(&image, q)?.bytes)?
-            };
-            Ok(!model.judge(&prepared, &decoded.to_rgb())?.lossless_at(teacher.tau, margin))
-        })?
-        .ok_or_else(|| Error::Insufficient(format!("{}: empty ladder", ladder.image)))?;
+        let decider = ModelDecider {
+            model: model.clone(),
+            tau: teacher.tau,
+            margin: margin.unwrap_or_else(|| embedded_margin(ladder.codec)),
+        };
+        let source = LadderCandidates { image: &image, ladder, codec: ladder.codec.codec(), decoded_dir };
+        // The library's search, as auto mode runs it (only the candidates come from the ladder cache).
+        let options = AutoOptions {
+            min_quality: ladder.rungs.first().map_or(0, |r| r.quality),
+            max_quality: ladder.rungs.last().map_or(100, |r| r.quality),
+            step: ladder.rungs.get(1).zip(ladder.rungs.first()).map_or(1, |(b, a)| b.quality - a.quality),
+            block,
+        };
+        if options.qualities() != ladder.rungs.iter().map(|r| r.quality).collect::<Vec<_>>() {
+            return Err(Error::Insufficient(format!(
+                "{}: the ladder is not an evenly spaced range",
+                ladder.image
+            )));
+        }
+        let outcome = search_candidates(&image, &source, &decider, &options)?;
         let rung =
             ladder.rung(outcome.quality).ok_or_else(|| Error::Insufficient("chosen rung missing".into()))?;
         let top = ladder.rungs.last().ok_or_else(|| Error::Insufficient("empty ladder".into()))?;

@@ -31,16 +31,15 @@
 //!   (its signed RGB JND through JFIF's matrix: `jnd_model::dmvjnd::ComponentJnd`), so a machine
 //!   target can tolerate more chroma change than luma change, or less.
 
-use std::ffi::c_int;
-use std::mem;
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::ptr;
+use std::borrow::Cow;
+use std::ffi::{c_int, c_uint};
 
 use jnd_model::JndMap;
 use jnd_model::pixel_jnd::BlockAggregate;
 use mozjpeg_sys as ffi;
 
-use super::Encoded;
+use super::{DctMethod, Encoded, JpegColor, JpegOptions, Restart};
+use crate::libjpeg::{Compressor, guarded};
 use crate::{ColorType, Error, Image, Result};
 
 /// Dead zone of scaled blocks, in scaled steps.
@@ -56,22 +55,106 @@ pub enum ChromaSampling {
     S444,
 }
 
-/// Settings of [`encode_adaptive`].
+/// Settings of [`encode_adaptive`]: the subset of [`JpegOptions`] the per-block encoder honours,
+/// built by [`AdaptiveOptions::from_jpeg`], which refuses the rest by name.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AdaptiveOptions {
     /// Base quality (libjpeg's scaling of the base tables), 1..=100.
     pub quality: u8,
     /// Base table set (mozjpeg's `-quant-table`; 0 = the JPEG standard's Annex K tables).
     pub table_set: u8,
+    /// Base tables clamped to 8 bits (`-baseline`, `-quant-baseline`).
+    pub baseline_tables: bool,
     /// Chroma subsampling.
     pub chroma: ChromaSampling,
+    /// One grey component (`-grayscale`); grey input is always written grey.
+    pub grayscale: bool,
     /// Progressive scans (jpeg_simple_progression); Huffman tables are always optimised.
     pub progressive: bool,
+    /// Restart markers (`-restart`).
+    pub restart: Option<Restart>,
+    /// Write the JFIF APP0 marker (off with `-nojfif`).
+    pub jfif: bool,
+    /// Write the image's ICC profile.
+    pub keep_icc: bool,
+    /// Write the image's EXIF.
+    pub keep_exif: bool,
 }
 
 impl Default for AdaptiveOptions {
     fn default() -> Self {
-        Self { quality: 75, table_set: 0, chroma: ChromaSampling::S420, progressive: false }
+        Self {
+            quality: 75,
+            table_set: 0,
+            baseline_tables: true,
+            chroma: ChromaSampling::S420,
+            grayscale: false,
+            progressive: false,
+            restart: None,
+            jfif: true,
+            keep_icc: true,
+            keep_exif: true,
+        }
+    }
+}
+
+impl AdaptiveOptions {
+    /// The per-block encoder's settings for cjpeg-style `options` at base `quality`.
+    ///
+    /// Honoured: `-grayscale`, `-baseline`, `-quant-baseline`, `-quant-table`, `-progressive`,
+    /// `-revert` (through `progressive`), `-restart`, `-nojfif`, `-sample 2x2` / `1x1`, `-dct int` /
+    /// `float` (the encoder's own DCT is exact floating point, which both ask for), `-notrellis` (it
+    /// never uses trellis quantisation), `-optimize` (always on), metadata. Refused with
+    /// [`Error::Unsupported`] naming the switch: `-rgb`, `-smooth`, `-dct fast`, `-qtables`, `-qslots`,
+    /// per-slot qualities (`-quality N,M`) and other sampling factors.
+    pub fn from_jpeg(options: &JpegOptions, quality: u8) -> Result<Self> {
+        let refuse = |switch: &str, why: &str| {
+            Err(Error::Unsupported(format!("{switch} with per-block quantisation ({why})")))
+        };
+        if options.color == JpegColor::Rgb {
+            return refuse("-rgb", "it quantises YCbCr components");
+        }
+        if options.smoothing > 0 {
+            return refuse("-smooth", "it codes the picture as given");
+        }
+        if options.dct == DctMethod::Fast {
+            return refuse("-dct fast", "it computes an exact floating-point DCT");
+        }
+        if options.qtables.is_some() {
+            return refuse("-qtables", "the base tables come from -quality and -quant-table");
+        }
+        if options.qslots.is_some() {
+            return refuse("-qslots", "luma uses slot 0 and chroma slot 1");
+        }
+        if !options.extra_slot_qualities.is_empty() {
+            return refuse("-quality N,M", "one base quality sets every table");
+        }
+        let chroma = match options.sampling.as_deref() {
+            None => ChromaSampling::S420,
+            Some([first, rest @ ..]) if rest.iter().all(|&s| s == (1, 1)) && *first == (2, 2) => {
+                ChromaSampling::S420
+            }
+            Some(all) if all.iter().all(|&s| s == (1, 1)) => ChromaSampling::S444,
+            Some(_) => return refuse("-sample", "only 2x2 (4:2:0) and 1x1 (4:4:4) luma sampling"),
+        };
+        if !(1..=100).contains(&quality) {
+            return Err(Error::Parameter(format!("quality {quality} (need 1..100)")));
+        }
+        if options.quant_table_set > 8 {
+            return Err(Error::Parameter(format!("quant table set {} (need 0..8)", options.quant_table_set)));
+        }
+        Ok(Self {
+            quality,
+            table_set: options.quant_table_set,
+            baseline_tables: options.force_baseline_tables,
+            chroma,
+            grayscale: options.color == JpegColor::Grayscale,
+            progressive: options.progressive,
+            restart: options.restart,
+            jfif: options.jfif,
+            keep_icc: options.keep_icc,
+            keep_exif: options.keep_exif,
+        })
     }
 }
 
@@ -201,7 +284,7 @@ impl Plane {
     }
 }
 
-/// JFIF's RGB to YCbCr (libjpeg's coefficients), unrounded.
+/// The picture as JPEG's Y, Cb, Cr sample planes (grey: one plane).
 fn ycbcr_planes(image: &Image) -> Vec<Plane> {
     let (width, height) = (image.width() as usize, image.height() as usize);
     match image.color() {
@@ -211,11 +294,11 @@ fn ycbcr_planes(image: &Image) -> Vec<Plane> {
         ColorType::Rgb => {
             let mut planes: Vec<Vec<f32>> = (0..3).map(|_| Vec::with_capacity(width * height)).collect();
             for p in image.pixels().chunks_exact(3) {
-                let (r, g, b) = (f32::from(p[0]), f32::from(p[1]), f32::from(p[2]));
+                let [y, cb, cr] = jnd_model::ycbcr(f32::from(p[0]), f32::from(p[1]), f32::from(p[2]));
                 // Rounded to 8-bit samples, as libjpeg's converter stores them.
-                planes[0].push((0.299 * r + 0.587 * g + 0.114 * b).round());
-                planes[1].push((-0.168_736 * r - 0.331_264 * g + 0.5 * b + 128.0).round().min(255.0));
-                planes[2].push((0.5 * r - 0.418_688 * g - 0.081_312 * b + 128.0).round().min(255.0));
+                planes[0].push(y.round());
+                planes[1].push((cb + 128.0).round().min(255.0));
+                planes[2].push((cr + 128.0).round().min(255.0));
             }
             planes.into_iter().map(|samples| Plane { width, height, samples }).collect()
         }
@@ -256,54 +339,37 @@ pub fn encode_adaptive_components(
     if options.table_set > 8 {
         return Err(Error::Parameter(format!("quant table set {} (need 0..8)", options.table_set)));
     }
-    let planes = ycbcr_planes(image);
-    let outcome = catch_unwind(AssertUnwindSafe(|| {
-        // SAFETY: inside catch_unwind, as write_coefficients requires.
-        unsafe { write_coefficients(image, &planes, luma, chroma, options) }
-    }));
+    let image: Cow<'_, Image> = if options.grayscale && image.color() == ColorType::Rgb {
+        Cow::Owned(image.to_gray())
+    } else {
+        Cow::Borrowed(image)
+    };
+    let planes = ycbcr_planes(&image);
+    let outcome = guarded(|| {
+        // SAFETY: inside guarded, as write_coefficients requires.
+        unsafe { write_coefficients(&image, &planes, luma, chroma, options) }
+    });
     match outcome {
-        Ok(bytes) => Ok(Encoded { bytes, warnings: Vec::new() }),
-        Err(panic) => Err(Error::Encode {
-            codec: "mozjpeg (coefficients)",
-            message: panic.downcast_ref::<String>().cloned().unwrap_or_else(|| "libjpeg failed".into()),
-        }),
+        Ok((bytes, warnings)) => Ok(Encoded { bytes, warnings }),
+        Err(message) => Err(Error::Encode { codec: "mozjpeg (coefficients)", message }),
     }
 }
 
 /// # Safety
-/// Must be called inside `catch_unwind`: libjpeg errors unwind out of it.
+/// Must be called inside [`guarded`]: libjpeg errors unwind out of it.
 unsafe fn write_coefficients(
     image: &Image,
     planes: &[Plane],
     map: &JndMap,
     chroma_map: Option<&JndMap>,
     options: &AdaptiveOptions,
-) -> Vec<u8> {
-    // SAFETY (whole function): boxed structs keep stable addresses while libjpeg points at them; the
-    // guard destroys the compressor on every path; block rows come from libjpeg's own virtual arrays,
-    // sized by the component geometry libjpeg computed.
+) -> (Vec<u8>, Vec<String>) {
+    // SAFETY (whole function): the guard keeps libjpeg's structs at stable addresses and destroys the
+    // compressor on every path; block rows come from libjpeg's own virtual arrays, sized by the
+    // component geometry libjpeg computed.
     unsafe {
-        let mut warnings: Vec<String> = Vec::new();
-        let mut err: Box<ffi::jpeg_error_mgr> = Box::new(mem::zeroed());
-        ffi::jpeg_std_error(&mut err);
-        err.error_exit = Some(super::mozjpeg::error_exit);
-        err.emit_message = Some(super::mozjpeg::emit_message);
-        let mut guard = super::mozjpeg::Compressor {
-            cinfo: Box::new(mem::zeroed()),
-            _err: err,
-            out: Box::new((ptr::null_mut(), 0)),
-            _warnings: Box::new(&mut warnings as *mut Vec<String>),
-        };
-        guard.cinfo.common.err = &mut *guard._err;
-        guard.cinfo.common.client_data = (&mut *guard._warnings as *mut *mut Vec<String>).cast();
-        ffi::jpeg_CreateCompress(
-            &mut *guard.cinfo,
-            ffi::JPEG_LIB_VERSION,
-            mem::size_of::<ffi::jpeg_compress_struct>(),
-        );
-        let out: *mut (*mut u8, std::ffi::c_ulong) = &mut *guard.out;
-        ffi::jpeg_mem_dest(&mut guard.cinfo, &mut (*out).0, &mut (*out).1);
-        let cinfo = &mut *guard.cinfo;
+        let mut guard = Compressor::new();
+        let cinfo = guard.cinfo();
         cinfo.image_width = image.width();
         cinfo.image_height = image.height();
         let gray = image.color() == ColorType::Gray;
@@ -314,8 +380,14 @@ unsafe fn write_coefficients(
         ffi::jpeg_c_set_int_param(cinfo, ffi::JINT_COMPRESS_PROFILE, ffi::JCP_FASTEST as c_int);
         ffi::jpeg_set_defaults(cinfo);
         ffi::jpeg_c_set_int_param(cinfo, ffi::JINT_BASE_QUANT_TBL_IDX, c_int::from(options.table_set));
-        ffi::jpeg_set_quality(cinfo, c_int::from(options.quality), 1);
+        ffi::jpeg_set_quality(cinfo, c_int::from(options.quality), options.baseline_tables as ffi::boolean);
         cinfo.optimize_coding = 1;
+        cinfo.write_JFIF_header = options.jfif as ffi::boolean;
+        match options.restart {
+            None => {}
+            Some(Restart::Rows(rows)) => cinfo.restart_in_rows = c_int::from(rows),
+            Some(Restart::Blocks(blocks)) => cinfo.restart_interval = c_uint::from(blocks),
+        }
         if !gray {
             let h = if options.chroma == ChromaSampling::S420 { 2 } else { 1 };
             let comps = std::slice::from_raw_parts_mut(cinfo.comp_info, 3);
@@ -347,19 +419,8 @@ unsafe fn write_coefficients(
             geometry.push((bw, bh, h, v, info.quant_tbl_no as usize));
         }
         ffi::jpeg_write_coefficients(cinfo, arrays.as_mut_ptr());
-        // Metadata, as the plain encoder keeps it (EXIF that does not fit one APP1 is dropped there
-        // too, with a warning).
-        if let Some(exif) = &image.metadata.exif {
-            let mut app1 = Vec::with_capacity(exif.len() + 6);
-            app1.extend_from_slice(b"Exif\0\0");
-            app1.extend_from_slice(exif);
-            if app1.len() <= 65_533 {
-                ffi::jpeg_write_marker(cinfo, 0xE1, app1.as_ptr(), app1.len() as std::ffi::c_uint);
-            }
-        }
-        if let Some(icc) = &image.metadata.icc {
-            ffi::jpeg_write_icc_profile(cinfo, icc.as_ptr(), icc.len() as std::ffi::c_uint);
-        }
+        guard.write_metadata(&image.metadata, options.keep_icc, options.keep_exif);
+        let cinfo = guard.cinfo();
         let tables: Vec<[u16; 64]> = (0..2)
             .map(|i| {
                 let table = cinfo.quant_tbl_ptrs[i];
@@ -403,8 +464,6 @@ unsafe fn write_coefficients(
                 }
             }
         }
-        ffi::jpeg_finish_compress(cinfo);
-        let (buffer, len) = *guard.out;
-        std::slice::from_raw_parts(buffer, len as usize).to_vec()
+        guard.finish()
     }
 }

@@ -115,6 +115,30 @@ impl JpegOptions {
         }
     }
 
+    /// The cjpeg switches whose settings differ from the defaults, by name (to refuse them where they
+    /// cannot apply, e.g. for HEIF output). Metadata flags are not switches and are not listed.
+    pub fn switches_set(&self) -> Vec<&'static str> {
+        let default = JpegOptions::default();
+        let checks = [
+            (!self.extra_slot_qualities.is_empty(), "-quality N,M"),
+            (self.color == JpegColor::Grayscale, "-grayscale"),
+            (self.color == JpegColor::Rgb, "-rgb"),
+            (self.revert, "-revert"),
+            (!self.revert && !self.progressive, "-baseline"),
+            (self.force_baseline_tables, "-quant-baseline"),
+            (!self.revert && !self.trellis, "-notrellis"),
+            (self.quant_table_set != default.quant_table_set, "-quant-table"),
+            (self.dct != default.dct, "-dct"),
+            (self.restart.is_some(), "-restart"),
+            (self.smoothing > 0, "-smooth"),
+            (self.sampling.is_some(), "-sample"),
+            (self.qtables.is_some(), "-qtables"),
+            (self.qslots.is_some(), "-qslots"),
+            (!self.jfif, "-nojfif"),
+        ];
+        checks.into_iter().filter(|(set, _)| *set).map(|(_, name)| name).collect()
+    }
+
     /// Checks ranges that libjpeg would otherwise reject with a less helpful message.
     pub fn validate(&self, components: usize) -> Result<()> {
         if self.quant_table_set > 8 {

@@ -13,18 +13,18 @@ use crate::{Image, Result};
 pub mod adaptive;
 #[cfg(feature = "heif")]
 pub mod heif;
+mod heif_options;
 mod jpeg_options;
 #[cfg(feature = "mozjpeg")]
 mod mozjpeg;
 mod rust_jpeg;
 
 #[cfg(feature = "heif")]
-pub use self::heif::{Heif, HeifChroma, HeifOptions};
+pub use self::heif::Heif;
+pub use heif_options::{HeifChroma, HeifOptions};
 pub use jpeg_options::{DctMethod, JpegColor, JpegOptions, Restart, parse_qtables};
 #[cfg(feature = "mozjpeg")]
 pub use mozjpeg::MozJpeg;
-#[cfg(feature = "mozjpeg")]
-pub(crate) use mozjpeg::check_jpeg_entropy;
 pub use rust_jpeg::RustJpeg;
 
 /// The container/bitstream a codec writes.
@@ -82,11 +82,7 @@ pub(crate) fn check_quality(codec: &dyn Codec, quality: u8) -> Result<()> {
     Ok(())
 }
 
-/// Decodes a JPEG with the `image` crate (used by both JPEG codecs).
+/// Decodes a JPEG candidate with the `image` crate (used by both JPEG codecs).
 pub(crate) fn decode_jpeg(bytes: &[u8]) -> Result<Image> {
-    crate::decode::decode_checked(
-        bytes,
-        &crate::DecodeOptions { format: Some(crate::InputFormat::Jpeg), ..Default::default() },
-        false,
-    )
+    crate::raster::decode(bytes, image::ImageFormat::Jpeg, "JPEG", &crate::Limits::default())
 }

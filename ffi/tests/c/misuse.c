@@ -1,6 +1,7 @@
 /* Misuse of the C API: every call returns an error code and a message, nothing crashes. */
 #include <jnd.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 
 static int failures = 0;
@@ -64,6 +65,18 @@ int main(void) {
     /* Stride smaller than a row. */
     EXPECT(jnd_encode(enc, pixels, 16, 16, 47, JND_PIXEL_RGB8, &out, &len, NULL), JND_ERROR_INVALID_ARGUMENT);
     EXPECT_MESSAGE(enc, "stride 47 is smaller than a row (48 bytes)");
+    /* A stride whose span stride * (height - 1) + row overflows size_t is refused before any read. */
+    EXPECT(jnd_encode(enc, pixels, 16, 3, SIZE_MAX / 2, JND_PIXEL_RGB8, &out, &len, NULL), JND_ERROR_INVALID_ARGUMENT);
+    EXPECT_MESSAGE(enc, "overflows");
+    EXPECT(jnd_judge(enc, pixels, pixels, 16, 3, SIZE_MAX / 2, JND_PIXEL_RGB8, &quality), JND_ERROR_INVALID_ARGUMENT);
+    EXPECT_MESSAGE(enc, "overflows");
+    /* The pixel limit is the library's: 2^28 pixels; one row more is refused (before any read). */
+    if (JND_MAX_PIXELS != 268435456ull) {
+        fprintf(stderr, "JND_MAX_PIXELS is %llu, not the library's 2^28\n", (unsigned long long)JND_MAX_PIXELS);
+        failures++;
+    }
+    EXPECT(jnd_encode(enc, pixels, 16384, 16385, 16384 * 3, JND_PIXEL_RGB8, &out, &len, NULL), JND_ERROR_INVALID_ARGUMENT);
+    EXPECT_MESSAGE(enc, "268435456 pixels");
     /* Unknown enum values and bad settings. */
     EXPECT(jnd_encode(enc, pixels, 16, 16, 48, 7, &out, &len, NULL), JND_ERROR_INVALID_ARGUMENT);
     EXPECT_MESSAGE(enc, "unknown pixel format 7");
@@ -103,6 +116,17 @@ int main(void) {
             failures++;
             break;
         }
+    }
+    /* The judge runs on the handle's own pool and gives the same verdict as on the global one. */
+    int lossless_global = -1, lossless_pool = -1;
+    EXPECT(jnd_judge(enc, pixels, pixels, 16, 16, 48, JND_PIXEL_RGB8, &lossless_global), JND_OK);
+    EXPECT(jnd_encoder_set_threads(enc, 2), JND_OK);
+    EXPECT(jnd_encoder_set_threads(enc, 3), JND_OK); /* replacing a pool */
+    EXPECT(jnd_judge(enc, pixels, pixels, 16, 16, 48, JND_PIXEL_RGB8, &lossless_pool), JND_OK);
+    if (lossless_global != 1 || lossless_pool != 1) {
+        fprintf(stderr, "an image judged against itself: %d (global pool), %d (own pool), expected 1\n",
+                lossless_global, lossless_pool);
+        failures++;
     }
     EXPECT(jnd_encoder_set_quality(enc, 80), JND_OK);
     EXPECT(jnd_encode(enc, pixels, 16, 16, 48, JND_PIXEL_RGB8, &out, &len, &quality), JND_OK);

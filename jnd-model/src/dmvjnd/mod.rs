@@ -387,8 +387,6 @@ pub struct ComponentJnd {
 /// A signed RGB JND (normalised units: 1 = 127.5 levels) as the magnitudes of the Y change and the mean
 /// Cb/Cr change it makes through JFIF's matrix, in 8-bit code values.
 pub fn ycbcr_jnd(r: f32, g: f32, b: f32) -> (f32, f32) {
-    let y = 0.299 * r + 0.587 * g + 0.114 * b;
-    let cb = -0.168_736 * r - 0.331_264 * g + 0.5 * b;
-    let cr = 0.5 * r - 0.418_688 * g - 0.081_312 * b;
+    let [y, cb, cr] = crate::image::ycbcr(r, g, b);
     (y.abs() * 127.5, (cb.abs() + cr.abs()) / 2.0 * 127.5)
 }

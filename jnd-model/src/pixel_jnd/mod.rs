@@ -213,7 +213,7 @@ pub(crate) fn luma(image: &Image) -> Plane {
                 data: image
                     .pixels()
                     .par_chunks_exact(3)
-                    .map(|p| 0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2]))
+                    .map(|p| crate::image::ycbcr(f32::from(p[0]), f32::from(p[1]), f32::from(p[2]))[0])
                     .collect(),
             }
         }

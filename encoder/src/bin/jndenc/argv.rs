@@ -134,3 +134,16 @@ pub fn normalise(args: Vec<OsString>, command: &Command) -> Vec<OsString> {
     }
     out
 }
+
+/// Puts back the user's spelling of an unknown single-dash switch in a parse error: [`normalise`]
+/// passes `-qualty` to clap as `--qualty`, and the user should read `-qualty`.
+pub fn original_spelling(message: &str, original: &[OsString]) -> String {
+    let mut message = message.to_string();
+    for arg in original.iter().skip(1).filter_map(|a| a.to_str()) {
+        if let Some(name) = arg.strip_prefix('-').filter(|n| n.len() > 1 && !n.starts_with('-')) {
+            let name = name.split('=').next().unwrap_or(name);
+            message = message.replace(&format!("'--{name}'"), &format!("'-{name}'"));
+        }
+    }
+    message
+}

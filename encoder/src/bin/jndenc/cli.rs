@@ -111,9 +111,9 @@ pub struct Cli {
     /// Metadata to drop; ICC and EXIF are kept by default.
     #[arg(long, value_enum, default_value_t = StripArg::None, help_heading = "jndenc switches")]
     pub strip: StripArg,
-    /// HEIF chroma subsampling.
-    #[arg(long = "heif-chroma", value_enum, default_value_t = HeifChromaArg::C420, help_heading = "jndenc switches")]
-    pub heif_chroma: HeifChromaArg,
+    /// HEIF chroma subsampling (default 420).
+    #[arg(long = "heif-chroma", value_enum, help_heading = "jndenc switches")]
+    pub heif_chroma: Option<HeifChromaArg>,
     /// x265 preset for HEIF (ultrafast .. placebo).
     #[arg(long = "heif-preset", value_name = "PRESET", help_heading = "jndenc switches")]
     pub heif_preset: Option<String>,
@@ -121,12 +121,14 @@ pub struct Cli {
     /// luma code values, white = 31.9 or more) instead of encoding.
     #[arg(long = "jnd-map", value_name = "FILE", help_heading = "jndenc switches")]
     pub jnd_map: Option<PathBuf>,
-    /// Pixel-wise JND model for --jnd-map: wu2017 (pattern complexity) or yang2005 (NAMM).
-    #[arg(long = "jnd-model", value_enum, default_value_t = JndModelArg::Wu2017, help_heading = "jndenc switches")]
-    pub jnd_model: JndModelArg,
-    /// Perceptual operating point of the quality search (without -quality).
-    #[arg(long, value_enum, default_value_t = TargetArg::HumanFirstJnd, help_heading = "Auto quality")]
-    pub target: TargetArg,
+    /// Pixel-wise JND model for --jnd-map and --adaptive human: wu2017 (pattern complexity, the
+    /// default) or yang2005 (NAMM).
+    #[arg(long = "jnd-model", value_enum, help_heading = "jndenc switches")]
+    pub jnd_model: Option<JndModelArg>,
+    /// Perceptual operating point of the quality search (without -quality; default human-first-jnd),
+    /// or `machine` for per-block quantisation at -quality.
+    #[arg(long, value_enum, help_heading = "Auto quality")]
+    pub target: Option<TargetArg>,
     /// Per-block quantisation from a JND map on top of -quality (default 75): `human` uses the
     /// pixel-wise JND map (--jnd-model). The output is a standard JPEG. JPEG only.
     #[arg(long, value_enum, help_heading = "Auto quality")]
@@ -136,18 +138,19 @@ pub struct Cli {
     /// trade-off), 1 for the pixel-wise map.
     #[arg(long = "map-strength", value_name = "F", value_parser = parse_map_strength, help_heading = "Auto quality")]
     pub map_strength: Option<f32>,
-    /// Who judges candidates: the embedded VP-JND model, or the butteraugli teacher (slow, exact).
-    #[arg(long, value_enum, default_value_t = DeciderArg::Model, help_heading = "Auto quality")]
-    pub decider: DeciderArg,
+    /// Who judges candidates: the embedded VP-JND model (the default), or the butteraugli teacher
+    /// (slow, exact).
+    #[arg(long, value_enum, help_heading = "Auto quality")]
+    pub decider: Option<DeciderArg>,
     /// Lowest quality the search may choose.
     #[arg(long = "min-quality", value_name = "N", value_parser = clap::value_parser!(u8).range(0..=100), help_heading = "Auto quality")]
     pub min_quality: Option<u8>,
     /// Highest quality the search may choose (and the reference of the reported saving).
     #[arg(long = "max-quality", value_name = "N", value_parser = clap::value_parser!(u8).range(0..=100), help_heading = "Auto quality")]
     pub max_quality: Option<u8>,
-    /// Block size of the binary block search.
-    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=10), help_heading = "Auto quality")]
-    pub block: u8,
+    /// Block size of the binary block search (default 3).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=10), help_heading = "Auto quality")]
+    pub block: Option<u8>,
     /// Write a report (chosen quality, sizes, saving, candidates, times) as .json, .csv or .html.
     #[arg(long, value_name = "FILE", help_heading = "Auto quality")]
     pub report: Option<PathBuf>,
@@ -325,9 +328,10 @@ pub fn parse_maxmemory(text: &str) -> Result<u64, String> {
 /// `--map-strength`: a finite factor in 0..=64.
 fn parse_map_strength(text: &str) -> Result<f32, String> {
     let value: f32 = text.trim().parse().map_err(|_| format!("'{text}' is not a number"))?;
-    if value.is_finite() && (0.0..=64.0).contains(&value) {
+    let max = jndenc::plan::MAX_MAP_STRENGTH;
+    if value.is_finite() && (0.0..=max).contains(&value) {
         Ok(value)
     } else {
-        Err(format!("{value} is outside 0..=64"))
+        Err(format!("{value} is outside 0..={max}"))
     }
 }

@@ -1,0 +1,125 @@
+//! The binary's side of files: reading inputs (a file, standard input, the images in a folder),
+//! describing results on standard error, writing reports.
+
+use std::io::{IsTerminal, Read};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use jndenc::report::{ImageReport, Report};
+
+/// How a successful run ended.
+pub enum Outcome {
+    /// Exit status 0.
+    Clean,
+    /// Exit status 2: done, with warnings (as cjpeg).
+    Warnings,
+}
+
+/// Inputs as given, with folders replaced by the image files directly inside them (sorted).
+pub fn expand_inputs(inputs: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for input in inputs {
+        if input.is_dir() {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(input)
+                .with_context(|| format!("listing {}", input.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    p.is_file()
+                        && p.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                            matches!(
+                                e.to_ascii_lowercase().as_str(),
+                                "png"
+                                    | "ppm"
+                                    | "pgm"
+                                    | "pnm"
+                                    | "bmp"
+                                    | "tga"
+                                    | "gif"
+                                    | "jpg"
+                                    | "jpeg"
+                                    | "heic"
+                                    | "heif"
+                            )
+                        })
+                })
+                .collect();
+            files.sort();
+            if files.is_empty() {
+                bail!("{} holds no image files", input.display());
+            }
+            out.extend(files);
+        } else {
+            out.push(input.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// An input file's bytes, or standard input's when `path` is `None`.
+pub fn read_input(path: Option<&Path>) -> anyhow::Result<Vec<u8>> {
+    match path {
+        Some(path) => {
+            if path.is_dir() {
+                bail!("{} is a directory, not an image", path.display());
+            }
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+        }
+        None => {
+            let mut stdin = std::io::stdin().lock();
+            if stdin.is_terminal() {
+                bail!("no input file given and standard input is a terminal (see jndenc --help)");
+            }
+            let mut bytes = Vec::new();
+            stdin.read_to_end(&mut bytes).context("reading standard input")?;
+            Ok(bytes)
+        }
+    }
+}
+
+/// One line about an encoded image on standard error.
+pub fn describe(report: &ImageReport) {
+    let mut line = format!(
+        "jndenc: {}: {} quality {} ({}, {}): {} bytes",
+        report.input, report.format, report.quality, report.target, report.decider, report.bytes
+    );
+    if report.top_bytes > 0 {
+        line.push_str(&format!(
+            ", {:.1} % below quality {} ({} bytes)",
+            report.saving_percent, report.top_quality, report.top_bytes
+        ));
+    }
+    if !report.candidates.is_empty() {
+        line.push_str(&format!(", {} candidates", report.candidates.len()));
+    }
+    if report.saturated {
+        line.push_str("; even the highest quality was judged visible");
+    }
+    if report.copied_input {
+        line.push_str("; no candidate was smaller than the input JPEG, so the input was copied unchanged");
+    }
+    if let Some(d) = report.verified_distance {
+        line.push_str(&format!("; teacher distance {d:.3}"));
+    }
+    line.push_str(&format!(" in {:.2} s", report.seconds.total));
+    eprintln!("{line}");
+}
+
+/// Refuses a report name whose extension says no format, before any work is done.
+pub fn check_report_name(path: &Path) -> anyhow::Result<()> {
+    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        Some("json" | "csv" | "html" | "htm") => Ok(()),
+        _ => bail!("--report {}: the name must end in .json, .csv or .html", path.display()),
+    }
+}
+
+/// Writes `report` as JSON, CSV or HTML by `path`'s extension, atomically.
+pub fn write_report(path: &Path, report: &Report, input: Option<&Path>) -> anyhow::Result<()> {
+    let text = match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        Some("json") => report.to_json(),
+        Some("csv") => report.to_csv(),
+        Some("html" | "htm") => report.to_html(),
+        _ => bail!("--report {}: the name must end in .json, .csv or .html", path.display()),
+    };
+    jndenc::output::write_atomic(path, text.as_bytes(), input)
+        .with_context(|| format!("writing report {}", path.display()))
+}

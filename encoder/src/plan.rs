@@ -1,0 +1,653 @@
+//! One encode pipeline: an [`EncodePlan`], built and validated once from [`Settings`], run on each
+//! image. The `jndenc` binary (one file and batch mode) and libjnd both build a plan and call
+//! [`EncodePlan::decode`] and [`EncodePlan::encode`]; nothing else decides how an image is encoded.
+//!
+//! A plan fixes, once:
+//! - the codec (mozjpeg, the pure-Rust JPEG encoder, or x265 in HEIF), with cjpeg's switches as
+//!   [`JpegOptions`] (a `-qtables` file is read before the plan is built, once);
+//! - the [`Mode`]: a fixed quality, the JND search (embedded VP-JND model or butteraugli teacher), or
+//!   per-block quantisation from a JND map (DMV-JND for machines, pixel-wise for people), which honours
+//!   the switches it can and refuses the others by name ([`AdaptiveOptions::from_jpeg`]);
+//! - the [`MetadataPolicy`] (`--strip`, `-icc`), applied to every decoded image and to a kept input;
+//! - the copy-input rule: in auto mode, a JPEG input that no candidate undercuts is kept (its entropy
+//!   data untouched, its metadata rewritten to the policy), unless the output must be grey and the
+//!   input is not, or must be RGB-coded;
+//! - what the report measures (`measure_saving`: the size at the top quality, encoded only when it is
+//!   asked for and the search did not already encode it; `verify`: the output's teacher distance).
+
+use std::sync::Mutex;
+use std::time::Instant;
+
+use jnd_model::PixelJndModel;
+use jnd_model::dmvjnd::DmvJnd;
+use jnd_model::metrics::ButteraugliRef;
+use jnd_model::vpjnd::VpJnd;
+
+use crate::auto::{AutoOptions, ModelDecider, Target, TeacherDecider, encode_at_jnd, margin_for};
+#[cfg(feature = "mozjpeg")]
+use crate::codec::adaptive::{AdaptiveOptions, encode_adaptive_components};
+use crate::codec::{Codec, Encoded, HeifOptions, JpegColor, JpegOptions, OutputFormat};
+use crate::jpeg_info::{self, MetadataEdit};
+use crate::report::{CandidateReport, ImageReport, StageSeconds, saving_percent};
+use crate::{DecodeOptions, Error, Image, Result};
+
+/// Default strength of the DMV-JND map under the machine target: the machine-coding evaluation's
+/// best trade-off (`jnd-model/weights/dmvjnd-machine-coding.md`).
+pub const MACHINE_MAP_STRENGTH: f32 = 0.5;
+
+/// The largest `map strength` accepted.
+pub const MAX_MAP_STRENGTH: f32 = 64.0;
+
+/// Which JPEG encoder writes JPEG output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum JpegEncoder {
+    /// mozjpeg (trellis quantisation, progressive, optimised Huffman). The default.
+    #[default]
+    MozJpeg,
+    /// The pure-Rust `jpeg-encoder` crate.
+    Rust,
+}
+
+/// Who judges candidates in the JND search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DeciderKind {
+    /// The embedded VP-JND network. The default.
+    #[default]
+    Model,
+    /// butteraugli 3-norm against the target (slow, the model's reference).
+    Teacher,
+}
+
+/// Where the per-block JND map comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MapKind {
+    /// The embedded DMV-JND (machine consumers): a luma and a chroma map.
+    Machine,
+    /// A pixel-wise JND model (people).
+    Human(PixelJndModel),
+}
+
+impl MapKind {
+    /// The name used in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            MapKind::Machine => "dmv-jnd",
+            MapKind::Human(_) => "pixel-jnd",
+        }
+    }
+
+    /// The map strength used when none is given.
+    pub fn default_strength(self) -> f32 {
+        match self {
+            MapKind::Machine => MACHINE_MAP_STRENGTH,
+            MapKind::Human(_) => 1.0,
+        }
+    }
+}
+
+/// How the quality is chosen.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mode {
+    /// A fixed quality (cjpeg's `-quality`; JPEG 0 means 1, as in libjpeg).
+    Fixed(u8),
+    /// The lowest quality judged invisible at `target`, found by the block search.
+    Auto {
+        /// The operating point.
+        target: Target,
+        /// Who judges.
+        decider: DeciderKind,
+        /// Lowest quality considered (the format's lowest when `None`).
+        min_quality: Option<u8>,
+        /// Highest quality considered and the reference of the saving (100 when `None`).
+        max_quality: Option<u8>,
+        /// Block size of the search (1..=10).
+        block: u8,
+    },
+    /// Per-block quantisation from a JND map on top of a base quality (JPEG, mozjpeg only).
+    PerBlock {
+        /// The map.
+        map: MapKind,
+        /// Multiplies the map (0..=64); the map's default when `None`.
+        strength: Option<f32>,
+        /// Base quality (1..=100).
+        quality: u8,
+    },
+}
+
+impl Default for Mode {
+    fn default() -> Self {
+        Mode::Auto {
+            target: Target::default(),
+            decider: DeciderKind::default(),
+            min_quality: None,
+            max_quality: None,
+            block: 3,
+        }
+    }
+}
+
+/// Which metadata an output carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetadataPolicy {
+    /// Keep an ICC profile: the input's, or `icc` when given. False drops both (`--strip icc`).
+    pub keep_icc: bool,
+    /// Keep the input's EXIF.
+    pub keep_exif: bool,
+    /// A profile to embed instead of the input's (cjpeg's `-icc FILE`).
+    pub icc: Option<Vec<u8>>,
+}
+
+impl Default for MetadataPolicy {
+    /// Keep both, replace nothing.
+    fn default() -> Self {
+        Self { keep_icc: true, keep_exif: true, icc: None }
+    }
+}
+
+/// Everything a plan is built from: plain values, validated by [`EncodePlan::new`].
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Settings {
+    /// Output format.
+    pub format: Option<OutputFormat>,
+    /// JPEG encoder.
+    pub jpeg_encoder: JpegEncoder,
+    /// cjpeg's JPEG switches (their metadata flags are set from `metadata`).
+    pub jpeg: JpegOptions,
+    /// HEIF options (their metadata flags are set from `metadata`).
+    pub heif: HeifOptions,
+    /// How the quality is chosen.
+    pub mode: Mode,
+    /// Metadata of the output.
+    pub metadata: MetadataPolicy,
+    /// How inputs are decoded (forced format, limits).
+    pub decode: DecodeOptions,
+    /// Measure the output's teacher distance for the report.
+    pub verify: bool,
+    /// Measure the size at the top quality for the report's saving, encoding it if the search did not.
+    pub measure_saving: bool,
+}
+
+/// The embedded models, loaded on first use and shared by every plan built with the same cache (the
+/// C ABI keeps one per handle, so changing a setting does not reload a network).
+#[derive(Debug, Default)]
+pub struct Models {
+    vpjnd: Mutex<Option<VpJnd>>,
+    dmvjnd: Mutex<Option<DmvJnd>>,
+}
+
+impl Models {
+    /// The VP-JND network.
+    pub fn vpjnd(&self) -> Result<VpJnd> {
+        let mut slot =
+            self.vpjnd.lock().map_err(|_| Error::Parameter("a model cache was poisoned".into()))?;
+        if slot.is_none() {
+            let device = jnd_model::select_device(jnd_model::Accelerator::Cpu)?;
+            *slot = Some(VpJnd::embedded(&device).map_err(|e| model_error("VP-JND", e))?);
+        }
+        slot.clone().ok_or_else(|| Error::Parameter("the VP-JND model is not loaded".into()))
+    }
+
+    /// The DMV-JND network and its classifiers.
+    pub fn dmvjnd(&self) -> Result<DmvJnd> {
+        let mut slot =
+            self.dmvjnd.lock().map_err(|_| Error::Parameter("a model cache was poisoned".into()))?;
+        if slot.is_none() {
+            let device = jnd_model::select_device(jnd_model::Accelerator::Cpu)?;
+            *slot = Some(DmvJnd::embedded(&device).map_err(|e| model_error("DMV-JND", e))?);
+        }
+        slot.clone().ok_or_else(|| Error::Parameter("the DMV-JND model is not loaded".into()))
+    }
+}
+
+fn model_error(name: &str, error: jnd_model::Error) -> Error {
+    Error::Model(format!("loading the embedded {name} model: {error}"))
+}
+
+/// The per-block strategy's resolved pieces.
+#[cfg(feature = "mozjpeg")]
+#[derive(Debug, Clone)]
+struct PerBlock {
+    source: MapSource,
+    strength: f32,
+    options: AdaptiveOptions,
+}
+
+#[cfg(feature = "mozjpeg")]
+#[derive(Debug, Clone)]
+enum MapSource {
+    Machine(Box<DmvJnd>),
+    Human(PixelJndModel),
+}
+
+#[derive(Debug, Clone)]
+enum Strategy {
+    Fixed(u8),
+    Model {
+        decider: Box<ModelDecider>,
+        target: Target,
+        search: AutoOptions,
+    },
+    Teacher {
+        decider: TeacherDecider,
+        target: Target,
+        search: AutoOptions,
+    },
+    #[cfg(feature = "mozjpeg")]
+    PerBlock {
+        plan: Box<PerBlock>,
+        quality: u8,
+        map: MapKind,
+    },
+}
+
+/// A validated encode: codec, mode, metadata policy and report requests. See the module docs.
+pub struct EncodePlan {
+    codec: Box<dyn Codec>,
+    strategy: Strategy,
+    metadata: MetadataPolicy,
+    decode: DecodeOptions,
+    jpeg_color: JpegColor,
+    verify: bool,
+    measure_saving: bool,
+}
+
+impl std::fmt::Debug for EncodePlan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EncodePlan")
+            .field("codec", &self.codec.name())
+            .field("strategy", &self.strategy_name())
+            .field("metadata", &self.metadata)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One encoded image: the output file, the codec's warnings, and what happened.
+#[derive(Debug, Clone)]
+pub struct Encoding {
+    /// The output file.
+    pub bytes: Vec<u8>,
+    /// Warnings (cjpeg's exit status 2).
+    pub warnings: Vec<String>,
+    /// The report row (`output` is left empty for the caller to name).
+    pub report: ImageReport,
+}
+
+fn check_quality_value(what: &str, quality: u8) -> Result<()> {
+    if quality > 100 {
+        return Err(Error::Parameter(format!("{what} {quality} (need 0..100)")));
+    }
+    Ok(())
+}
+
+impl EncodePlan {
+    /// Validates `settings` and builds the plan, loading the models it needs from `models`.
+    pub fn new(settings: Settings, models: &Models) -> Result<Self> {
+        let Settings {
+            format,
+            jpeg_encoder,
+            mut jpeg,
+            mut heif,
+            mode,
+            metadata,
+            decode,
+            verify,
+            measure_saving,
+        } = settings;
+        let format = format.unwrap_or(OutputFormat::Jpeg);
+        // Metadata is applied to the image once (decode), so codecs keep whatever is left.
+        (jpeg.keep_icc, jpeg.keep_exif, heif.keep_icc, heif.keep_exif) = (true, true, true, true);
+        if format == OutputFormat::Heif {
+            let switches = jpeg.switches_set();
+            if !switches.is_empty() {
+                return Err(Error::Unsupported(format!(
+                    "{} apply to JPEG output only, not HEIF",
+                    switches.join(", ")
+                )));
+            }
+            if jpeg_encoder != JpegEncoder::MozJpeg {
+                return Err(Error::Unsupported("--codec rust writes JPEG, not HEIF".into()));
+            }
+        }
+        let jpeg_color = jpeg.color;
+        let codec = build_codec(format, jpeg_encoder, jpeg.clone(), heif)?;
+        let strategy = match mode {
+            Mode::Fixed(quality) => {
+                check_quality_value("quality", quality)?;
+                let quality = if format == OutputFormat::Jpeg { quality.max(1) } else { quality };
+                Strategy::Fixed(quality)
+            }
+            Mode::Auto { target, decider, min_quality, max_quality, block } => {
+                let mut search = AutoOptions::for_format(format);
+                if let Some(min) = min_quality {
+                    check_quality_value("min quality", min)?;
+                    search.min_quality = min;
+                }
+                if let Some(max) = max_quality {
+                    check_quality_value("max quality", max)?;
+                    search.max_quality = max;
+                }
+                if format == OutputFormat::Jpeg {
+                    search.min_quality = search.min_quality.max(1);
+                    search.max_quality = search.max_quality.max(1);
+                }
+                if search.min_quality > search.max_quality {
+                    return Err(Error::Parameter(format!(
+                        "--min-quality {} is above --max-quality {}",
+                        search.min_quality, search.max_quality
+                    )));
+                }
+                if !(1..=10).contains(&block) {
+                    return Err(Error::Parameter(format!("search block {block} (need 1..10)")));
+                }
+                search.block = usize::from(block);
+                match decider {
+                    DeciderKind::Model => Strategy::Model {
+                        decider: Box::new(ModelDecider {
+                            model: models.vpjnd()?,
+                            tau: target.tau(),
+                            margin: margin_for(format),
+                        }),
+                        target,
+                        search,
+                    },
+                    DeciderKind::Teacher => {
+                        Strategy::Teacher { decider: TeacherDecider { tau: target.tau() }, target, search }
+                    }
+                }
+            }
+            Mode::PerBlock { map, strength, quality } => {
+                per_block_strategy(format, jpeg_encoder, &jpeg, map, strength, quality, models)?
+            }
+        };
+        Ok(Self { codec, strategy, metadata, decode, jpeg_color, verify, measure_saving })
+    }
+
+    /// The output format.
+    pub fn format(&self) -> OutputFormat {
+        self.codec.format()
+    }
+
+    /// The codec that writes outputs.
+    pub fn codec(&self) -> &dyn Codec {
+        self.codec.as_ref()
+    }
+
+    /// How inputs are decoded.
+    pub fn decode_options(&self) -> &DecodeOptions {
+        &self.decode
+    }
+
+    fn strategy_name(&self) -> &'static str {
+        match &self.strategy {
+            Strategy::Fixed(_) => "fixed",
+            Strategy::Model { .. } => "vp-jnd",
+            Strategy::Teacher { .. } => "teacher",
+            #[cfg(feature = "mozjpeg")]
+            Strategy::PerBlock { map, .. } => map.name(),
+        }
+    }
+
+    fn target_name(&self) -> &'static str {
+        match &self.strategy {
+            Strategy::Fixed(_) => "fixed",
+            Strategy::Model { target, .. } | Strategy::Teacher { target, .. } => target.name(),
+            #[cfg(feature = "mozjpeg")]
+            Strategy::PerBlock { map: MapKind::Machine, .. } => "machine",
+            #[cfg(feature = "mozjpeg")]
+            Strategy::PerBlock { map: MapKind::Human(_), .. } => "adaptive-human",
+        }
+    }
+
+    /// Decodes an input file and applies the metadata policy.
+    pub fn decode(&self, bytes: &[u8]) -> Result<Image> {
+        let image = crate::decode::decode(bytes, &self.decode)?;
+        Ok(self.apply_metadata(image))
+    }
+
+    /// `image` with the metadata policy applied (what [`EncodePlan::decode`] does after decoding).
+    pub fn apply_metadata(&self, mut image: Image) -> Image {
+        if !self.metadata.keep_exif {
+            image.metadata.exif = None;
+        }
+        if !self.metadata.keep_icc {
+            image.metadata.icc = None;
+        } else if let Some(icc) = &self.metadata.icc {
+            image.metadata.icc = Some(icc.clone());
+        }
+        image
+    }
+
+    /// Encodes a decoded image (from [`EncodePlan::decode`], or pixels with the policy applied by
+    /// [`EncodePlan::apply_metadata`]). `source` is the input file when there is one: a JPEG input may
+    /// then be kept (see the module docs). `input` names it in the report.
+    pub fn encode(&self, image: &Image, source: Option<&[u8]>, input: &str) -> Result<Encoding> {
+        let started = Instant::now();
+        let codec = self.codec.as_ref();
+        let (quality, encoded, probes, saturated, times, top_quality) = match &self.strategy {
+            Strategy::Fixed(quality) => {
+                (*quality, codec.encode(image, *quality)?, Vec::new(), false, Default::default(), 100)
+            }
+            Strategy::Model { decider, search, .. } => {
+                let r = encode_at_jnd(image, codec, decider.as_ref(), search)?;
+                (r.quality, r.encoded, r.probes, r.saturated, r.times, search.max_quality)
+            }
+            Strategy::Teacher { decider, search, .. } => {
+                let r = encode_at_jnd(image, codec, decider, search)?;
+                (r.quality, r.encoded, r.probes, r.saturated, r.times, search.max_quality)
+            }
+            #[cfg(feature = "mozjpeg")]
+            Strategy::PerBlock { plan, quality, .. } => {
+                let t = Instant::now();
+                let (luma, chroma) = plan.source.maps(image, plan.strength)?;
+                let prepare = t.elapsed();
+                let encoded = encode_adaptive_components(image, &luma, chroma.as_ref(), &plan.options)?;
+                let times =
+                    crate::auto::StageTimes { prepare, encode: t.elapsed() - prepare, ..Default::default() };
+                (*quality, encoded, Vec::new(), false, times, 100)
+            }
+        };
+        let top_bytes = if let Some(p) = probes.iter().find(|p| p.quality == top_quality) {
+            p.bytes
+        } else if top_quality == quality
+            && matches!(self.strategy, Strategy::Model { .. } | Strategy::Teacher { .. } | Strategy::Fixed(_))
+        {
+            encoded.bytes.len()
+        } else if self.measure_saving {
+            codec.encode(image, top_quality)?.bytes.len()
+        } else {
+            0
+        };
+        let kept = match source {
+            Some(source) if self.may_keep_input(source) => {
+                let edit = MetadataEdit {
+                    keep_exif: self.metadata.keep_exif,
+                    keep_icc: self.metadata.keep_icc,
+                    icc: self.metadata.icc.as_deref().filter(|_| self.metadata.keep_icc),
+                };
+                let kept = jpeg_info::rewrite_metadata(source, &edit)?;
+                (encoded.bytes.len() >= kept.len()).then_some(kept)
+            }
+            _ => None,
+        };
+        let copied_input = kept.is_some();
+        let Encoded { bytes, warnings } = match kept {
+            Some(bytes) => Encoded { bytes, warnings: Vec::new() },
+            None => encoded,
+        };
+        let verified_distance =
+            if self.verify { Some(self.teacher_distance(image, &bytes, copied_input)?) } else { None };
+        let report = ImageReport {
+            input: input.to_string(),
+            output: String::new(),
+            format: format_name(codec.format()).to_string(),
+            target: self.target_name().to_string(),
+            decider: self.strategy_name().to_string(),
+            codec: if copied_input { "input".into() } else { codec.name().to_string() },
+            input_bytes: source.map_or(0, <[u8]>::len),
+            quality,
+            bytes: bytes.len(),
+            top_quality,
+            top_bytes,
+            saving_percent: saving_percent(bytes.len(), top_bytes),
+            candidates: probes
+                .iter()
+                .map(|p| CandidateReport {
+                    quality: p.quality,
+                    bytes: p.bytes,
+                    visible: p.decision.visible,
+                    distance: p.decision.distance,
+                })
+                .collect(),
+            copied_input,
+            saturated,
+            seconds: StageSeconds {
+                prepare: times.prepare.as_secs_f64(),
+                encode: times.encode.as_secs_f64(),
+                decode: times.decode.as_secs_f64(),
+                judge: times.judge.as_secs_f64(),
+                total: started.elapsed().as_secs_f64(),
+            },
+            verified_distance,
+        };
+        Ok(Encoding { bytes, warnings, report })
+    }
+
+    /// Decodes `bytes` (read by `decode` from an input file, then encoded) in one call.
+    pub fn encode_file(&self, bytes: &[u8], input: &str) -> Result<Encoding> {
+        let image = self.decode(bytes)?;
+        self.encode(&image, Some(bytes), input)
+    }
+
+    /// Whether the copy-input rule applies to `source`: auto mode, JPEG output, a JPEG input whose
+    /// colour satisfies the output's.
+    fn may_keep_input(&self, source: &[u8]) -> bool {
+        if !matches!(self.strategy, Strategy::Model { .. } | Strategy::Teacher { .. })
+            || self.codec.format() != OutputFormat::Jpeg
+            || !source.starts_with(&[0xFF, 0xD8])
+        {
+            return false;
+        }
+        let Ok(info) = jpeg_info::parse(source) else { return false };
+        match self.jpeg_color {
+            JpegColor::Auto => true,
+            JpegColor::Grayscale => info.components.len() == 1,
+            JpegColor::Rgb => false,
+        }
+    }
+
+    /// The butteraugli 3-norm distance of the output `bytes` from `image`.
+    fn teacher_distance(&self, image: &Image, bytes: &[u8], copied_input: bool) -> Result<f64> {
+        let decoded = if copied_input {
+            crate::decode::decode(bytes, &DecodeOptions::default())?
+        } else {
+            self.codec.decode(bytes)?
+        };
+        let decoded = if decoded.color() == image.color() { decoded } else { decoded.to_rgb() };
+        let reference = if decoded.color() == image.color() { image.clone() } else { image.to_rgb() };
+        Ok(ButteraugliRef::new(&reference)?.compare(&decoded)?.pnorm3)
+    }
+}
+
+/// The short name of a format in reports.
+pub fn format_name(format: OutputFormat) -> &'static str {
+    match format {
+        OutputFormat::Jpeg => "jpeg",
+        OutputFormat::Heif => "heif",
+    }
+}
+
+fn build_codec(
+    format: OutputFormat,
+    jpeg_encoder: JpegEncoder,
+    jpeg: JpegOptions,
+    heif: HeifOptions,
+) -> Result<Box<dyn Codec>> {
+    match (format, jpeg_encoder) {
+        (OutputFormat::Heif, _) => heif_codec(heif),
+        (OutputFormat::Jpeg, JpegEncoder::Rust) => Ok(Box::new(crate::codec::RustJpeg::new(jpeg))),
+        (OutputFormat::Jpeg, JpegEncoder::MozJpeg) => mozjpeg_codec(jpeg),
+    }
+}
+
+#[cfg(feature = "mozjpeg")]
+fn mozjpeg_codec(options: JpegOptions) -> Result<Box<dyn Codec>> {
+    Ok(Box::new(crate::codec::MozJpeg::new(options)))
+}
+
+#[cfg(not(feature = "mozjpeg"))]
+fn mozjpeg_codec(_options: JpegOptions) -> Result<Box<dyn Codec>> {
+    Err(Error::Unsupported("this jndenc was built without mozjpeg; use --codec rust".into()))
+}
+
+#[cfg(feature = "heif")]
+fn heif_codec(options: HeifOptions) -> Result<Box<dyn Codec>> {
+    Ok(Box::new(crate::codec::Heif::new(options)))
+}
+
+#[cfg(not(feature = "heif"))]
+fn heif_codec(_options: HeifOptions) -> Result<Box<dyn Codec>> {
+    Err(Error::Unsupported("this jndenc was built without HEIF support (the `heif` feature)".into()))
+}
+
+#[cfg(feature = "mozjpeg")]
+fn per_block_strategy(
+    format: OutputFormat,
+    jpeg_encoder: JpegEncoder,
+    jpeg: &JpegOptions,
+    map: MapKind,
+    strength: Option<f32>,
+    quality: u8,
+    models: &Models,
+) -> Result<Strategy> {
+    if format != OutputFormat::Jpeg {
+        return Err(Error::Unsupported(
+            "per-block quantisation (--target machine, --adaptive) writes JPEG only: libheif exposes no per-block quantiser".into(),
+        ));
+    }
+    if jpeg_encoder == JpegEncoder::Rust {
+        return Err(Error::Unsupported(
+            "--codec rust with per-block quantisation (it writes its coefficients through libjpeg)".into(),
+        ));
+    }
+    let strength = strength.unwrap_or_else(|| map.default_strength());
+    if !strength.is_finite() || !(0.0..=MAX_MAP_STRENGTH).contains(&strength) {
+        return Err(Error::Parameter(format!("map strength {strength} (need 0..{MAX_MAP_STRENGTH})")));
+    }
+    let options = AdaptiveOptions::from_jpeg(jpeg, quality.max(1))?;
+    let source = match map {
+        MapKind::Machine => MapSource::Machine(Box::new(models.dmvjnd()?)),
+        MapKind::Human(model) => MapSource::Human(model),
+    };
+    Ok(Strategy::PerBlock {
+        plan: Box::new(PerBlock { source, strength, options }),
+        quality: quality.max(1),
+        map,
+    })
+}
+
+#[cfg(not(feature = "mozjpeg"))]
+fn per_block_strategy(
+    _format: OutputFormat,
+    _jpeg_encoder: JpegEncoder,
+    _jpeg: &JpegOptions,
+    _map: MapKind,
+    _strength: Option<f32>,
+    _quality: u8,
+    _models: &Models,
+) -> Result<Strategy> {
+    Err(Error::Unsupported("per-block quantisation needs jndenc built with mozjpeg".into()))
+}
+
+#[cfg(feature = "mozjpeg")]
+impl MapSource {
+    /// The luma map and, for the DMV-JND, the chroma map, both times `strength`.
+    fn maps(&self, image: &Image, strength: f32) -> Result<(jnd_model::JndMap, Option<jnd_model::JndMap>)> {
+        Ok(match self {
+            MapSource::Machine(model) => {
+                let maps = model.machine_jnd_components(image)?;
+                (maps.luma.scaled(strength), Some(maps.chroma.scaled(strength)))
+            }
+            MapSource::Human(model) => (model.compute(image).scaled(strength), None),
+        })
+    }
+}

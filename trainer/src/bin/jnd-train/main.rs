@@ -1,0 +1,74 @@
+//! `jnd-train`: jndenc's data, label, training and evaluation tool, one module per family of commands
+//! (each command's arguments are a clap `Args` struct beside the code that runs it). Training never
+//! runs in CI.
+
+mod common;
+mod devices;
+mod dmvjnd;
+mod labels;
+mod machine_coding;
+mod vpjnd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// jndenc's data, label, training and evaluation tool. Training never runs in CI.
+#[derive(Debug, Parser)]
+#[command(name = "jnd-train")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List the burn backends compiled into this build.
+    Devices,
+    /// Compute JND ladders (encode at every quality, decode, measure) for a folder of PNG photos.
+    Ladders(labels::LaddersArgs),
+    /// Fit the human-first-jnd teacher to MCL-JCI's human distribution by quantile matching.
+    FitTeacher(labels::FitTeacherArgs),
+    /// Summaries per codec and operating point: median JND quality and the teacher's bit-rate saving.
+    Summary(labels::SummaryArgs),
+    /// Train VP-JNDnet on the training photos (validation reported each epoch; the final weights are kept).
+    Vpjnd(vpjnd::VpjndArgs),
+    /// Train the four CIFAR-10 CAM classifiers (AlexNet-, VGG-, ResNet-, DenseNet-style) of DMV-JND.
+    Classifiers(dmvjnd::ClassifiersArgs),
+    /// Train DMV-JND-NET against the frozen classifiers with the paper's loss.
+    Dmvjnd(dmvjnd::DmvjndArgs),
+    /// Reproduce the DMV-JND paper's experiments (RCA, PSNR, WGN control, homogeneous property).
+    EvalDmvjnd(dmvjnd::EvalDmvjndArgs),
+    /// Rate against RCA on CIFAR-10 test images: uniform JPEG, DMV-JND and pixel-JND per-block quantisation.
+    EvalMachineCoding(machine_coding::EvalMachineCodingArgs),
+    /// Evaluate VP-JNDnet on the validation photos: pair metrics and the block search against the teacher.
+    EvalVpjnd(vpjnd::EvalVpjndArgs),
+    /// Write the training manifest: (image, split, codec, quality, label, distance) per rung.
+    Labels(labels::LabelsArgs),
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("jnd-train: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Devices => devices::run(),
+        Command::Ladders(args) => labels::run_ladders(args),
+        Command::FitTeacher(args) => labels::run_fit_teacher(args),
+        Command::Summary(args) => labels::run_summary(args),
+        Command::Vpjnd(args) => vpjnd::run_vpjnd(args),
+        Command::Classifiers(args) => dmvjnd::run_classifiers(args),
+        Command::Dmvjnd(args) => dmvjnd::run_dmvjnd(args),
+        Command::EvalDmvjnd(args) => dmvjnd::run_eval_dmvjnd(args),
+        Command::EvalMachineCoding(args) => machine_coding::run_eval_machine_coding(args),
+        Command::EvalVpjnd(args) => vpjnd::run_eval_vpjnd(args),
+        Command::Labels(args) => labels::run_labels(args),
+    }
+}
