@@ -105,9 +105,13 @@ fn the_teacher_decider_lands_at_or_below_its_threshold() {
         assert!(distance <= tau, "{target}: output distance {distance} above {tau}");
         // Every candidate below the chosen one that was judged is visible.
         let chosen = r["quality"].as_u64().unwrap();
+        // The report carries each probe's score: the teacher's measured distance, on the verdict's side.
         for c in r["candidates"].as_array().unwrap() {
-            if c[0].as_u64().unwrap() == chosen {
-                assert_eq!(c[2], false);
+            let (visible, d) = (c["visible"].as_bool().unwrap(), c["distance"].as_f64().unwrap());
+            assert_eq!(visible, d > tau, "{target}: q{} at distance {d}", c["quality"]);
+            if c["quality"].as_u64().unwrap() == chosen {
+                assert!(!visible);
+                assert!((d - distance).abs() < 1e-9, "the written file is the judged candidate");
             }
         }
     }

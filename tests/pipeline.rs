@@ -10,10 +10,15 @@ use std::path::Path;
 use common::*;
 use jndenc::jpeg_info;
 
-/// A small (quality 20) JPEG of the EXIF fixture, which keeps its EXIF: a candidate at quality 90
-/// or more is never smaller, so auto mode with `--min-quality 90` keeps this input.
+/// A small (quality 20) JPEG of the photo fixture carrying the EXIF fixture's EXIF: a candidate at
+/// quality 90 or more is never smaller, so auto mode with `--min-quality 90` keeps this input.
 fn small_jpeg_with_exif(dir: &Path) -> (std::path::PathBuf, Vec<u8>) {
-    let small = ok(run(&["-quality", "20", fixture("exif-orientation.jpg").to_str().unwrap()]));
+    use jndenc::Codec;
+    let exif = jpeg_info::parse(&std::fs::read(fixture("exif-orientation.jpg")).unwrap()).unwrap().exif;
+    assert!(exif.is_some());
+    let mut image = fixture_image("photo.png");
+    image.metadata.exif = exif;
+    let small = jndenc::codec::MozJpeg::default().encode(&image, 20).unwrap().bytes;
     assert!(jpeg_info::parse(&small).unwrap().exif.is_some());
     let path = dir.join("small.jpg");
     std::fs::write(&path, &small).unwrap();

@@ -3,8 +3,6 @@
 
 use image::ImageFormat;
 
-#[cfg(feature = "mozjpeg")]
-use crate::Metadata;
 use crate::{Error, Image, Limits, Result};
 
 /// Input formats jndenc reads.
@@ -108,30 +106,18 @@ pub fn decode(bytes: &[u8], options: &DecodeOptions) -> Result<Image> {
     }
 }
 
-/// A JPEG input: the marker structure must be complete up to EOI (a truncated scan would otherwise be
-/// padded with grey), the scan count bounded, the size within `limits`; then libjpeg decodes it.
+/// A JPEG input: libjpeg (strict about corrupt data) with the `mozjpeg` feature, else the `image`
+/// crate after the marker check.
 fn decode_jpeg_input(bytes: &[u8], limits: &Limits) -> Result<Image> {
-    let info = crate::jpeg_info::parse(bytes)?;
-    limits.check(u32::from(info.width), u32::from(info.height))?;
     #[cfg(feature = "mozjpeg")]
     {
-        use crate::libjpeg::InputColor;
-        let color = match info.components.len() {
-            1 => InputColor::Gray,
-            3 => InputColor::Rgb,
-            4 => InputColor::Cmyk { inverted: info.adobe },
-            n => return Err(Error::Unsupported(format!("JPEG input with {n} components"))),
-        };
-        // Files with restart markers may raise recoverable resynchronisation warnings, even
-        // mozjpeg's own progressive + restart output: they are decoded, not refused.
-        let tolerate = info.restart_interval.is_some();
-        let mut image = crate::libjpeg::decode_input(bytes, limits, color, tolerate)?;
-        image.metadata =
-            Metadata { icc: info.icc.filter(|p| !p.is_empty()), exif: info.exif.filter(|e| !e.is_empty()) };
-        Ok(image)
+        crate::libjpeg::decode_jpeg(bytes, limits, crate::libjpeg::Warnings::Refuse)
     }
     #[cfg(not(feature = "mozjpeg"))]
-    crate::raster::decode(bytes, ImageFormat::Jpeg, "JPEG", limits)
+    {
+        crate::jpeg_info::parse(bytes)?;
+        crate::raster::decode(bytes, ImageFormat::Jpeg, "JPEG", limits)
+    }
 }
 
 #[cfg(feature = "heif")]

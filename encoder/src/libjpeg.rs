@@ -244,9 +244,9 @@ fn harmless_warning(message: &str) -> bool {
     message.starts_with("Corrupt JPEG data:") && message.ends_with("before marker 0xd9")
 }
 
-/// How a JPEG input's components become our pixels.
+/// How a JPEG's components become our pixels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum InputColor {
+enum InputColor {
     /// One component.
     Gray,
     /// YCbCr or RGB, converted by libjpeg.
@@ -258,31 +258,50 @@ pub(crate) enum InputColor {
     },
 }
 
-/// Decodes a JPEG input with libjpeg in one pass: the pixels, converted to 8-bit RGB or gray, and a
-/// refusal of corrupt entropy-coded data (bad Huffman codes, lost marker synchronisation) that other
-/// decoders turn into garbage pixels without an error. Any libjpeg warning other than
-/// [`harmless_warning`] refuses the input, unless `tolerate_warnings` (files with restart markers,
-/// where libjpeg reports recoverable resynchronisation the same way). The header's size is checked
-/// against `limits` before libjpeg allocates anything for the scans.
-pub(crate) fn decode_input(
-    bytes: &[u8],
-    limits: &crate::Limits,
-    color: InputColor,
-    tolerate_warnings: bool,
-) -> Result<Image> {
+/// How strictly [`decode_jpeg`] treats libjpeg's warnings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Warnings {
+    /// An input from outside: any warning but stray bytes before EOI refuses it (corrupt
+    /// entropy-coded data that other decoders turn into garbage pixels without an error), unless the
+    /// file has restart markers (libjpeg reports recoverable resynchronisation the same way, even on
+    /// mozjpeg's own progressive + restart output).
+    Refuse,
+    /// A candidate jndenc just wrote: decode what is there.
+    Ignore,
+}
+
+/// Decodes a JPEG with libjpeg in one pass, the one JPEG decoder of the crate (inputs, and the
+/// candidates the search judges, so both sides of a comparison see the same decoder): the marker
+/// structure must be complete up to EOI (a truncated scan would otherwise be padded with grey) with a
+/// bounded scan count ([`jpeg_info::parse`](crate::jpeg_info::parse)); the size is checked against
+/// `limits` before libjpeg allocates anything for the scans; the pixels become 8-bit RGB or grey, with
+/// the ICC profile and EXIF.
+pub(crate) fn decode_jpeg(bytes: &[u8], limits: &crate::Limits, warnings: Warnings) -> Result<Image> {
+    let info = crate::jpeg_info::parse(bytes)?;
+    limits.check(u32::from(info.width), u32::from(info.height))?;
+    let color = match info.components.len() {
+        1 => InputColor::Gray,
+        3 => InputColor::Rgb,
+        4 => InputColor::Cmyk { inverted: info.adobe },
+        n => return Err(Error::Unsupported(format!("JPEG input with {n} components"))),
+    };
+    let tolerate = warnings == Warnings::Ignore || info.restart_interval.is_some();
     let corrupt = |message: String| Error::Decode { format: "JPEG", message };
     let outcome = guarded(|| {
         // SAFETY: inside guarded, as decompress requires.
         unsafe { decompress(bytes, limits, color) }
     });
-    match outcome {
+    let mut image = match outcome {
         Ok(Ok((image, warnings))) => match warnings.into_iter().find(|w| !harmless_warning(w)) {
-            Some(warning) if !tolerate_warnings => Err(corrupt(warning)),
-            _ => Ok(image),
+            Some(warning) if !tolerate => return Err(corrupt(warning)),
+            _ => image,
         },
-        Ok(Err(limit)) => Err(limit),
-        Err(message) => Err(corrupt(message)),
-    }
+        Ok(Err(limit)) => return Err(limit),
+        Err(message) => return Err(corrupt(message)),
+    };
+    image.metadata =
+        Metadata { icc: info.icc.filter(|p| !p.is_empty()), exif: info.exif.filter(|e| !e.is_empty()) };
+    Ok(image)
 }
 
 /// Runs one decompression into an [`Image`].

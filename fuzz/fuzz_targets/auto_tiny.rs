@@ -1,22 +1,21 @@
-//! The auto-quality path (embedded VP-JND model, block search, real mozjpeg candidates) on tiny
-//! pictures built from the input: the chosen quality stays in bounds and the output decodes to the
-//! input's size.
+//! The auto-quality path as the binary and libjnd run it (an `EncodePlan`: embedded VP-JND model,
+//! block search, real mozjpeg candidates) on tiny pictures built from the input: the chosen quality
+//! stays in bounds and the output decodes to the input's size.
 #![no_main]
 
 use std::sync::OnceLock;
 
 use jnd_model::{ColorType, Image};
-use jndenc::DecodeOptions;
-use jndenc::auto::{AutoOptions, ModelDecider, Target, encode_at_jnd};
-use jndenc::codec::{JpegOptions, MozJpeg, OutputFormat};
+use jndenc::auto::Target;
 use jndenc::decode::decode;
+use jndenc::plan::{DeciderKind, Mode, Models};
+use jndenc::{DecodeOptions, EncodePlan, Settings};
 use libfuzzer_sys::fuzz_target;
 
-fn decider() -> &'static ModelDecider {
-    static DECIDER: OnceLock<ModelDecider> = OnceLock::new();
-    DECIDER.get_or_init(|| {
-        ModelDecider::embedded(Target::HumanFirstJnd, OutputFormat::Jpeg).expect("embedded model loads")
-    })
+/// The models, loaded once for the whole run (each plan clones them).
+fn models() -> &'static Models {
+    static MODELS: OnceLock<Models> = OnceLock::new();
+    MODELS.get_or_init(Models::default)
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -28,17 +27,21 @@ fuzz_target!(|data: &[u8]| {
     let samples: Vec<u8> =
         if pixels.is_empty() { vec![128; len] } else { pixels.iter().copied().cycle().take(len).collect() };
     let image = Image::new(width, height, color, samples).expect("valid picture");
-    let mut options = AutoOptions::for_format(OutputFormat::Jpeg);
-    options.min_quality = lo % 100 + 1;
-    options.max_quality = hi % 100 + 1;
-    options.block = usize::from(mode >> 1) % 5 + 1;
-    let codec = MozJpeg::new(JpegOptions::default());
-    let Ok(result) = encode_at_jnd(&image, &codec, decider(), &options) else {
+    let (min, max) = (lo % 100 + 1, hi % 100 + 1);
+    let mode = Mode::Auto {
+        target: if mode & 64 == 0 { Target::HumanFirstJnd } else { Target::Strict },
+        decider: DeciderKind::Model,
+        min_quality: Some(min),
+        max_quality: Some(max),
+        block: (mode >> 1) % 5 + 1,
+    };
+    let Ok(plan) = EncodePlan::new(Settings { mode, ..Settings::default() }, models()) else {
         // Only an inverted range may be refused.
-        assert!(options.min_quality > options.max_quality);
+        assert!(min > max);
         return;
     };
-    assert!((options.min_quality..=options.max_quality).contains(&result.quality));
-    let back = decode(&result.encoded.bytes, &DecodeOptions::default()).expect("output decodes");
+    let result = plan.encode(&image, None, "fuzz").expect("a valid plan encodes any picture");
+    assert!((min..=max).contains(&result.report.quality));
+    let back = decode(&result.bytes, &DecodeOptions::default()).expect("output decodes");
     assert_eq!((back.width(), back.height()), (width, height));
 });

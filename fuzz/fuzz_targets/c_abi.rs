@@ -57,6 +57,30 @@ fuzz_target!(|data: &[u8]| {
         if status == JND_OK {
             assert!(map.iter().all(|v| v.is_finite() && *v >= 0.0));
         }
+        // The machine maps and the judge through the same checks (the DMV-JND loads on first use).
+        if flags & 64 == 64 {
+            let mut luma = vec![0.0f32; map.len()];
+            let status = jnd_machine_jnd_components(
+                encoder,
+                ptr,
+                width,
+                height,
+                stride,
+                pixel_format,
+                luma.as_mut_ptr(),
+                map.as_mut_ptr(),
+                map_len,
+            );
+            if status == JND_OK {
+                assert!(luma.iter().chain(&map).all(|v| v.is_finite() && *v >= 0.0));
+            }
+            let mut lossless: c_int = -1;
+            let status =
+                jnd_judge(encoder, ptr, ptr, width, height, stride, pixel_format, &mut lossless);
+            if status == JND_OK {
+                assert!(lossless == 0 || lossless == 1);
+            }
+        }
         if flags & 8 == 8 {
             let status = jnd_encode(
                 encoder,

@@ -182,11 +182,12 @@ fn class_of(folder: &str) -> Option<u8> {
     CLASS_NAMES.iter().position(|&c| c == folder).and_then(|i| u8::try_from(i).ok())
 }
 
-/// Decodes one 32x32 image file (any format the `image` crate reads) to planar RGB.
+/// Decodes one 32x32 image file (any format jndenc reads, with jndenc's decoder: the JPEG copies go
+/// through libjpeg like every JPEG the encoder sees) to planar RGB.
 pub fn decode_planar(bytes: &[u8], what: &str) -> Result<Vec<u8>> {
-    let decoded = image::load_from_memory(bytes)
+    let decoded = jndenc::decode::decode(bytes, &jndenc::DecodeOptions::default())
         .map_err(|e| format_error(what, 0, format!("not a decodable image: {e}")))?
-        .to_rgb8();
+        .to_rgb();
     if decoded.width() as usize != SIDE || decoded.height() as usize != SIDE {
         return Err(format_error(
             what,
@@ -194,13 +195,20 @@ pub fn decode_planar(bytes: &[u8], what: &str) -> Result<Vec<u8>> {
             format!("{}x{} image; CIFAR-10 images are 32x32", decoded.width(), decoded.height()),
         ));
     }
-    let mut planar = vec![0u8; IMAGE_BYTES];
-    for (i, pixel) in decoded.pixels().enumerate() {
+    Ok(to_planar(&decoded))
+}
+
+/// A 32x32 RGB picture as planar RGB (the layout of CIFAR-10's binary batches and of the models'
+/// input). Other sizes give a buffer of their own pixel count.
+pub fn to_planar(image: &jnd_model::Image) -> Vec<u8> {
+    let pixels = image.pixels().len() / 3;
+    let mut planar = vec![0u8; pixels * 3];
+    for (i, pixel) in image.pixels().chunks_exact(3).enumerate() {
         for c in 0..3 {
-            planar[c * PIXELS + i] = pixel.0[c];
+            planar[c * pixels + i] = pixel[c];
         }
     }
-    Ok(planar)
+    planar
 }
 
 /// (class, file name, encoded bytes) of one image entry.

@@ -133,16 +133,6 @@ fn to_image(planar: &[u8]) -> Result<Image> {
     Ok(Image::new(SIDE as u32, SIDE as u32, ColorType::Rgb, rgb)?)
 }
 
-fn to_planar(image: &Image) -> Vec<u8> {
-    let mut planar = vec![0u8; IMAGE_BYTES];
-    for (i, p) in image.pixels().chunks_exact(3).enumerate() {
-        for c in 0..3 {
-            planar[c * PIXELS + i] = p[c];
-        }
-    }
-    planar
-}
-
 /// PSNR capped at 100 dB (identical buffers), so means over images stay finite.
 fn psnr(a: &[u8], b: &[u8]) -> f64 {
     jnd_model::metrics::psnr_samples(a, b).min(100.0)
@@ -241,7 +231,7 @@ pub fn sweep(
                 }
                 .bytes;
                 let decoded = jndenc::decode::decode(&bytes, &jndenc::DecodeOptions::default())?;
-                Ok((entropy_coded_bytes(&bytes), bytes.len(), to_planar(&decoded)))
+                Ok((entropy_coded_bytes(&bytes), bytes.len(), crate::cifar::to_planar(&decoded)))
             })
             .collect::<Result<_>>()?;
         let decoded: Vec<u8> = encoded.iter().flat_map(|(_, _, p)| p.iter().copied()).collect();

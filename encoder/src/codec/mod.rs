@@ -82,7 +82,15 @@ pub(crate) fn check_quality(codec: &dyn Codec, quality: u8) -> Result<()> {
     Ok(())
 }
 
-/// Decodes a JPEG candidate with the `image` crate (used by both JPEG codecs).
+/// Decodes a JPEG candidate (used by both JPEG codecs): libjpeg, the decoder JPEG inputs go through,
+/// with the `mozjpeg` feature; the `image` crate without it.
 pub(crate) fn decode_jpeg(bytes: &[u8]) -> Result<Image> {
-    crate::raster::decode(bytes, image::ImageFormat::Jpeg, "JPEG", &crate::Limits::default())
+    #[cfg(feature = "mozjpeg")]
+    {
+        crate::libjpeg::decode_jpeg(bytes, &crate::Limits::default(), crate::libjpeg::Warnings::Ignore)
+    }
+    #[cfg(not(feature = "mozjpeg"))]
+    {
+        crate::raster::decode(bytes, image::ImageFormat::Jpeg, "JPEG", &crate::Limits::default())
+    }
 }

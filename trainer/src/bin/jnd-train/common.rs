@@ -36,6 +36,17 @@ pub struct CifarData {
     pub cifar: PathBuf,
 }
 
+/// DMV-JND weights to evaluate instead of the embedded ones.
+#[derive(Debug, clap::Args)]
+pub struct DmvWeights {
+    /// Classifier weights (default: the embedded ones).
+    #[arg(long)]
+    pub classifiers: Option<PathBuf>,
+    /// DMV-JND-NET weights (default: the embedded ones).
+    #[arg(long)]
+    pub net: Option<PathBuf>,
+}
+
 /// Ladders and the human-first-jnd operating point that judges them.
 #[derive(Debug, clap::Args)]
 pub struct Judged {

@@ -131,12 +131,8 @@ pub fn run_dmvjnd(args: DmvjndArgs) -> anyhow::Result<()> {
 pub struct EvalDmvjndArgs {
     #[command(flatten)]
     pub data: CifarData,
-    /// Classifier weights (default: the embedded ones).
-    #[arg(long)]
-    pub classifiers: Option<PathBuf>,
-    /// DMV-JND-NET weights (default: the embedded ones).
-    #[arg(long)]
-    pub net: Option<PathBuf>,
+    #[command(flatten)]
+    pub weights: DmvWeights,
     /// Evaluate every n-th training image (the test set is always evaluated whole).
     #[arg(long, default_value_t = 5)]
     pub train_subsample: usize,
@@ -150,7 +146,7 @@ pub struct EvalDmvjndArgs {
 
 /// `jnd-train eval-dmvjnd`.
 pub fn run_eval_dmvjnd(args: EvalDmvjndArgs) -> anyhow::Result<()> {
-    let EvalDmvjndArgs { data, classifiers, net, train_subsample, sets, out } = args;
+    let EvalDmvjndArgs { data, weights: DmvWeights { classifiers, net }, train_subsample, sets, out } = args;
     eval_dmvjnd(&data.cifar, classifiers.as_deref(), net.as_deref(), train_subsample, &sets, out.as_deref())
 }
 

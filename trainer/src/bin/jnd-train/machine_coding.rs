@@ -12,12 +12,8 @@ use crate::common::*;
 pub struct EvalMachineCodingArgs {
     #[command(flatten)]
     pub data: CifarData,
-    /// Classifier weights (default: the embedded ones).
-    #[arg(long)]
-    pub classifiers: Option<PathBuf>,
-    /// DMV-JND-NET weights (default: the embedded ones).
-    #[arg(long)]
-    pub net: Option<PathBuf>,
+    #[command(flatten)]
+    pub weights: DmvWeights,
     /// Evaluate every n-th test image.
     #[arg(long, default_value_t = 5)]
     pub subsample: usize,
@@ -46,8 +42,7 @@ pub struct EvalMachineCodingArgs {
 pub fn run_eval_machine_coding(args: EvalMachineCodingArgs) -> anyhow::Result<()> {
     let EvalMachineCodingArgs {
         data,
-        classifiers,
-        net,
+        weights: DmvWeights { classifiers, net },
         subsample,
         qualities,
         grid_shift,
