@@ -63,8 +63,8 @@ impl JpegInfo {
 }
 
 /// Most scans accepted in one JPEG file. Progressive files need about 10; thousands of scans make
-/// decoding time grow with scans x pixels (zune-jpeg, our pixel decoder, stops at the same count;
-/// libjpeg-turbo has `djpeg -maxscans` for the same reason). This is jndenc's decoding-time bound for JPEG input.
+/// decoding time grow with scans x pixels (libjpeg-turbo has `djpeg -maxscans` for the same reason;
+/// libjpeg, jndenc's JPEG decoder, has no such bound of its own). This is jndenc's decoding-time bound for JPEG input.
 pub const MAX_SCANS: usize = 100;
 
 fn bad(message: impl Into<String>) -> Error {
