@@ -106,6 +106,31 @@ pub fn decode(bytes: &[u8], options: &DecodeOptions) -> Result<Image> {
     }
 }
 
+/// The width and height an input declares in its header, without decoding its pixels (to plan
+/// memory before decoding; `None` for a format whose header cannot be read this way).
+pub fn dimensions(bytes: &[u8], options: &DecodeOptions) -> Option<(u32, u32)> {
+    let format = options.format.or_else(|| InputFormat::sniff(bytes))?;
+    match format {
+        InputFormat::Jpeg => {
+            crate::jpeg_info::parse(bytes).ok().map(|i| (u32::from(i.width), u32::from(i.height)))
+        }
+        InputFormat::Heif => heif_dimensions(bytes),
+        other => image::ImageReader::with_format(std::io::Cursor::new(bytes), other.image_format()?)
+            .into_dimensions()
+            .ok(),
+    }
+}
+
+#[cfg(feature = "heif")]
+fn heif_dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
+    crate::codec::heif::heif_dimensions(bytes).ok()
+}
+
+#[cfg(not(feature = "heif"))]
+fn heif_dimensions(_bytes: &[u8]) -> Option<(u32, u32)> {
+    None
+}
+
 /// A JPEG input: libjpeg (strict about corrupt data) with the `mozjpeg` feature, else the `image`
 /// crate after the marker check.
 fn decode_jpeg_input(bytes: &[u8], limits: &Limits) -> Result<Image> {

@@ -53,9 +53,22 @@ pub struct JpegInfo {
     pub exif: Option<Vec<u8>>,
     /// Whether an Adobe APP14 marker is present (CMYK is then stored inverted).
     pub adobe: bool,
+    /// The payloads of the COM (comment) segments, in file order.
+    pub comments: Vec<Vec<u8>>,
 }
 
+/// How jndenc's own marker (a COM segment) begins.
+pub const MARKER_PREFIX: &str = "jndenc/";
+
 impl JpegInfo {
+    /// jndenc's marker, when a COM segment carries one (the file was written by jndenc).
+    pub fn jndenc_marker(&self) -> Option<String> {
+        self.comments
+            .iter()
+            .find(|c| c.starts_with(MARKER_PREFIX.as_bytes()))
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+    }
+
     /// True for a progressive (SOF2 or SOF10) frame.
     pub fn is_progressive(&self) -> bool {
         self.sof == 2 || self.sof == 10
@@ -208,6 +221,7 @@ pub fn parse(bytes: &[u8]) -> Result<JpegInfo> {
                 icc_chunks.push((body[12], body[14..].to_vec()));
             }
             0xEE if body.starts_with(b"Adobe") => info.adobe = true,
+            0xFE => info.comments.push(body.to_vec()),
             _ => {}
         }
     }
@@ -264,6 +278,31 @@ pub fn rewrite_metadata(bytes: &[u8], edit: &MetadataEdit<'_>) -> Result<Vec<u8>
         if !drop {
             out.extend_from_slice(&bytes[segment.start..segment.end]);
         }
+    }
+    Ok(out)
+}
+
+/// The same JPEG with a COM segment holding `text` after the leading APPn segments (JFIF, EXIF, ICC),
+/// every other byte untouched. Text longer than one segment is refused.
+pub fn insert_comment(bytes: &[u8], text: &str) -> Result<Vec<u8>> {
+    if text.len() > 65_533 {
+        return Err(Error::Parameter(format!(
+            "a comment of {} bytes does not fit one COM segment",
+            text.len()
+        )));
+    }
+    let mut out = Vec::with_capacity(bytes.len() + text.len() + 4);
+    out.extend_from_slice(bytes.get(..2).ok_or_else(|| bad("no SOI marker"))?);
+    let mut written = false;
+    for segment in segments(bytes) {
+        let segment = segment?;
+        if !written && !(0xE0..=0xEF).contains(&segment.marker) {
+            out.extend_from_slice(&[0xFF, 0xFE]);
+            out.extend_from_slice(&((text.len() + 2) as u16).to_be_bytes());
+            out.extend_from_slice(text.as_bytes());
+            written = true;
+        }
+        out.extend_from_slice(&bytes[segment.start..segment.end]);
     }
     Ok(out)
 }

@@ -36,6 +36,7 @@
 //! ```
 
 pub mod auto;
+pub mod batch;
 pub mod codec;
 pub mod decode;
 mod error;

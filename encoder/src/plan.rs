@@ -35,6 +35,17 @@ use crate::{DecodeOptions, Error, Image, Result};
 /// best trade-off (`jnd-model/weights/dmvjnd-machine-coding.md`).
 pub const MACHINE_MAP_STRENGTH: f32 = 0.5;
 
+/// Estimated peak bytes per pixel of an auto-mode encode (measured: 77 on a 6.3 MP picture, 68 on
+/// 1 MP: `jndenc -verbose --outdir`'s "peak memory" less the 23 MB of a tiny picture).
+pub const PEAK_BYTES_PER_PIXEL_AUTO: u64 = 80;
+/// Estimated peak bytes per pixel of a fixed-quality encode (measured: 14 on 6.3 MP, 18 on 1 MP).
+pub const PEAK_BYTES_PER_PIXEL_FIXED: u64 = 20;
+/// Estimated peak bytes per pixel of a per-block encode (measured: 62 on 1 MP with the pixel JND map).
+pub const PEAK_BYTES_PER_PIXEL_PER_BLOCK: u64 = 64;
+/// The part of an encode's peak that does not grow with the picture: code, models, allocator arenas
+/// (measured: 12 MB at a fixed quality, 23 MB with the VP-JND model, for a 192x128 picture).
+pub const PEAK_FIXED_BYTES: u64 = 32 << 20;
+
 /// The largest `map strength` accepted.
 pub const MAX_MAP_STRENGTH: f32 = 64.0;
 
@@ -145,7 +156,7 @@ impl Default for MetadataPolicy {
 }
 
 /// Everything a plan is built from: plain values, validated by [`EncodePlan::new`].
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     /// Output format.
     pub format: Option<OutputFormat>,
@@ -165,6 +176,31 @@ pub struct Settings {
     pub verify: bool,
     /// Measure the size at the top quality for the report's saving, encoding it if the search did not.
     pub measure_saving: bool,
+    /// Write jndenc's marker into JPEG output: a COM segment naming jndenc, its version and the
+    /// decision (`jndenc/0.1.0 auto target=strict quality=57`), so a later run can tell its own output.
+    pub marker: bool,
+    /// In auto mode, re-encode a JPEG input that carries jndenc's marker instead of keeping it.
+    pub force: bool,
+}
+
+impl Default for Settings {
+    /// JPEG through mozjpeg with cjpeg's defaults, auto quality at the human first JND with the
+    /// embedded model, metadata kept, the marker written.
+    fn default() -> Self {
+        Self {
+            format: None,
+            jpeg_encoder: JpegEncoder::default(),
+            jpeg: JpegOptions::default(),
+            heif: HeifOptions::default(),
+            mode: Mode::default(),
+            metadata: MetadataPolicy::default(),
+            decode: DecodeOptions::default(),
+            verify: false,
+            measure_saving: false,
+            marker: true,
+            force: false,
+        }
+    }
 }
 
 /// The embedded models, loaded on first use and shared by every plan built with the same cache (the
@@ -249,6 +285,8 @@ pub struct EncodePlan {
     jpeg_color: JpegColor,
     verify: bool,
     measure_saving: bool,
+    marker: bool,
+    force: bool,
 }
 
 impl std::fmt::Debug for EncodePlan {
@@ -292,6 +330,8 @@ impl EncodePlan {
             decode,
             verify,
             measure_saving,
+            marker,
+            force,
         } = settings;
         let format = format.unwrap_or(OutputFormat::Jpeg);
         // Metadata is applied to the image once (decode), so codecs keep whatever is left.
@@ -359,7 +399,7 @@ impl EncodePlan {
                 per_block_strategy(format, jpeg_encoder, &jpeg, map, strength, quality, models)?
             }
         };
-        Ok(Self { codec, strategy, metadata, decode, jpeg_color, verify, measure_saving })
+        Ok(Self { codec, strategy, metadata, decode, jpeg_color, verify, measure_saving, marker, force })
     }
 
     /// The output format.
@@ -398,6 +438,26 @@ impl EncodePlan {
         }
     }
 
+    /// The estimated peak memory of encoding the input `bytes` with this plan, from the header's size:
+    /// bytes per pixel measured for each mode (auto: the decoded picture, the decider's prepared
+    /// original and the candidates in flight; fixed: the picture and the codec's planes; per-block:
+    /// the maps and the coefficient planes) plus a fixed part for the code and models. An input whose
+    /// header cannot be read is estimated as 50 pixels per file byte (such a file usually fails to
+    /// decode anyway).
+    pub fn estimated_peak(&self, bytes: &[u8]) -> u64 {
+        let pixels = crate::decode::dimensions(bytes, &self.decode)
+            .map_or(bytes.len() as u64 * 50, |(w, h)| u64::from(w) * u64::from(h));
+        let (per_pixel, fixed) = match &self.strategy {
+            Strategy::Fixed(_) => (PEAK_BYTES_PER_PIXEL_FIXED, PEAK_FIXED_BYTES),
+            Strategy::Model { .. } | Strategy::Teacher { .. } => {
+                (PEAK_BYTES_PER_PIXEL_AUTO, PEAK_FIXED_BYTES)
+            }
+            #[cfg(feature = "mozjpeg")]
+            Strategy::PerBlock { .. } => (PEAK_BYTES_PER_PIXEL_PER_BLOCK, PEAK_FIXED_BYTES),
+        };
+        pixels * per_pixel + fixed
+    }
+
     /// Decodes an input file and applies the metadata policy.
     pub fn decode(&self, bytes: &[u8]) -> Result<Image> {
         let image = crate::decode::decode(bytes, &self.decode)?;
@@ -422,6 +482,12 @@ impl EncodePlan {
     /// then be kept (see the module docs). `input` names it in the report.
     pub fn encode(&self, image: &Image, source: Option<&[u8]>, input: &str) -> Result<Encoding> {
         let started = Instant::now();
+        if let Some(source) = source
+            && !self.force
+            && let Some(marker) = self.own_output(source)
+        {
+            return self.keep_own_output(source, &marker, input, started);
+        }
         let codec = self.codec.as_ref();
         let (quality, encoded, probes, saturated, times, top_quality) = match &self.strategy {
             Strategy::Fixed(quality) => {
@@ -472,6 +538,13 @@ impl EncodePlan {
         let copied_input = kept.is_some();
         let Encoded { bytes, warnings } = match kept {
             Some(bytes) => Encoded { bytes, warnings: Vec::new() },
+            None if self.marker && codec.format() == OutputFormat::Jpeg => {
+                let text = self.marker_text(quality);
+                Encoded {
+                    bytes: jpeg_info::insert_comment(&encoded.bytes, &text)?,
+                    warnings: encoded.warnings,
+                }
+            }
             None => encoded,
         };
         let verified_distance =
@@ -499,6 +572,7 @@ impl EncodePlan {
                 })
                 .collect(),
             copied_input,
+            already_encoded: false,
             saturated,
             seconds: StageSeconds {
                 prepare: times.prepare.as_secs_f64(),
@@ -516,6 +590,68 @@ impl EncodePlan {
     pub fn encode_file(&self, bytes: &[u8], input: &str) -> Result<Encoding> {
         let image = self.decode(bytes)?;
         self.encode(&image, Some(bytes), input)
+    }
+
+    /// The marker text of an output at `quality`.
+    fn marker_text(&self, quality: u8) -> String {
+        format!(
+            "{}{} {} target={} quality={quality}",
+            jpeg_info::MARKER_PREFIX,
+            crate::VERSION,
+            self.strategy_name(),
+            self.target_name()
+        )
+    }
+
+    /// jndenc's marker in `source`, when auto mode would keep it as jndenc's own output: a JPEG
+    /// input to JPEG output whose colour satisfies the output's.
+    fn own_output(&self, source: &[u8]) -> Option<String> {
+        if !self.may_keep_input(source) {
+            return None;
+        }
+        jpeg_info::parse(source).ok()?.jndenc_marker()
+    }
+
+    /// Keeps `source`, jndenc's own output, with the metadata policy applied (no encode).
+    fn keep_own_output(
+        &self,
+        source: &[u8],
+        marker: &str,
+        input: &str,
+        started: Instant,
+    ) -> Result<Encoding> {
+        let edit = MetadataEdit {
+            keep_exif: self.metadata.keep_exif,
+            keep_icc: self.metadata.keep_icc,
+            icc: self.metadata.icc.as_deref().filter(|_| self.metadata.keep_icc),
+        };
+        let bytes = jpeg_info::rewrite_metadata(source, &edit)?;
+        let quality = marker
+            .split_whitespace()
+            .find_map(|field| field.strip_prefix("quality="))
+            .and_then(|q| q.parse().ok())
+            .unwrap_or(0);
+        let report = ImageReport {
+            input: input.to_string(),
+            output: String::new(),
+            format: "jpeg".into(),
+            target: self.target_name().to_string(),
+            decider: self.strategy_name().to_string(),
+            codec: "input".into(),
+            input_bytes: source.len(),
+            quality,
+            bytes: bytes.len(),
+            top_quality: 0,
+            top_bytes: 0,
+            saving_percent: 0.0,
+            candidates: Vec::new(),
+            copied_input: true,
+            already_encoded: true,
+            saturated: false,
+            seconds: StageSeconds { total: started.elapsed().as_secs_f64(), ..StageSeconds::default() },
+            verified_distance: None,
+        };
+        Ok(Encoding { bytes, warnings: Vec::new(), report })
     }
 
     /// Whether the copy-input rule applies to `source`: auto mode, JPEG output, a JPEG input whose

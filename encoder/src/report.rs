@@ -34,8 +34,11 @@ pub struct ImageReport {
     pub saving_percent: f64,
     /// Candidates judged, in the order judged.
     pub candidates: Vec<CandidateReport>,
-    /// True when the input JPEG was copied because no candidate was smaller.
+    /// True when the input JPEG was kept: no candidate was smaller, or it is jndenc's own output.
     pub copied_input: bool,
+    /// True when the input carried jndenc's marker and was kept without encoding (`--force`
+    /// re-encodes).
+    pub already_encoded: bool,
     /// True when even the highest quality was judged visible.
     pub saturated: bool,
     /// Seconds per stage: prepare, encode, decode, judge, total.
@@ -87,6 +90,10 @@ pub struct Totals {
     pub saving_percent: f64,
     /// Mean per-image saving, in percent.
     pub mean_saving_percent: f64,
+    /// Inputs kept because they were jndenc's own output.
+    pub already_encoded: usize,
+    /// Inputs skipped (not images, up to date, folders already walked).
+    pub skipped: usize,
 }
 
 /// A report: images and totals.
@@ -122,6 +129,8 @@ impl Report {
             top_bytes,
             saving_percent: saving_percent(bytes, top_bytes),
             mean_saving_percent: mean,
+            already_encoded: images.iter().filter(|i| i.already_encoded).count(),
+            skipped: 0,
         };
         Self { images, failures, totals }
     }
@@ -344,6 +353,7 @@ mod tests {
                 CandidateReport { quality: 30, bytes: bytes - 10, visible: true, distance: 2.9 },
             ],
             copied_input: false,
+            already_encoded: false,
             saturated: false,
             seconds: StageSeconds::default(),
             verified_distance: Some(1.5),

@@ -13,6 +13,10 @@
 //!   `subjective_ratings.csv`) and the picture-wise JND derived from them.
 //! - [`fit`]: fitting `tau` by quantile matching to a human distribution.
 //! - [`split`]: the fixed train/validation split of the photo set.
+//! - [`vpjnd`]: VP-JNDnet's dataset, training loop and evaluation (the search evaluation runs the
+//!   library's own `jndenc::auto::search_candidates`, so the model card measures auto mode's code).
+//! - [`cifar`], [`dmvjnd`], [`machine_coding`]: CIFAR-10 loaders, DMV-JND's classifiers and network
+//!   training, and the rate-against-classifier-agreement evaluation of `--target machine`.
 
 pub mod cifar;
 pub mod dmvjnd;

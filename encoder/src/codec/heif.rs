@@ -109,6 +109,14 @@ impl Codec for Heif {
 }
 
 /// Decodes the primary image of a HEIF file to 8-bit RGB, with its ICC profile and EXIF.
+/// The width and height of a HEIF file's primary image, from its header.
+pub fn heif_dimensions(bytes: &[u8]) -> Result<(u32, u32)> {
+    let context = HeifContext::read_from_bytes(bytes).map_err(decode_error)?;
+    let handle = context.primary_image_handle().map_err(decode_error)?;
+    Ok((handle.width(), handle.height()))
+}
+
+/// Decodes a HEIF file's primary image (RGB) with its ICC profile and EXIF.
 pub fn decode_heif(bytes: &[u8], limits: &Limits) -> Result<Image> {
     let context = HeifContext::read_from_bytes(bytes).map_err(decode_error)?;
     let handle = context.primary_image_handle().map_err(decode_error)?;

@@ -160,9 +160,21 @@ pub struct Cli {
     /// Batch mode: write each output here, named after its input.
     #[arg(long, value_name = "DIR", help_heading = "Batch")]
     pub outdir: Option<PathBuf>,
-    /// Batch mode: images encoded in parallel (default: all cores).
+    /// Batch mode: images encoded in parallel, at most (default: all cores); images start only while
+    /// their estimated memory fits the budget (-maxmemory, default half the machine's memory).
     #[arg(short = 'j', long, value_name = "N", help_heading = "Batch")]
     pub jobs: Option<usize>,
+    /// Batch mode: walk folders' subfolders too and mirror the tree under --outdir (-r is cjpeg's
+    /// -restart, so this has no short form).
+    #[arg(long, help_heading = "Batch")]
+    pub recursive: bool,
+    /// Batch mode: leave outputs that exist and are at least as new as their inputs (resume an
+    /// interrupted run; stale temporary files it left are removed).
+    #[arg(long = "skip-existing", help_heading = "Batch")]
+    pub skip_existing: bool,
+    /// Re-encode JPEG inputs that carry jndenc's own marker (auto mode keeps them otherwise).
+    #[arg(long, help_heading = "Batch")]
+    pub force: bool,
     /// Print the man page (roff) to standard output and exit.
     #[arg(long = "print-man", hide = true)]
     pub print_man: bool,

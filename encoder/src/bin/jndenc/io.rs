@@ -1,8 +1,8 @@
-//! The binary's side of files: reading inputs (a file, standard input, the images in a folder),
+//! The binary's side of files: reading an input (a file or standard input),
 //! describing results on standard error, writing reports.
 
 use std::io::{IsTerminal, Read};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, bail};
 use jndenc::report::{ImageReport, Report};
@@ -13,46 +13,6 @@ pub enum Outcome {
     Clean,
     /// Exit status 2: done, with warnings (as cjpeg).
     Warnings,
-}
-
-/// Inputs as given, with folders replaced by the image files directly inside them (sorted).
-pub fn expand_inputs(inputs: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    for input in inputs {
-        if input.is_dir() {
-            let mut files: Vec<PathBuf> = std::fs::read_dir(input)
-                .with_context(|| format!("listing {}", input.display()))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| {
-                    p.is_file()
-                        && p.extension().and_then(|e| e.to_str()).is_some_and(|e| {
-                            matches!(
-                                e.to_ascii_lowercase().as_str(),
-                                "png"
-                                    | "ppm"
-                                    | "pgm"
-                                    | "pnm"
-                                    | "bmp"
-                                    | "tga"
-                                    | "gif"
-                                    | "jpg"
-                                    | "jpeg"
-                                    | "heic"
-                                    | "heif"
-                            )
-                        })
-                })
-                .collect();
-            files.sort();
-            if files.is_empty() {
-                bail!("{} holds no image files", input.display());
-            }
-            out.extend(files);
-        } else {
-            out.push(input.clone());
-        }
-    }
-    Ok(out)
 }
 
 /// An input file's bytes, or standard input's when `path` is `None`.

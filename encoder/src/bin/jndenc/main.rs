@@ -81,8 +81,8 @@ fn run(cli: &Cli) -> anyhow::Result<Outcome> {
     {
         bail!("{} is a directory: to encode the images in it, give --outdir", dir.display());
     }
-    let inputs = io::expand_inputs(&cli.input)?;
-    let batch = inputs.len() > 1 || cli.outdir.is_some();
+    let batch = cli.input.len() > 1 || cli.outdir.is_some();
+    let inputs = &cli.input;
     let mapped = settings::map(cli, batch)?;
     for warning in &mapped.warnings {
         eprintln!("jndenc: warning: {warning}");
@@ -99,7 +99,7 @@ fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         return write_jnd_map(cli, &image, map_path, input_path);
     }
     let plan = EncodePlan::new(mapped.settings, &Models::default())?;
-    let outcome = if batch { batch::run_batch(cli, &plan, &inputs)? } else { run_one(cli, &plan, &inputs)? };
+    let outcome = if batch { batch::run_batch(cli, &plan)? } else { run_one(cli, &plan, inputs)? };
     Ok(if switch_warnings { Outcome::Warnings } else { outcome })
 }
 

@@ -103,8 +103,13 @@ pub fn map(cli: &Cli, batch: bool) -> anyhow::Result<Mapped> {
             }
         }
     }
-    if cli.jobs.is_some() && !batch {
-        warnings.push("-j has no effect with one input (it sets batch mode's parallelism)".into());
+    for (given, name) in
+        [(cli.jobs.is_some(), "-j"), (cli.recursive, "--recursive"), (cli.skip_existing, "--skip-existing")]
+    {
+        if given && !batch {
+            warnings
+                .push(format!("{name} has no effect with one input and no --outdir (it steers batch mode)"));
+        }
     }
     let jpeg = jpeg_options(cli, qualities.as_deref())?;
     let heif = HeifOptions {
@@ -143,6 +148,10 @@ pub fn map(cli: &Cli, batch: bool) -> anyhow::Result<Mapped> {
         decode: DecodeOptions { format: cli.targa.then_some(InputFormat::Targa), limits },
         verify: cli.verify,
         measure_saving: cli.report.is_some() || cli.verbose > 0,
+        // The marker is metadata of jndenc's own: --strip all, -nojfif (no APP0 either) and -revert
+        // (libjpeg-turbo's cjpeg, byte for byte) leave it out.
+        marker: cli.strip != StripArg::All && !cli.nojfif && !cli.revert,
+        force: cli.force,
     };
     Ok(Mapped { settings, warnings })
 }
