@@ -512,14 +512,23 @@ impl EncodePlan {
                 (*quality, encoded, Vec::new(), false, times, 100)
             }
         };
+        // The marker goes into what is written; sizes compared or reported include it.
+        let marked = self.marker && codec.format() == OutputFormat::Jpeg;
+        let marker_bytes = |q: u8| if marked { self.marker_text(q).len() + 4 } else { 0 };
+        let encoded = if marked {
+            let text = self.marker_text(quality);
+            Encoded { bytes: jpeg_info::insert_comment(&encoded.bytes, &text)?, warnings: encoded.warnings }
+        } else {
+            encoded
+        };
         let top_bytes = if let Some(p) = probes.iter().find(|p| p.quality == top_quality) {
-            p.bytes
+            p.bytes + marker_bytes(top_quality)
         } else if top_quality == quality
             && matches!(self.strategy, Strategy::Model { .. } | Strategy::Teacher { .. } | Strategy::Fixed(_))
         {
             encoded.bytes.len()
         } else if self.measure_saving {
-            codec.encode(image, top_quality)?.bytes.len()
+            codec.encode(image, top_quality)?.bytes.len() + marker_bytes(top_quality)
         } else {
             0
         };
@@ -538,13 +547,6 @@ impl EncodePlan {
         let copied_input = kept.is_some();
         let Encoded { bytes, warnings } = match kept {
             Some(bytes) => Encoded { bytes, warnings: Vec::new() },
-            None if self.marker && codec.format() == OutputFormat::Jpeg => {
-                let text = self.marker_text(quality);
-                Encoded {
-                    bytes: jpeg_info::insert_comment(&encoded.bytes, &text)?,
-                    warnings: encoded.warnings,
-                }
-            }
             None => encoded,
         };
         let verified_distance =
@@ -594,13 +596,11 @@ impl EncodePlan {
 
     /// The marker text of an output at `quality`.
     fn marker_text(&self, quality: u8) -> String {
-        format!(
-            "{}{} {} target={} quality={quality}",
-            jpeg_info::MARKER_PREFIX,
-            crate::VERSION,
-            self.strategy_name(),
-            self.target_name()
-        )
+        let (prefix, version, how) = (jpeg_info::MARKER_PREFIX, crate::VERSION, self.strategy_name());
+        match self.strategy {
+            Strategy::Fixed(_) => format!("{prefix}{version} {how} quality={quality}"),
+            _ => format!("{prefix}{version} {how} target={} quality={quality}", self.target_name()),
+        }
     }
 
     /// jndenc's marker in `source`, when auto mode would keep it as jndenc's own output: a JPEG

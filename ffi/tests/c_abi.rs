@@ -99,18 +99,14 @@ fn the_c_example_encodes_like_jndenc() {
     let output = dir.path().join("out.jpg");
     let said = run(&exe, &[&input, &output]);
     let from_c = std::fs::read(&output).unwrap();
-    // The same search through the library, as the jndenc binary runs it.
-    let image = jndenc::decode::decode(&std::fs::read(&input).unwrap(), &Default::default()).unwrap();
-    let decider = jndenc::auto::ModelDecider::embedded(
-        jndenc::auto::Target::HumanFirstJnd,
-        jndenc::codec::OutputFormat::Jpeg,
-    )
-    .unwrap();
-    let codec = jndenc::codec::MozJpeg::new(jndenc::codec::JpegOptions::default());
-    let options = jndenc::auto::AutoOptions::for_format(jndenc::codec::OutputFormat::Jpeg);
-    let expected = jndenc::auto::encode_at_jnd(&image, &codec, &decider, &options).unwrap();
-    assert_eq!(from_c, expected.encoded.bytes, "C example vs library");
-    assert!(said.starts_with(&format!("quality {}, {} bytes", expected.quality, from_c.len())), "{said}");
+    // The same plan through the library, as the jndenc binary runs it.
+    let plan =
+        jndenc::EncodePlan::new(jndenc::Settings::default(), &jndenc::plan::Models::default()).unwrap();
+    let image = plan.decode(&std::fs::read(&input).unwrap()).unwrap();
+    let expected = plan.encode(&image, None, "photo.ppm").unwrap();
+    assert_eq!(from_c, expected.bytes, "C example vs library");
+    let expected = (expected.report.quality, ());
+    assert!(said.starts_with(&format!("quality {}, {} bytes", expected.0, from_c.len())), "{said}");
     // And the jndenc binary itself, when this test run built it (cargo test --workspace does).
     let test_exe = std::env::current_exe().unwrap();
     let profile_dir = test_exe.parent().and_then(Path::parent).unwrap();
@@ -124,8 +120,9 @@ fn the_c_example_encodes_like_jndenc() {
     let fixed_path = dir.path().join("q70.jpg");
     let said = run(&exe, &[Path::new("-q"), Path::new("70"), &input, &fixed_path]);
     assert!(said.starts_with("quality 70,"), "{said}");
-    use jndenc::codec::Codec;
-    assert_eq!(std::fs::read(&fixed_path).unwrap(), codec.encode(&image, 70).unwrap().bytes);
+    let settings = jndenc::Settings { mode: jndenc::plan::Mode::Fixed(70), ..jndenc::Settings::default() };
+    let fixed = jndenc::EncodePlan::new(settings, &jndenc::plan::Models::default()).unwrap();
+    assert_eq!(std::fs::read(&fixed_path).unwrap(), fixed.encode(&image, None, "photo.ppm").unwrap().bytes);
 }
 
 #[test]

@@ -77,3 +77,15 @@ pub fn tool(name: &str) -> Command {
     assert!(found, "{name} is not installed (apt-get install libjpeg-turbo-progs libheif-examples)");
     Command::new(name)
 }
+
+/// A JPEG without its COM segments (jndenc's marker among them), every other byte as written.
+pub fn without_comments(jpeg: &[u8]) -> Vec<u8> {
+    let mut out = jpeg[..2].to_vec();
+    for segment in jndenc::jpeg_info::segments(jpeg) {
+        let segment = segment.expect("a well-formed JPEG");
+        if segment.marker != 0xFE {
+            out.extend_from_slice(&jpeg[segment.start..segment.end]);
+        }
+    }
+    out
+}
