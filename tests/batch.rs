@@ -180,6 +180,10 @@ fn a_second_run_over_its_own_output_keeps_every_file() {
     assert_eq!(files(&second), files(&first));
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert_eq!(json["totals"]["already_encoded"], 6);
+    // Another target is another decision: searched again, not kept as it is.
+    let strict = dir.path().join("strict");
+    let out_run = batch(&["--recursive", "--target", "strict"], &first, &strict);
+    assert!(!stderr(&out_run).contains("already jndenc's output"), "{}", stderr(&out_run));
     // --force re-encodes them (the marker stays, the bytes are a fresh search's).
     let forced = dir.path().join("forced");
     let out_run = batch(&["--recursive", "--force"], &first, &forced);

@@ -534,12 +534,7 @@ impl EncodePlan {
         };
         let kept = match source {
             Some(source) if self.may_keep_input(source) => {
-                let edit = MetadataEdit {
-                    keep_exif: self.metadata.keep_exif,
-                    keep_icc: self.metadata.keep_icc,
-                    icc: self.metadata.icc.as_deref().filter(|_| self.metadata.keep_icc),
-                };
-                let kept = jpeg_info::rewrite_metadata(source, &edit)?;
+                let kept = jpeg_info::rewrite_metadata(source, &self.metadata_edit())?;
                 (encoded.bytes.len() >= kept.len()).then_some(kept)
             }
             _ => None,
@@ -594,6 +589,15 @@ impl EncodePlan {
         self.encode(&image, Some(bytes), input)
     }
 
+    /// The metadata policy as an edit of a kept input's markers.
+    fn metadata_edit(&self) -> MetadataEdit<'_> {
+        MetadataEdit {
+            keep_exif: self.metadata.keep_exif,
+            keep_icc: self.metadata.keep_icc,
+            icc: self.metadata.icc.as_deref().filter(|_| self.metadata.keep_icc),
+        }
+    }
+
     /// The marker text of an output at `quality`.
     fn marker_text(&self, quality: u8) -> String {
         let (prefix, version, how) = (jpeg_info::MARKER_PREFIX, crate::VERSION, self.strategy_name());
@@ -604,12 +608,17 @@ impl EncodePlan {
     }
 
     /// jndenc's marker in `source`, when auto mode would keep it as jndenc's own output: a JPEG
-    /// input to JPEG output whose colour satisfies the output's.
+    /// input to JPEG output whose colour satisfies the output's, marked by an auto-mode run at the
+    /// same target.
     fn own_output(&self, source: &[u8]) -> Option<String> {
         if !self.may_keep_input(source) {
             return None;
         }
-        jpeg_info::parse(source).ok()?.jndenc_marker()
+        // Only a decision made for the same target is kept: a stricter (or looser) target searches
+        // again (and the copy-input rule still keeps the input if nothing undercuts it).
+        let marker = jpeg_info::parse(source).ok()?.jndenc_marker()?;
+        let target = format!("target={}", self.target_name());
+        marker.split_whitespace().any(|field| field == target).then_some(marker)
     }
 
     /// Keeps `source`, jndenc's own output, with the metadata policy applied (no encode).
@@ -620,12 +629,7 @@ impl EncodePlan {
         input: &str,
         started: Instant,
     ) -> Result<Encoding> {
-        let edit = MetadataEdit {
-            keep_exif: self.metadata.keep_exif,
-            keep_icc: self.metadata.keep_icc,
-            icc: self.metadata.icc.as_deref().filter(|_| self.metadata.keep_icc),
-        };
-        let bytes = jpeg_info::rewrite_metadata(source, &edit)?;
+        let bytes = jpeg_info::rewrite_metadata(source, &self.metadata_edit())?;
         let quality = marker
             .split_whitespace()
             .find_map(|field| field.strip_prefix("quality="))
