@@ -75,6 +75,8 @@ pub struct Job {
 pub enum SkipReason {
     /// Not an image file by its extension.
     Unsupported,
+    /// A subfolder, without `recursive`.
+    Folder,
     /// A folder already walked (a symlink loop or a second link to it).
     AlreadyVisited,
     /// The output exists and is at least as new as the input (`skip_existing`).
@@ -85,6 +87,7 @@ impl std::fmt::Display for SkipReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             SkipReason::Unsupported => "not an image file jndenc reads (by its extension)",
+            SkipReason::Folder => "a subfolder (give --recursive to walk it)",
             SkipReason::AlreadyVisited => "a folder already walked (symlink loop)",
             SkipReason::UpToDate => "its output is up to date",
         })
@@ -197,7 +200,7 @@ fn walk(
             if recursive {
                 walk(root, &relative.join(&name), outdir, extension, recursive, visited, listing)?;
             } else {
-                listing.skipped.push(Skipped { path, reason: SkipReason::Unsupported });
+                listing.skipped.push(Skipped { path, reason: SkipReason::Folder });
             }
         } else if is_image(&path) {
             let output = outdir.join(relative).join(name.with_extension(extension));
