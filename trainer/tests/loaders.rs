@@ -34,8 +34,8 @@ fn mcl_jci_excerpt_gives_mean_and_sur75() {
 
 #[test]
 fn the_full_mcl_jci_matrix_matches_its_readme() {
-    // A committed copy of ../shared/data/mcl-jci-labels/jnd_first.csv (tests read nothing outside the
-    // repository).
+    // The MCL-JCI matrix is committed under fixtures/ (see fixtures/README.md): tests read nothing
+    // outside the repository.
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/labels/mcl-jci/jnd_first.csv");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let m = MclJci::parse(&text, "jnd_first.csv").unwrap();
