@@ -482,9 +482,11 @@ impl EncodePlan {
     /// then be kept (see the module docs). `input` names it in the report.
     pub fn encode(&self, image: &Image, source: Option<&[u8]>, input: &str) -> Result<Encoding> {
         let started = Instant::now();
-        if let Some(source) = source
+        // The input's markers, read once, when the copy-input rule may keep it.
+        let keepable = source.and_then(|s| self.keepable_input(s).map(|info| (s, info)));
+        if let Some((source, info)) = &keepable
             && !self.force
-            && let Some(marker) = self.own_output(source)
+            && let Some(marker) = self.own_output(info)
         {
             return self.keep_own_output(source, &marker, input, started);
         }
@@ -532,8 +534,8 @@ impl EncodePlan {
         } else {
             0
         };
-        let kept = match source {
-            Some(source) if self.may_keep_input(source) => {
+        let kept = match keepable {
+            Some((source, _)) => {
                 let kept = jpeg_info::rewrite_metadata(source, &self.metadata_edit())?;
                 (encoded.bytes.len() >= kept.len()).then_some(kept)
             }
@@ -610,13 +612,10 @@ impl EncodePlan {
     /// jndenc's marker in `source`, when auto mode would keep it as jndenc's own output: a JPEG
     /// input to JPEG output whose colour satisfies the output's, marked by an auto-mode run at the
     /// same target.
-    fn own_output(&self, source: &[u8]) -> Option<String> {
-        if !self.may_keep_input(source) {
-            return None;
-        }
+    fn own_output(&self, info: &jpeg_info::JpegInfo) -> Option<String> {
         // Only a decision made for the same target is kept: a stricter (or looser) target searches
         // again (and the copy-input rule still keeps the input if nothing undercuts it).
-        let marker = jpeg_info::parse(source).ok()?.jndenc_marker()?;
+        let marker = info.jndenc_marker()?;
         let target = format!("target={}", self.target_name());
         marker.split_whitespace().any(|field| field == target).then_some(marker)
     }
@@ -658,21 +657,22 @@ impl EncodePlan {
         Ok(Encoding { bytes, warnings: Vec::new(), report })
     }
 
-    /// Whether the copy-input rule applies to `source`: auto mode, JPEG output, a JPEG input whose
-    /// colour satisfies the output's.
-    fn may_keep_input(&self, source: &[u8]) -> bool {
+    /// The input's markers when the copy-input rule applies to `source`: auto mode, JPEG output, a
+    /// JPEG input whose colour satisfies the output's.
+    fn keepable_input(&self, source: &[u8]) -> Option<jpeg_info::JpegInfo> {
         if !matches!(self.strategy, Strategy::Model { .. } | Strategy::Teacher { .. })
             || self.codec.format() != OutputFormat::Jpeg
             || !source.starts_with(&[0xFF, 0xD8])
         {
-            return false;
+            return None;
         }
-        let Ok(info) = jpeg_info::parse(source) else { return false };
-        match self.jpeg_color {
+        let info = jpeg_info::parse(source).ok()?;
+        let colour_fits = match self.jpeg_color {
             JpegColor::Auto => true,
             JpegColor::Grayscale => info.components.len() == 1,
             JpegColor::Rgb => false,
-        }
+        };
+        colour_fits.then_some(info)
     }
 
     /// The butteraugli 3-norm distance of the output `bytes` from `image`.
