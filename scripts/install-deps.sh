@@ -5,8 +5,9 @@
 #   nasm              mozjpeg's SIMD (without it mozjpeg-sys silently builds ~6x slower code)
 #   libjpeg-turbo-progs  cjpeg/djpeg, the reference the compatibility tests compare against
 #   pkg-config        how libheif-sys finds libheif
+#   cmake, g++        jpegli-sys builds libjxl's jpegli (C++) from its bundled sources
 set -euo pipefail
-packages=(libheif-dev libheif-examples nasm libjpeg-turbo-progs pkg-config)
+packages=(libheif-dev libheif-examples nasm libjpeg-turbo-progs pkg-config cmake g++)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -38,7 +38,9 @@ fn auto_jpeg_lies_within_bounds_and_the_report_matches_the_files() {
     assert_eq!(r["top_quality"], 90);
     // The reference size is a real encode at the top quality, re-measured here, with auto mode's
     // marker (as long as the output's: both qualities have two digits).
-    let top = ok(run(&["-quality", "90", input.to_str().unwrap()]));
+    // Auto mode's codec is jpegli; a fixed quality without --codec would be mozjpeg.
+    assert_eq!(r["codec"], "jpegli");
+    let top = ok(run(&["--codec", "jpegli", "-quality", "90", input.to_str().unwrap()]));
     let marker = written.len() - without_comments(&written).len();
     let top_bytes = without_comments(&top).len() + marker;
     assert_eq!(r["top_bytes"].as_u64().unwrap(), top_bytes as u64);
@@ -46,7 +48,7 @@ fn auto_jpeg_lies_within_bounds_and_the_report_matches_the_files() {
     assert!((r["saving_percent"].as_f64().unwrap() - saving).abs() < 1e-6);
     // The chosen candidate's bytes are the output: the same as a fixed-quality encode at that quality
     // (but for the marker, which says how the quality was chosen).
-    let fixed = ok(run(&["-quality", &quality.to_string(), input.to_str().unwrap()]));
+    let fixed = ok(run(&["--codec", "jpegli", "-quality", &quality.to_string(), input.to_str().unwrap()]));
     assert_eq!(
         without_comments(&fixed),
         without_comments(&written),
@@ -75,9 +77,11 @@ fn auto_heif_is_valid_and_even_quality() {
     let csv = std::fs::read_to_string(&report).unwrap();
     let row: Vec<&str> = csv.lines().nth(1).unwrap().split(',').collect();
     assert_eq!(row[2], "heif");
-    let quality: u8 = row[5].parse().unwrap();
+    assert_eq!(row[5], "heif");
+    let quality: u8 = row[6].parse().unwrap();
     assert!(quality <= 100 && quality.is_multiple_of(2), "HEIF searches 0..100 in steps of 2: {quality}");
-    assert_eq!(row[6].parse::<usize>().unwrap(), written.len());
+    assert_eq!(row[7], format!("quality={quality}"));
+    assert_eq!(row[8].parse::<usize>().unwrap(), written.len());
     assert!(csv.lines().last().unwrap().starts_with("TOTAL,"));
 }
 

@@ -1,6 +1,6 @@
 //! Auto-quality cost: the whole JND search (prepare, encode, decode and judge every candidate) against
-//! one plain mozjpeg encode of the same image, side by side in one run so machine noise cancels in the
-//! ratio. Prints a table.
+//! one plain encode of the same image (mozjpeg at quality 75, jpegli at its quality 75 = distance
+//! 2.35), side by side in one run so machine noise cancels in the ratio. Prints a table.
 //!
 //! ```sh
 //! cargo bench -p encoder --bench auto_quality            # JPEG on 4 validation photos
@@ -14,7 +14,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use jndenc::auto::{AutoOptions, ModelDecider, Target, encode_at_jnd};
-use jndenc::codec::{Codec, Heif, HeifOptions, JpegOptions, MozJpeg};
+use jndenc::codec::{Codec, Heif, HeifOptions, JpegOptions, Jpegli, MozJpeg};
 use jndenc::{ColorType, Image};
 
 fn load(name: &str) -> (String, Image) {
@@ -44,21 +44,23 @@ fn median_seconds(runs: usize, mut f: impl FnMut()) -> f64 {
 
 fn main() {
     let jpeg = MozJpeg::new(JpegOptions::default());
+    let jpegli = Jpegli::new(JpegOptions::default());
     let heif = Heif::new(HeifOptions::default());
     let with_heif = std::env::var_os("JND_BENCH_HEIF").is_some();
     println!(
-        "| image | codec | MP | one encode (ms) | auto (ms) | auto s/MP | candidates | auto / one encode | prepare | encode | decode | judge (ms) |"
+        "| image | codec | MP | one encode (ms) | one encode (ms/MP) | auto (ms) | auto s/MP | candidates | auto / one encode | prepare | encode | decode | judge (ms) |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for name in ["004.png", "009.png", "014.png", "019.png"] {
         let (name, image) = load(name);
         let mp = image.pixel_count() as f64 / 1e6;
-        let codecs: Vec<(&str, &dyn Codec)> =
-            if with_heif { vec![("mozjpeg", &jpeg), ("heif", &heif)] } else { vec![("mozjpeg", &jpeg)] };
+        let mut codecs: Vec<(&str, &dyn Codec)> = vec![("mozjpeg", &jpeg), ("jpegli", &jpegli)];
+        if with_heif {
+            codecs.push(("heif", &heif));
+        }
         for (codec_name, codec) in codecs {
             let options = AutoOptions::for_format(codec.format());
-            let decider =
-                ModelDecider::embedded(Target::HumanFirstJnd, codec.format()).expect("embedded model");
+            let decider = ModelDecider::embedded(Target::HumanFirstJnd, codec).expect("embedded model");
             let one = median_seconds(3, || {
                 codec.encode(&image, 75).expect("encode");
             });
@@ -68,8 +70,9 @@ fn main() {
             });
             let r = last.expect("ran");
             println!(
-                "| {name} | {codec_name} | {mp:.2} | {:.0} | {:.0} | {:.2} | {} | {:.1} | {:.0} | {:.0} | {:.0} | {:.0} |",
+                "| {name} | {codec_name} | {mp:.2} | {:.0} | {:.0} | {:.0} | {:.2} | {} | {:.1} | {:.0} | {:.0} | {:.0} | {:.0} |",
                 one * 1e3,
+                one * 1e3 / mp,
                 auto * 1e3,
                 auto / mp,
                 r.probes.len(),

@@ -68,12 +68,15 @@ pub trait Decider: Sync {
     fn judge(&self, prepared: &Self::Prepared, candidate: &Image) -> Result<Decision>;
 }
 
-/// The embedded model's decision margin for candidates of `format`.
-pub fn margin_for(format: OutputFormat) -> f64 {
-    match format {
-        OutputFormat::Heif => vpjnd::decision_margin(vpjnd::CodecFamily::Heif),
-        _ => vpjnd::decision_margin(vpjnd::CodecFamily::Jpeg),
-    }
+/// The embedded model's decision margin for candidates of `format` written by the codec named
+/// `codec` (jpegli's candidates have their own; any other JPEG codec has mozjpeg's).
+pub fn margin_for(format: OutputFormat, codec: &str) -> f64 {
+    let family = match (format, codec) {
+        (OutputFormat::Heif, _) => vpjnd::CodecFamily::Heif,
+        (OutputFormat::Jpeg, "jpegli") => vpjnd::CodecFamily::Jpegli,
+        (OutputFormat::Jpeg, _) => vpjnd::CodecFamily::Jpeg,
+    };
+    vpjnd::decision_margin(family)
 }
 
 /// The embedded VP-JNDnet.
@@ -88,10 +91,11 @@ pub struct ModelDecider {
 }
 
 impl ModelDecider {
-    /// The embedded weights on the CPU, at `target`, with the model's margin for `format`'s codec.
-    pub fn embedded(target: Target, format: OutputFormat) -> Result<Self> {
+    /// The embedded weights on the CPU, at `target`, with the model's margin for `codec`'s candidates.
+    pub fn embedded(target: Target, codec: &dyn Codec) -> Result<Self> {
         let device = jnd_model::select_device(jnd_model::Accelerator::Cpu)?;
-        Ok(Self { model: VpJnd::embedded(&device)?, tau: target.tau(), margin: margin_for(format) })
+        let margin = margin_for(codec.format(), codec.name());
+        Ok(Self { model: VpJnd::embedded(&device)?, tau: target.tau(), margin })
     }
 }
 

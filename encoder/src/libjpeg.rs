@@ -23,6 +23,21 @@ use crate::{ColorType, Error, Image, Metadata, Result};
 /// The largest payload of one JPEG marker segment.
 pub(crate) const MAX_MARKER_PAYLOAD: usize = 65_533;
 
+/// The APP1 payload that carries `metadata`'s EXIF (`Exif\0\0` and the TIFF data), or the warning
+/// when it does not fit one segment (it is then dropped); `None` without EXIF. Both libjpeg encoders
+/// (mozjpeg and jpegli) write it.
+pub(crate) fn exif_segment(metadata: &Metadata) -> Option<std::result::Result<Vec<u8>, String>> {
+    let exif = metadata.exif.as_ref()?;
+    let mut app1 = Vec::with_capacity(exif.len() + 6);
+    app1.extend_from_slice(b"Exif\0\0");
+    app1.extend_from_slice(exif);
+    Some(if app1.len() <= MAX_MARKER_PAYLOAD {
+        Ok(app1)
+    } else {
+        Err(format!("EXIF of {} bytes does not fit one APP1 segment; dropped", exif.len()))
+    })
+}
+
 /// Runs `body`, which drives libjpeg, catching libjpeg's fatal errors (and any other panic) as the
 /// message they carry.
 pub(crate) fn guarded<T>(body: impl FnOnce() -> T) -> std::result::Result<T, String> {
@@ -146,15 +161,14 @@ impl Compressor {
     /// # Safety
     /// Inside [`guarded`], after compression started.
     pub(crate) unsafe fn write_metadata(&mut self, metadata: &Metadata, keep_icc: bool, keep_exif: bool) {
-        if keep_exif && let Some(exif) = &metadata.exif {
-            let mut app1 = Vec::with_capacity(exif.len() + 6);
-            app1.extend_from_slice(b"Exif\0\0");
-            app1.extend_from_slice(exif);
-            if app1.len() <= MAX_MARKER_PAYLOAD {
+        if keep_exif {
+            match exif_segment(metadata) {
                 // SAFETY: a live compressor in the marker-writing state, per the contract.
-                unsafe { ffi::jpeg_write_marker(&mut self.cinfo, 0xE1, app1.as_ptr(), app1.len() as c_uint) };
-            } else {
-                self.warn(format!("EXIF of {} bytes does not fit one APP1 segment; dropped", exif.len()));
+                Some(Ok(app1)) => unsafe {
+                    ffi::jpeg_write_marker(&mut self.cinfo, 0xE1, app1.as_ptr(), app1.len() as c_uint)
+                },
+                Some(Err(warning)) => self.warn(warning),
+                None => {}
             }
         }
         if keep_icc && let Some(icc) = &metadata.icc {

@@ -3,7 +3,8 @@
 //! [`EncodePlan::decode`] and [`EncodePlan::encode`]; nothing else decides how an image is encoded.
 //!
 //! A plan fixes, once:
-//! - the codec (mozjpeg, the pure-Rust JPEG encoder, or x265 in HEIF), with cjpeg's switches as
+//! - the codec (mozjpeg, jpegli, the pure-Rust JPEG encoder, or x265 in HEIF; auto mode's default is
+//!   [`AUTO_JPEG_ENCODER`], a fixed quality's is mozjpeg), with cjpeg's switches as
 //!   [`JpegOptions`] (a `-qtables` file is read before the plan is built, once);
 //! - the [`Mode`]: a fixed quality, the JND search (embedded VP-JND model or butteraugli teacher), or
 //!   per-block quantisation from a JND map (DMV-JND for machines, pixel-wise for people), which honours
@@ -50,14 +51,57 @@ pub const PEAK_FIXED_BYTES: u64 = 32 << 20;
 pub const MAX_MAP_STRENGTH: f32 = 64.0;
 
 /// Which JPEG encoder writes JPEG output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JpegEncoder {
-    /// mozjpeg (trellis quantisation, progressive, optimised Huffman). The default.
-    #[default]
+    /// mozjpeg (trellis quantisation, progressive, optimised Huffman, Annex K tables): what `-quality`
+    /// means, as in cjpeg.
     MozJpeg,
+    /// jpegli (butteraugli-distance tables, adaptive quantisation); its quality is jpegli's scale.
+    Jpegli,
     /// The pure-Rust `jpeg-encoder` crate.
     Rust,
 }
+
+impl JpegEncoder {
+    /// The name used by `--codec` and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            JpegEncoder::MozJpeg => "mozjpeg",
+            JpegEncoder::Jpegli => "jpegli",
+            JpegEncoder::Rust => "rust",
+        }
+    }
+
+    /// The encoder used when none is named: in auto mode the one that needs fewer bytes at equal
+    /// quality ([`AUTO_JPEG_ENCODER`], measured), unless a switch asks for what only mozjpeg does
+    /// (`-qtables`, `-revert`, `-dct`, ...); otherwise mozjpeg, so `-quality N` means what it means to
+    /// cjpeg.
+    pub fn default_for(mode: &Mode, jpeg: &JpegOptions) -> Self {
+        match mode {
+            Mode::Auto { .. } if accepts(AUTO_JPEG_ENCODER, jpeg) => AUTO_JPEG_ENCODER,
+            Mode::Auto { .. } | Mode::Fixed(_) | Mode::PerBlock { .. } => JpegEncoder::MozJpeg,
+        }
+    }
+}
+
+/// Whether `encoder` honours every switch in `jpeg`.
+fn accepts(encoder: JpegEncoder, jpeg: &JpegOptions) -> bool {
+    #[cfg(feature = "jpegli")]
+    if encoder == JpegEncoder::Jpegli {
+        return crate::codec::Jpegli::new(jpeg.clone()).check().is_ok();
+    }
+    let _ = (encoder, jpeg);
+    true
+}
+
+/// Auto mode's JPEG encoder when none is named. jpegli: on the 39 training photos it needs 9-12 %
+/// fewer bytes than mozjpeg at equal SSIMULACRA 2 and at equal butteraugli 3-norm
+/// (`cargo bench --bench codecs`, table in `docs/codecs.md`). Without the `jpegli` feature, mozjpeg.
+#[cfg(feature = "jpegli")]
+pub const AUTO_JPEG_ENCODER: JpegEncoder = JpegEncoder::Jpegli;
+/// Auto mode's JPEG encoder when none is named (this build has no jpegli).
+#[cfg(not(feature = "jpegli"))]
+pub const AUTO_JPEG_ENCODER: JpegEncoder = JpegEncoder::MozJpeg;
 
 /// Who judges candidates in the JND search.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -160,8 +204,8 @@ impl Default for MetadataPolicy {
 pub struct Settings {
     /// Output format.
     pub format: Option<OutputFormat>,
-    /// JPEG encoder.
-    pub jpeg_encoder: JpegEncoder,
+    /// JPEG encoder; `None` picks [`JpegEncoder::default_for`] the mode.
+    pub jpeg_encoder: Option<JpegEncoder>,
     /// cjpeg's JPEG switches (their metadata flags are set from `metadata`).
     pub jpeg: JpegOptions,
     /// HEIF options (their metadata flags are set from `metadata`).
@@ -189,7 +233,7 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             format: None,
-            jpeg_encoder: JpegEncoder::default(),
+            jpeg_encoder: None,
             jpeg: JpegOptions::default(),
             heif: HeifOptions::default(),
             mode: Mode::default(),
@@ -344,10 +388,11 @@ impl EncodePlan {
                     switches.join(", ")
                 )));
             }
-            if jpeg_encoder != JpegEncoder::MozJpeg {
-                return Err(Error::Unsupported("--codec rust writes JPEG, not HEIF".into()));
+            if let Some(named) = jpeg_encoder {
+                return Err(Error::Unsupported(format!("--codec {} writes JPEG, not HEIF", named.name())));
             }
         }
+        let jpeg_encoder = jpeg_encoder.unwrap_or_else(|| JpegEncoder::default_for(&mode, &jpeg));
         let jpeg_color = jpeg.color;
         let codec = build_codec(format, jpeg_encoder, jpeg.clone(), heif)?;
         let strategy = match mode {
@@ -385,7 +430,7 @@ impl EncodePlan {
                         decider: Box::new(ModelDecider {
                             model: models.vpjnd()?,
                             tau: target.tau(),
-                            margin: margin_for(format),
+                            margin: margin_for(format, codec.name()),
                         }),
                         target,
                         search,
@@ -557,6 +602,7 @@ impl EncodePlan {
             codec: if copied_input { "input".into() } else { codec.name().to_string() },
             input_bytes: source.map_or(0, <[u8]>::len),
             quality,
+            parameter: if copied_input { String::new() } else { codec.parameter(quality) },
             bytes: bytes.len(),
             top_quality,
             top_bytes,
@@ -643,6 +689,7 @@ impl EncodePlan {
             codec: "input".into(),
             input_bytes: source.len(),
             quality,
+            parameter: String::new(),
             bytes: bytes.len(),
             top_quality: 0,
             top_bytes: 0,
@@ -706,7 +753,20 @@ fn build_codec(
         (OutputFormat::Heif, _) => heif_codec(heif),
         (OutputFormat::Jpeg, JpegEncoder::Rust) => Ok(Box::new(crate::codec::RustJpeg::new(jpeg))),
         (OutputFormat::Jpeg, JpegEncoder::MozJpeg) => mozjpeg_codec(jpeg),
+        (OutputFormat::Jpeg, JpegEncoder::Jpegli) => jpegli_codec(jpeg),
     }
+}
+
+#[cfg(feature = "jpegli")]
+fn jpegli_codec(options: JpegOptions) -> Result<Box<dyn Codec>> {
+    let codec = crate::codec::Jpegli::new(options);
+    codec.check()?;
+    Ok(Box::new(codec))
+}
+
+#[cfg(not(feature = "jpegli"))]
+fn jpegli_codec(_options: JpegOptions) -> Result<Box<dyn Codec>> {
+    Err(Error::Unsupported("this jndenc was built without jpegli (the `jpegli` feature)".into()))
 }
 
 #[cfg(feature = "mozjpeg")]
@@ -744,10 +804,11 @@ fn per_block_strategy(
             "per-block quantisation (--target machine, --adaptive) writes JPEG only: libheif exposes no per-block quantiser".into(),
         ));
     }
-    if jpeg_encoder == JpegEncoder::Rust {
-        return Err(Error::Unsupported(
-            "--codec rust with per-block quantisation (it writes its coefficients through libjpeg)".into(),
-        ));
+    if jpeg_encoder != JpegEncoder::MozJpeg {
+        return Err(Error::Unsupported(format!(
+            "--codec {} with per-block quantisation (it writes its coefficients through mozjpeg)",
+            jpeg_encoder.name()
+        )));
     }
     let strength = strength.unwrap_or_else(|| map.default_strength());
     if !strength.is_finite() || !(0.0..=MAX_MAP_STRENGTH).contains(&strength) {

@@ -17,12 +17,15 @@ pub struct ImageReport {
     pub target: String,
     /// Decider (`vp-jnd`, `teacher`), the per-block map (`dmv-jnd`, `pixel-jnd`) or `fixed`.
     pub decider: String,
-    /// The codec that wrote the output (`mozjpeg`, `rust`, `x265`), or `input` when the input was kept.
+    /// The codec that wrote the output (`mozjpeg`, `jpegli`, `rust`, `heif`), or `input` when the input was kept.
     pub codec: String,
     /// Bytes of the input file (0 for pixels handed over in memory).
     pub input_bytes: usize,
     /// Chosen quality.
     pub quality: u8,
+    /// What the quality means to the codec: `quality=80`, or jpegli's `distance=1.90`; empty when the
+    /// input was kept.
+    pub parameter: String,
     /// Bytes written.
     pub bytes: usize,
     /// Highest quality searched.
@@ -144,7 +147,7 @@ impl Report {
     /// `TOTAL` row.
     pub fn to_csv(&self) -> String {
         let mut out = String::from(
-            "input,output,format,target,decider,quality,bytes,top_quality,top_bytes,saving_percent,candidates,\
+            "input,output,format,target,decider,codec,quality,parameter,bytes,top_quality,top_bytes,saving_percent,candidates,\
              copied_input,saturated,prepare_s,encode_s,decode_s,judge_s,total_s,verified_distance\n",
         );
         for i in &self.images {
@@ -155,13 +158,15 @@ impl Report {
                 .collect();
             let _ = writeln!(
                 out,
-                "{},{},{},{},{},{},{},{},{},{:.2},{},{},{},{:.3},{:.3},{:.3},{:.3},{:.3},{}",
+                "{},{},{},{},{},{},{},{},{},{},{},{:.2},{},{},{},{:.3},{:.3},{:.3},{:.3},{:.3},{}",
                 csv_field(&i.input),
                 csv_field(&i.output),
                 i.format,
                 i.target,
                 i.decider,
+                i.codec,
                 i.quality,
+                i.parameter,
                 i.bytes,
                 i.top_quality,
                 i.top_bytes,
@@ -178,7 +183,7 @@ impl Report {
             );
         }
         let t = &self.totals;
-        let _ = writeln!(out, "TOTAL,,,,,,{},,{},{:.2},,,,,,,,,", t.bytes, t.top_bytes, t.saving_percent);
+        let _ = writeln!(out, "TOTAL,,,,,,,,{},,{},{:.2},,,,,,,,,", t.bytes, t.top_bytes, t.saving_percent);
         out
     }
 
@@ -344,6 +349,7 @@ mod tests {
             codec: "mozjpeg".into(),
             input_bytes: 5000,
             quality: 40,
+            parameter: "quality=40".into(),
             bytes,
             top_quality: 100,
             top_bytes: top,
@@ -373,7 +379,7 @@ mod tests {
         assert_eq!(json["totals"]["bytes"], 400);
         let csv = report.to_csv();
         assert!(csv.lines().nth(1).unwrap().starts_with("\"a,b.png\",out.jpg,jpeg"));
-        assert!(csv.lines().last().unwrap().starts_with("TOTAL,,,,,,400,,2000,80.00"));
+        assert!(csv.lines().last().unwrap().starts_with("TOTAL,,,,,,,,400,,2000,80.00"));
         let html = report.to_html();
         assert_eq!(html.matches("<svg").count(), 3, "two ladders and a histogram");
         assert!(html.contains("80.0 % saved") && html.contains("failed: bad.png: oops"));

@@ -17,7 +17,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use jndenc::auto::{AutoOptions, Decider, ModelDecider, Target, margin_for};
 use jndenc::codec::OutputFormat;
-use jndenc::plan::{DeciderKind, Mode, Models};
+use jndenc::plan::{DeciderKind, JpegEncoder, Mode, Models};
 use jndenc::{ColorType, EncodePlan, Image, Settings};
 
 /// Success.
@@ -38,10 +38,19 @@ pub const JND_PIXEL_GRAY8: c_int = 1;
 /// Pixel layout: 8-bit R, G, B, A interleaved (alpha is ignored, as cjpeg does).
 pub const JND_PIXEL_RGBA8: c_int = 2;
 
-/// Output: JPEG (mozjpeg, jndenc's defaults).
+/// Output: JPEG (the codec set by [`jnd_encoder_set_codec`]).
 pub const JND_FORMAT_JPEG: c_int = 0;
 /// Output: HEVC-intra HEIF (libheif + x265).
 pub const JND_FORMAT_HEIF: c_int = 1;
+
+/// JPEG codec: jndenc's choice (the default): jpegli for the JND search, mozjpeg at a fixed quality,
+/// so a fixed quality means what it means to cjpeg.
+pub const JND_CODEC_DEFAULT: c_int = 0;
+/// JPEG codec: mozjpeg (trellis quantisation, Annex K tables).
+pub const JND_CODEC_MOZJPEG: c_int = 1;
+/// JPEG codec: jpegli (butteraugli-distance tables, adaptive quantisation; a fixed quality is on
+/// jpegli's own scale).
+pub const JND_CODEC_JPEGLI: c_int = 2;
 
 /// Operating point fitted to human first-JND data (butteraugli 3-norm 2.295). The default.
 pub const JND_TARGET_HUMAN_FIRST_JND: c_int = 0;
@@ -64,6 +73,7 @@ pub struct JndEncoder {
     min_quality: u8,
     max_quality: u8,
     fixed_quality: Option<u8>,
+    codec: Option<JpegEncoder>,
     pool: Option<rayon::ThreadPool>,
     models: Models,
     last_error: CString,
@@ -80,6 +90,7 @@ impl JndEncoder {
     fn settings(&self, fixed: Option<u8>) -> Settings {
         Settings {
             format: Some(self.format),
+            jpeg_encoder: self.codec,
             mode: match fixed {
                 Some(quality) => Mode::Fixed(quality),
                 None => Mode::Auto {
@@ -102,7 +113,8 @@ impl JndEncoder {
     /// The VP-JND decider at the handle's target and format.
     fn decider(&self) -> Result<ModelDecider, String> {
         let model = self.models.vpjnd().map_err(|e| e.to_string())?;
-        Ok(ModelDecider { model, tau: self.target.tau(), margin: margin_for(self.format) })
+        // jnd_judge's candidates may come from any encoder: the fixed-table JPEG margin.
+        Ok(ModelDecider { model, tau: self.target.tau(), margin: margin_for(self.format, "mozjpeg") })
     }
 
     /// Runs `f` on the handle's thread pool (the process-wide pool when none was set).
@@ -236,6 +248,7 @@ pub extern "C" fn jnd_encoder_new() -> *mut JndEncoder {
             min_quality: 1,
             max_quality: 100,
             fixed_quality: None,
+            codec: None,
             pool: None,
             models: Models::default(),
             last_error: CString::default(),
@@ -285,6 +298,26 @@ pub unsafe extern "C" fn jnd_encoder_set_format(encoder: *mut JndEncoder, format
         };
         let defaults = AutoOptions::for_format(e.format);
         (e.min_quality, e.max_quality) = (defaults.min_quality, defaults.max_quality);
+        JND_OK
+    };
+    // SAFETY: forwarded caller contract.
+    unsafe { with_encoder(encoder, body) }
+}
+
+/// Sets the JPEG codec: [`JND_CODEC_DEFAULT`], [`JND_CODEC_MOZJPEG`] or [`JND_CODEC_JPEGLI`]. A named
+/// codec with HEIF output fails at the next encode.
+///
+/// # Safety
+/// `encoder` must be NULL or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn jnd_encoder_set_codec(encoder: *mut JndEncoder, codec: c_int) -> c_int {
+    let body = |e: &mut JndEncoder| {
+        e.codec = match codec {
+            JND_CODEC_DEFAULT => None,
+            JND_CODEC_MOZJPEG => Some(JpegEncoder::MozJpeg),
+            JND_CODEC_JPEGLI => Some(JpegEncoder::Jpegli),
+            other => return e.fail(JND_ERROR_INVALID_ARGUMENT, format!("unknown codec {other}")),
+        };
         JND_OK
     };
     // SAFETY: forwarded caller contract.

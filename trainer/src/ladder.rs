@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use jnd_model::Image;
 use jnd_model::metrics::{ButteraugliRef, ssimulacra2};
-use jndenc::codec::{Codec, Heif, HeifOptions, JpegOptions, MozJpeg};
+use jndenc::codec::{Codec, Heif, HeifOptions, JpegOptions, Jpegli, MozJpeg};
 
 use crate::{Result, format_error, io_error};
 
@@ -22,11 +22,20 @@ pub enum LadderCodec {
     Baseline,
     /// HEVC intra in HEIF: libheif 1.15 with x265, 4:2:0, libheif's default preset.
     Heif,
+    /// JPEG as jndenc's auto mode writes it by default: jpegli (libjxl 0.10.2), progressive level 2,
+    /// adaptive quantisation, 4:2:0, on jpegli's quality scale (a butteraugli-distance grid).
+    Jpegli,
 }
 
 impl LadderCodec {
     /// Every ladder codec.
-    pub const ALL: [LadderCodec; 3] = [LadderCodec::Mozjpeg, LadderCodec::Baseline, LadderCodec::Heif];
+    pub const ALL: [LadderCodec; 4] =
+        [LadderCodec::Mozjpeg, LadderCodec::Baseline, LadderCodec::Heif, LadderCodec::Jpegli];
+
+    /// Whether it writes JPEG (the JPEG decision margin and the JPEG patch grid apply).
+    pub fn is_jpeg(self) -> bool {
+        self != LadderCodec::Heif
+    }
 
     /// Short name used in files and on the command line.
     pub fn name(self) -> &'static str {
@@ -34,6 +43,7 @@ impl LadderCodec {
             LadderCodec::Mozjpeg => "mozjpeg",
             LadderCodec::Baseline => "baseline",
             LadderCodec::Heif => "heif",
+            LadderCodec::Jpegli => "jpegli",
         }
     }
 
@@ -52,6 +62,9 @@ impl LadderCodec {
                 "mozjpeg-sys 2.2 JCP_FASTEST, quant table 0, 4:2:0, baseline, no trellis"
             }
             LadderCodec::Heif => "libheif 1.15 x265, 4:2:0, default preset",
+            LadderCodec::Jpegli => {
+                "jpegli-sys 0.1.0+0.10.2, jpegli quality scale, 4:2:0, progressive level 2, adaptive quantisation"
+            }
         }
     }
 
@@ -72,13 +85,14 @@ impl LadderCodec {
                 keep_exif: false,
                 ..HeifOptions::default()
             })),
+            LadderCodec::Jpegli => Box::new(Jpegli::new(jpeg)),
         }
     }
 
     /// The qualities of a full ladder: JPEG 1..=100, HEIF 0..=100 in steps of 2.
     pub fn qualities(self) -> Vec<u8> {
         match self {
-            LadderCodec::Mozjpeg | LadderCodec::Baseline => (1..=100).collect(),
+            LadderCodec::Mozjpeg | LadderCodec::Baseline | LadderCodec::Jpegli => (1..=100).collect(),
             LadderCodec::Heif => (0..=100).step_by(2).collect(),
         }
     }

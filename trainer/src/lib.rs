@@ -12,6 +12,8 @@
 //! - [`human`]: loaders for real human JND data (MCL-JCI's subject matrix, KonJND-1k's
 //!   `subjective_ratings.csv`) and the picture-wise JND derived from them.
 //! - [`fit`]: fitting `tau` by quantile matching to a human distribution.
+//! - [`codec_compare`]: codecs compared at equal quality from their ladders (how auto mode's default
+//!   JPEG codec is chosen).
 //! - [`split`]: the fixed train/validation split of the photo set.
 //! - [`vpjnd`]: VP-JNDnet's dataset, training loop and evaluation (the search evaluation runs the
 //!   library's own `jndenc::auto::search_candidates`, so the model card measures auto mode's code).
@@ -19,6 +21,7 @@
 //!   training, and the rate-against-classifier-agreement evaluation of `--target machine`.
 
 pub mod cifar;
+pub mod codec_compare;
 pub mod dmvjnd;
 pub mod fit;
 pub mod human;

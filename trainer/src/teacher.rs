@@ -51,6 +51,10 @@ impl Teacher {
     /// keeps the max-norm near 1 at the top quality on some photos).
     pub const STRICT: Teacher = Teacher { tau: 1.0, aggregate: Aggregate::ThreeNorm };
 
+    /// `human-first-jnd`: the 3-norm fitted to MCL-JCI's human first-JND distribution, 2.295
+    /// (`trainer/DATA.md`), the default operating point.
+    pub const HUMAN_FIRST_JND: Teacher = Teacher { tau: 2.295, aggregate: Aggregate::ThreeNorm };
+
     /// The distance this teacher looks at.
     pub fn distance(&self, rung: &Rung) -> f64 {
         match self.aggregate {

@@ -491,6 +491,7 @@ pub fn evaluate_pairs(
 pub fn embedded_margin(codec: LadderCodec) -> f64 {
     match codec {
         LadderCodec::Heif => vpjnd::decision_margin(vpjnd::CodecFamily::Heif),
+        LadderCodec::Jpegli => vpjnd::decision_margin(vpjnd::CodecFamily::Jpegli),
         LadderCodec::Mozjpeg | LadderCodec::Baseline => vpjnd::decision_margin(vpjnd::CodecFamily::Jpeg),
     }
 }

@@ -4,6 +4,7 @@
 //! | codec | format | quality | notes |
 //! |---|---|---|---|
 //! | [`MozJpeg`] | JPEG | 1..=100 | default; trellis, progressive, optimized Huffman; Annex K tables |
+//! | [`Jpegli`] | JPEG | 1..=100 | jpegli's quality scale, a butteraugli-distance grid; adaptive quantisation; `jpegli` feature |
 //! | [`RustJpeg`] | JPEG | 1..=100 | pure Rust (`jpeg-encoder`), for builds without C |
 //! | [`Heif`] | HEIF (HEVC intra, x265) | 0..=100 | libheif's quality scale; `heif` feature |
 
@@ -15,12 +16,16 @@ pub mod adaptive;
 pub mod heif;
 mod heif_options;
 mod jpeg_options;
+#[cfg(feature = "jpegli")]
+pub mod jpegli;
 #[cfg(feature = "mozjpeg")]
 mod mozjpeg;
 mod rust_jpeg;
 
 #[cfg(feature = "heif")]
 pub use self::heif::Heif;
+#[cfg(feature = "jpegli")]
+pub use self::jpegli::Jpegli;
 pub use heif_options::{HeifChroma, HeifOptions};
 pub use jpeg_options::{DctMethod, JpegColor, JpegOptions, Restart, parse_qtables};
 #[cfg(feature = "mozjpeg")]
@@ -68,6 +73,10 @@ pub trait Codec: Send + Sync {
     fn encode(&self, image: &Image, quality: u8) -> Result<Encoded>;
     /// Decodes bytes this codec wrote back to pixels (RGB, or gray for grayscale JPEG).
     fn decode(&self, bytes: &[u8]) -> Result<Image>;
+    /// What `quality` means to this codec, for reports: `quality=80`, or jpegli's `distance=1.90`.
+    fn parameter(&self, quality: u8) -> String {
+        format!("quality={quality}")
+    }
 }
 
 /// Checks `quality` against a codec's range.

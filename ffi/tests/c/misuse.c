@@ -135,6 +135,26 @@ int main(void) {
         failures++;
     }
     jnd_free_buffer(out, len);
+    /* The codec choice: an unknown value is refused; jpegli writes a different, valid JPEG; a named
+       JPEG codec with HEIF output is refused at the encode, by name. */
+    EXPECT(jnd_encoder_set_codec(enc, 7), JND_ERROR_INVALID_ARGUMENT);
+    EXPECT_MESSAGE(enc, "unknown codec 7");
+    for (int i = 0; i < 16 * 16 * 3; i++) pixels[i] = (unsigned char)((i * 37) ^ (i / 48 * 11));
+    uint8_t *moz = NULL, *li = NULL;
+    size_t moz_len = 0, li_len = 0;
+    EXPECT(jnd_encoder_set_codec(enc, JND_CODEC_MOZJPEG), JND_OK);
+    EXPECT(jnd_encode(enc, pixels, 16, 16, 48, JND_PIXEL_RGB8, &moz, &moz_len, NULL), JND_OK);
+    EXPECT(jnd_encoder_set_codec(enc, JND_CODEC_JPEGLI), JND_OK);
+    EXPECT(jnd_encode(enc, pixels, 16, 16, 48, JND_PIXEL_RGB8, &li, &li_len, NULL), JND_OK);
+    if (!moz || !li || li[0] != 0xFF || li[1] != 0xD8 || (moz_len == li_len && !memcmp(moz, li, li_len))) {
+        fprintf(stderr, "jpegli and mozjpeg did not give two different JPEGs\n");
+        failures++;
+    }
+    jnd_free_buffer(moz, moz_len);
+    jnd_free_buffer(li, li_len);
+    EXPECT(jnd_encoder_set_format(enc, JND_FORMAT_HEIF), JND_OK);
+    EXPECT(jnd_encode(enc, pixels, 16, 16, 48, JND_PIXEL_RGB8, &out, &len, NULL), JND_ERROR_ENCODE);
+    EXPECT_MESSAGE(enc, "--codec jpegli writes JPEG, not HEIF");
     jnd_encoder_free(enc);
     if (failures) fprintf(stderr, "%d failures\n", failures);
     else printf("misuse: all checks passed\n");

@@ -31,8 +31,10 @@ pub const TRAINED_TAU: f64 = 2.295;
 /// The codec family of a candidate: the decision margin of the embedded weights depends on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CodecFamily {
-    /// JPEG (mozjpeg, libjpeg).
+    /// JPEG with fixed tables (mozjpeg, libjpeg).
     Jpeg,
+    /// JPEG from jpegli (distance-chosen tables, adaptive quantisation), never trained on.
+    Jpegli,
     /// HEVC intra in HEIF (x265).
     Heif,
 }
@@ -45,9 +47,14 @@ pub const fn decision_margin(family: CodecFamily) -> f64 {
         // The smallest margin whose pair precision on the 39 training photos is >= 98 % for every codec
         // of the family (mozjpeg 98.4 %, baseline 99.1 % at 0.10; HEIF 98.7 % at 0.30).
         CodecFamily::Jpeg => 0.10,
+        CodecFamily::Jpegli => JPEGLI_MARGIN,
         CodecFamily::Heif => 0.30,
     }
 }
+
+/// The margin for jpegli candidates: the same rule on the training photos' jpegli ladders
+/// (`jnd-train eval-vpjnd --split train --ladders fixtures/labels/ladders-jpegli.csv`).
+const JPEGLI_MARGIN: f64 = 0.10;
 
 /// The pixel-wise JND model whose map the network reads.
 pub const PIXEL_JND_MODEL: PixelJndModel = PixelJndModel::Wu2017;

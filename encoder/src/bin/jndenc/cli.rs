@@ -105,9 +105,11 @@ pub struct Cli {
     /// Output format.
     #[arg(long, value_enum, default_value_t = FormatArg::Jpeg, help_heading = "jndenc switches")]
     pub format: FormatArg,
-    /// JPEG codec: mozjpeg (C, trellis) or rust (pure-Rust jpeg-encoder).
-    #[arg(long, value_enum, default_value_t = CodecArg::Mozjpeg, help_heading = "jndenc switches")]
-    pub codec: CodecArg,
+    /// JPEG codec. Default: jpegli in auto mode (fewer bytes at equal quality), mozjpeg with -quality
+    /// (cjpeg's tables, so -quality N means what it means to cjpeg). `--codec jpegli -quality N` uses
+    /// jpegli's own quality scale.
+    #[arg(long, value_enum, help_heading = "jndenc switches")]
+    pub codec: Option<CodecArg>,
     /// Metadata to drop; ICC and EXIF are kept by default.
     #[arg(long, value_enum, default_value_t = StripArg::None, help_heading = "jndenc switches")]
     pub strip: StripArg,
@@ -243,8 +245,10 @@ pub enum FormatArg {
 /// `--codec` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum CodecArg {
-    /// mozjpeg.
+    /// mozjpeg: trellis quantisation, Annex K tables.
     Mozjpeg,
+    /// jpegli: butteraugli-distance tables, adaptive quantisation.
+    Jpegli,
     /// The pure-Rust jpeg-encoder crate.
     Rust,
 }

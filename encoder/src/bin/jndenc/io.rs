@@ -38,9 +38,15 @@ pub fn read_input(path: Option<&Path>) -> anyhow::Result<Vec<u8>> {
 
 /// One line about an encoded image on standard error.
 pub fn describe(report: &ImageReport) {
+    // `jpeg quality 61` for cjpeg's scale; the codec and its own parameter when they differ from it.
+    let parameter = match report.parameter.as_str() {
+        "" => String::new(),
+        p if p == format!("quality={}", report.quality) => String::new(),
+        p => format!(" [{} {}]", report.codec, p),
+    };
     let mut line = format!(
-        "jndenc: {}: {} quality {} ({}, {}): {} bytes",
-        report.input, report.format, report.quality, report.target, report.decider, report.bytes
+        "jndenc: {}: {} quality {}{} ({}, {}): {} bytes",
+        report.input, report.format, report.quality, parameter, report.target, report.decider, report.bytes
     );
     if report.top_bytes > 0 {
         line.push_str(&format!(

@@ -49,9 +49,10 @@ fn main() -> ExitCode {
 
 fn version_line() -> String {
     format!(
-        "jndenc version {} (mozjpeg {}, libheif {})",
+        "jndenc version {} (mozjpeg {}, jpegli {}, libheif {})",
         jndenc::VERSION,
         if cfg!(feature = "mozjpeg") { "on" } else { "off" },
+        if cfg!(feature = "jpegli") { "on" } else { "off" },
         if cfg!(feature = "heif") { "on" } else { "off" },
     )
 }

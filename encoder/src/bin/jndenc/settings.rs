@@ -137,10 +137,11 @@ pub fn map(cli: &Cli, batch: bool) -> anyhow::Result<Mapped> {
     }
     let settings = Settings {
         format: Some(format),
-        jpeg_encoder: match cli.codec {
+        jpeg_encoder: cli.codec.map(|codec| match codec {
             CodecArg::Mozjpeg => JpegEncoder::MozJpeg,
+            CodecArg::Jpegli => JpegEncoder::Jpegli,
             CodecArg::Rust => JpegEncoder::Rust,
-        },
+        }),
         jpeg,
         heif,
         mode,

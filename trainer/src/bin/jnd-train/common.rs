@@ -72,6 +72,7 @@ pub enum CodecArg {
     Mozjpeg,
     Baseline,
     Heif,
+    Jpegli,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -101,11 +102,21 @@ impl From<AggregateArg> for Aggregate {
     }
 }
 
+impl From<SplitArg> for trainer::split::Split {
+    fn from(arg: SplitArg) -> Self {
+        match arg {
+            SplitArg::Train => trainer::split::Split::Train,
+            SplitArg::Validation => trainer::split::Split::Validation,
+        }
+    }
+}
+
 pub fn codec_of(arg: CodecArg) -> LadderCodec {
     match arg {
         CodecArg::Mozjpeg => LadderCodec::Mozjpeg,
         CodecArg::Baseline => LadderCodec::Baseline,
         CodecArg::Heif => LadderCodec::Heif,
+        CodecArg::Jpegli => LadderCodec::Jpegli,
     }
 }
 

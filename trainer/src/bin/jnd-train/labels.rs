@@ -76,6 +76,39 @@ pub fn run_summary(args: SummaryArgs) -> anyhow::Result<()> {
     summary(&judged.ladders, judged.teacher())
 }
 
+/// Codecs compared at equal quality from their ladders.
+#[derive(Debug, clap::Args)]
+pub struct CompareCodecsArgs {
+    /// Ladder CSVs (every codec named below must be in them).
+    #[arg(long, num_args = 1.., required = true)]
+    pub ladders: Vec<PathBuf>,
+    /// The codecs compared.
+    #[arg(long, value_enum, num_args = 1.., default_values_t = [CodecArg::Jpegli])]
+    pub codecs: Vec<CodecArg>,
+    /// The codec the ratios are taken against.
+    #[arg(long, value_enum, default_value_t = CodecArg::Mozjpeg)]
+    pub reference: CodecArg,
+    /// Which photos.
+    #[arg(long, value_enum, default_value_t = SplitArg::Train)]
+    pub split: SplitArg,
+    /// Also write the table here.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// `jnd-train compare-codecs`.
+pub fn run_compare_codecs(args: CompareCodecsArgs) -> anyhow::Result<()> {
+    let CompareCodecsArgs { ladders, codecs, reference, split, out } = args;
+    let all = read_ladders(&ladders)?;
+    let codecs: Vec<LadderCodec> = codecs.into_iter().map(codec_of).collect();
+    let table = trainer::codec_compare::report(&all, &codecs, codec_of(reference), split.into());
+    print!("{table}");
+    if let Some(out) = out {
+        write_atomic(&out, &table)?;
+    }
+    Ok(())
+}
+
 /// Write the training manifest: (image, split, codec, quality, label, distance) per rung.
 #[derive(Debug, clap::Args)]
 pub struct LabelsArgs {

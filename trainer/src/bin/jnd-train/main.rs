@@ -2,6 +2,7 @@
 //! (each command's arguments are a clap `Args` struct beside the code that runs it). Training never
 //! runs in CI.
 
+mod auto_eval;
 mod common;
 mod devices;
 mod dmvjnd;
@@ -31,6 +32,8 @@ enum Command {
     FitTeacher(labels::FitTeacherArgs),
     /// Summaries per codec and operating point: median JND quality and the teacher's bit-rate saving.
     Summary(labels::SummaryArgs),
+    /// Codecs compared at equal SSIMULACRA 2 and 3-norm, and at the teacher's choices, from ladders.
+    CompareCodecs(labels::CompareCodecsArgs),
     /// Train VP-JNDnet on the training photos (validation reported each epoch; the final weights are kept).
     Vpjnd(vpjnd::VpjndArgs),
     /// Train the four CIFAR-10 CAM classifiers (AlexNet-, VGG-, ResNet-, DenseNet-style) of DMV-JND.
@@ -45,6 +48,8 @@ enum Command {
     EvalVpjnd(vpjnd::EvalVpjndArgs),
     /// Write the training manifest: (image, split, codec, quality, label, distance) per rung.
     Labels(labels::LabelsArgs),
+    /// Auto mode end to end (each codec, decider and target) against one fixed jpegli quality.
+    EvalAuto(auto_eval::EvalAutoArgs),
 }
 
 fn main() -> ExitCode {
@@ -63,6 +68,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Ladders(args) => labels::run_ladders(args),
         Command::FitTeacher(args) => labels::run_fit_teacher(args),
         Command::Summary(args) => labels::run_summary(args),
+        Command::CompareCodecs(args) => labels::run_compare_codecs(args),
         Command::Vpjnd(args) => vpjnd::run_vpjnd(args),
         Command::Classifiers(args) => dmvjnd::run_classifiers(args),
         Command::Dmvjnd(args) => dmvjnd::run_dmvjnd(args),
@@ -70,5 +76,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::EvalMachineCoding(args) => machine_coding::run_eval_machine_coding(args),
         Command::EvalVpjnd(args) => vpjnd::run_eval_vpjnd(args),
         Command::Labels(args) => labels::run_labels(args),
+        Command::EvalAuto(args) => auto_eval::run_eval_auto(args),
     }
 }
