@@ -32,11 +32,22 @@
 // Pixel layout: 8-bit R, G, B, A interleaved (alpha is ignored, as cjpeg does).
 #define JND_PIXEL_RGBA8 2
 
-// Output: JPEG (mozjpeg, jndenc's defaults).
+// Output: JPEG (the codec set by [`jnd_encoder_set_codec`]).
 #define JND_FORMAT_JPEG 0
 
 // Output: HEVC-intra HEIF (libheif + x265).
 #define JND_FORMAT_HEIF 1
+
+// JPEG codec: jndenc's choice (the default): jpegli for the JND search, mozjpeg at a fixed quality,
+// so a fixed quality means what it means to cjpeg.
+#define JND_CODEC_DEFAULT 0
+
+// JPEG codec: mozjpeg (trellis quantisation, Annex K tables).
+#define JND_CODEC_MOZJPEG 1
+
+// JPEG codec: jpegli (butteraugli-distance tables, adaptive quantisation; a fixed quality is on
+// jpegli's own scale).
+#define JND_CODEC_JPEGLI 2
 
 // Operating point fitted to human first-JND data (butteraugli 3-norm 2.295). The default.
 #define JND_TARGET_HUMAN_FIRST_JND 0
@@ -84,6 +95,14 @@ const char *jnd_last_error(const struct JndEncoder *encoder);
 // `encoder` must be NULL or a live handle.
 int jnd_encoder_set_format(struct JndEncoder *encoder,
                            int format);
+
+// Sets the JPEG codec: [`JND_CODEC_DEFAULT`], [`JND_CODEC_MOZJPEG`] or [`JND_CODEC_JPEGLI`]. A named
+// codec with HEIF output fails at the next encode.
+//
+// # Safety
+// `encoder` must be NULL or a live handle.
+int jnd_encoder_set_codec(struct JndEncoder *encoder,
+                          int codec);
 
 // Sets the perceptual target: [`JND_TARGET_HUMAN_FIRST_JND`] or [`JND_TARGET_STRICT`].
 //
