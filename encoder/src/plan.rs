@@ -221,7 +221,8 @@ pub struct Settings {
     /// Measure the size at the top quality for the report's saving, encoding it if the search did not.
     pub measure_saving: bool,
     /// Write jndenc's marker into JPEG output: a COM segment naming jndenc, its version and the
-    /// decision (`jndenc/0.1.0 auto target=strict quality=57`), so a later run can tell its own output.
+    /// decision (`jndenc/0.1.0 vp-jnd target=strict quality=57 codec=jpegli distance=3.97`), so a later
+    /// run can tell its own output.
     pub marker: bool,
     /// In auto mode, re-encode a JPEG input that carries jndenc's marker instead of keeping it.
     pub force: bool,
@@ -649,9 +650,16 @@ impl EncodePlan {
     /// The marker text of an output at `quality`.
     fn marker_text(&self, quality: u8) -> String {
         let (prefix, version, how) = (jpeg_info::MARKER_PREFIX, crate::VERSION, self.strategy_name());
-        match self.strategy {
+        let head = match self.strategy {
             Strategy::Fixed(_) => format!("{prefix}{version} {how} quality={quality}"),
             _ => format!("{prefix}{version} {how} target={} quality={quality}", self.target_name()),
+        };
+        // The codec, and its own parameter where the quality is not cjpeg's (jpegli's distance).
+        let parameter = self.codec.parameter(quality);
+        if parameter == format!("quality={quality}") {
+            format!("{head} codec={}", self.codec.name())
+        } else {
+            format!("{head} codec={} {parameter}", self.codec.name())
         }
     }
 

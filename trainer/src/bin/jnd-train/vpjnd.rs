@@ -202,25 +202,22 @@ pub fn train_vpjnd(
     jndenc::output::write_atomic(out, &model.to_bytes()?, None)
         .with_context(|| format!("writing {}", out.display()))?;
     write_atomic(log, &log_text)?;
-    eprint!("{}", precision_by_margin(&model, &dataset, config.tau)?);
+    // Precision against margin on the training photos: where to put the decision.
+    let scores = trainer::vpjnd::score_samples(&model, &dataset, Split::Train)?;
+    eprint!("{}", precision_by_margin(&dataset, &scores, config.tau));
     eprintln!("wrote {} and {}", out.display(), log.display());
     Ok(())
 }
 /// Pair precision against the decision margin on the training photos, per codec: where to put the
 /// decision (the shipped margins are the smallest with >= 98 % for every codec of a family).
-fn precision_by_margin(
-    model: &jnd_model::vpjnd::VpJnd,
-    dataset: &trainer::vpjnd::Dataset,
-    tau: f64,
-) -> anyhow::Result<String> {
-    let scores = trainer::vpjnd::score_samples(model, dataset, Split::Train)?;
+fn precision_by_margin(dataset: &trainer::vpjnd::Dataset, scores: &[(usize, f32)], tau: f64) -> String {
     let mut text = String::from("training photos, precision by margin:\n");
     for margin in [0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8] {
-        let per = trainer::vpjnd::pair_metrics(dataset, &scores, tau, Some(margin));
+        let per = trainer::vpjnd::pair_metrics(dataset, scores, tau, Some(margin));
         let line: Vec<String> = per.iter().map(|(c, m)| metrics_line(*c, m)).collect();
         let _ = writeln!(text, "  margin {margin:.2}: {}", line.join(" | "));
     }
-    Ok(text)
+    text
 }
 
 pub fn eval_vpjnd(
@@ -248,8 +245,8 @@ pub fn eval_vpjnd(
         split.name(),
         margin.map_or("the model's per codec".to_string(), |m| m.to_string())
     );
+    let scores = trainer::vpjnd::score_samples(&model, &dataset, split)?;
     {
-        let scores = trainer::vpjnd::score_samples(&model, &dataset, split)?;
         for (codec, m) in trainer::vpjnd::pair_metrics(&dataset, &scores, tau, margin) {
             let pairs = m.true_lossless + m.false_lossless + m.false_visible + m.true_visible;
             let _ = writeln!(
@@ -264,7 +261,7 @@ pub fn eval_vpjnd(
         }
     }
     if split == Split::Train {
-        eprint!("{}", precision_by_margin(&model, &dataset, tau)?);
+        eprint!("{}", precision_by_margin(&dataset, &scores, tau));
     }
     let teacher = Teacher { tau, aggregate: Aggregate::ThreeNorm };
     let rows = trainer::vpjnd::search_eval(
