@@ -94,9 +94,10 @@ fn accepts(encoder: JpegEncoder, jpeg: &JpegOptions) -> bool {
     true
 }
 
-/// Auto mode's JPEG encoder when none is named. jpegli: on the 39 training photos it needs 9-12 %
-/// fewer bytes than mozjpeg at equal SSIMULACRA 2 and at equal butteraugli 3-norm
-/// (`cargo bench --bench codecs`, table in `docs/codecs.md`). Without the `jpegli` feature, mozjpeg.
+/// Auto mode's JPEG encoder when none is named. jpegli: on the 39 training photos it needs 7-12 %
+/// fewer bytes than mozjpeg at equal SSIMULACRA 2 and at equal butteraugli 3-norm, and the teacher's
+/// own per-photo choices 9-12 % fewer (`jnd-train compare-codecs`, tables in `docs/codecs.md`).
+/// Without the `jpegli` feature, mozjpeg.
 #[cfg(feature = "jpegli")]
 pub const AUTO_JPEG_ENCODER: JpegEncoder = JpegEncoder::Jpegli;
 /// Auto mode's JPEG encoder when none is named (this build has no jpegli).
