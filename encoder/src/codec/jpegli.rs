@@ -23,6 +23,7 @@ use jpegli_sys as ffi;
 
 use super::{
     Codec, DctMethod, Encoded, JpegColor, JpegOptions, OutputFormat, Restart, check_quality, decode_jpeg,
+    libjpeg_input,
 };
 use crate::libjpeg::{exif_segment, guarded};
 use crate::{ColorType, Error, Image, Metadata, Result};
@@ -91,21 +92,10 @@ impl Jpegli {
             return Err(Error::Parameter(format!("jpegli distance must be in {lo}..={hi}, got {distance}")));
         }
         self.check()?;
-        let components = match (self.options.color, image.color()) {
-            (JpegColor::Grayscale, _) | (JpegColor::Auto, ColorType::Gray) => 1,
-            _ => 3,
-        };
-        self.options.validate(components)?;
-        let rgb_copy;
-        let input = if self.options.color == JpegColor::Rgb && image.color() == ColorType::Gray {
-            rgb_copy = image.to_rgb();
-            &rgb_copy
-        } else {
-            image
-        };
+        let input = libjpeg_input(&self.options, image)?;
         let outcome = guarded(|| {
             // SAFETY: `compress` upholds libjpeg's calling sequence; see its comments.
-            unsafe { compress(input, distance, &self.options) }
+            unsafe { compress(&input, distance, &self.options) }
         });
         match outcome {
             Ok((bytes, warnings)) => Ok(Encoded { bytes, warnings }),

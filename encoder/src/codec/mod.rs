@@ -91,6 +91,27 @@ pub(crate) fn check_quality(codec: &dyn Codec, quality: u8) -> Result<()> {
     Ok(())
 }
 
+/// The samples a libjpeg-style encoder (mozjpeg, jpegli) takes for `image` under `options`, after
+/// checking the options against the output's component count: the image itself, or for `-rgb` on a
+/// gray input an RGB copy (libjpeg needs RGB samples to write RGB components).
+#[cfg(feature = "mozjpeg")]
+pub(crate) fn libjpeg_input<'a>(
+    options: &JpegOptions,
+    image: &'a Image,
+) -> Result<std::borrow::Cow<'a, Image>> {
+    use crate::ColorType;
+    let components = match (options.color, image.color()) {
+        (JpegColor::Grayscale, _) | (JpegColor::Auto, ColorType::Gray) => 1,
+        _ => 3,
+    };
+    options.validate(components)?;
+    Ok(if options.color == JpegColor::Rgb && image.color() == ColorType::Gray {
+        std::borrow::Cow::Owned(image.to_rgb())
+    } else {
+        std::borrow::Cow::Borrowed(image)
+    })
+}
+
 /// Decodes a JPEG candidate (used by both JPEG codecs): libjpeg, the decoder JPEG inputs go through,
 /// with the `mozjpeg` feature; the `image` crate without it.
 pub(crate) fn decode_jpeg(bytes: &[u8]) -> Result<Image> {

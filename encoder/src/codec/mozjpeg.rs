@@ -6,7 +6,9 @@ use std::ptr;
 
 use mozjpeg_sys as ffi;
 
-use super::{Codec, Encoded, JpegColor, JpegOptions, OutputFormat, Restart, check_quality, decode_jpeg};
+use super::{
+    Codec, Encoded, JpegColor, JpegOptions, OutputFormat, Restart, check_quality, decode_jpeg, libjpeg_input,
+};
 use crate::codec::DctMethod;
 use crate::libjpeg::{Compressor, guarded};
 use crate::{ColorType, Error, Image, Result};
@@ -40,22 +42,10 @@ impl Codec for MozJpeg {
 
     fn encode(&self, image: &Image, quality: u8) -> Result<Encoded> {
         check_quality(self, quality)?;
-        let components = match (self.options.color, image.color()) {
-            (JpegColor::Grayscale, _) | (JpegColor::Auto, ColorType::Gray) => 1,
-            _ => 3,
-        };
-        self.options.validate(components)?;
-        // -rgb on a gray input: libjpeg needs RGB samples to write RGB components.
-        let rgb_copy;
-        let input = if self.options.color == JpegColor::Rgb && image.color() == ColorType::Gray {
-            rgb_copy = image.to_rgb();
-            &rgb_copy
-        } else {
-            image
-        };
+        let input = libjpeg_input(&self.options, image)?;
         let outcome = guarded(|| {
             // SAFETY: `compress` upholds libjpeg's calling sequence; see its comments.
-            unsafe { compress(input, quality, &self.options) }
+            unsafe { compress(&input, quality, &self.options) }
         });
         match outcome {
             Ok((bytes, warnings)) => Ok(Encoded { bytes, warnings }),
