@@ -34,7 +34,8 @@ fn auto_jpeg_lies_within_bounds_and_the_report_matches_the_files() {
     let quality = r["quality"].as_u64().unwrap();
     assert!((20..=90).contains(&quality), "quality {quality}");
     assert_eq!(r["bytes"].as_u64().unwrap(), written.len() as u64, "report bytes = file size");
-    assert_eq!(r["decider"], "vp-jnd");
+    assert_eq!(r["decider"], "teacher", "the default decider");
+    assert!(r["search"].as_str().unwrap().starts_with("prior"), "the default search starts at the prior");
     assert_eq!(r["top_quality"], 90);
     // The reference size is a real encode at the top quality, re-measured here, with auto mode's
     // marker (as long as the output's: both qualities have two digits).

@@ -168,7 +168,8 @@ fn a_second_run_over_its_own_output_keeps_every_file() {
     for bytes in files(&first).values() {
         let marker = jpeg_info::parse(bytes).unwrap().jndenc_marker().expect("jndenc's marker");
         assert!(
-            marker.starts_with(&format!("jndenc/{} vp-jnd target=human-first-jnd quality=", jndenc::VERSION)),
+            marker
+                .starts_with(&format!("jndenc/{} teacher target=human-first-jnd quality=", jndenc::VERSION)),
             "{marker}"
         );
     }

@@ -13,35 +13,65 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use jnd_model::metrics::ButteraugliRef;
+use jnd_model::prior::{Features, QualityPrior};
 use jnd_model::vpjnd::{self, VpJnd};
 
 use crate::codec::{Codec, Encoded, OutputFormat};
 use crate::{Error, Image, Result};
 
 /// The perceptual operating point to aim at, in butteraugli 3-norm units so it carries across codecs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub enum Target {
-    /// Fitted to MCL-JCI's human first-JND distribution (tau 2.295).
+    /// MCL-JCI's mean first JND (3-norm 2.295): where about half of its viewers notice a difference.
     #[default]
     HumanFirstJnd,
-    /// butteraugli's own just-noticeable boundary for a side-by-side viewer (tau 1.0).
+    /// Fitted the same way to the quality 75 % of MCL-JCI's viewers could not tell from the original
+    /// (SUR 75 %, 3-norm [`Target::SUR75_TAU`]).
+    Sur75,
+    /// butteraugli's own just-noticeable boundary for a side-by-side viewer (3-norm 1.0).
     Strict,
+    /// Any butteraugli 3-norm distance in [`Target::DISTANCE_RANGE`] (`--distance`).
+    Distance(f64),
 }
 
 impl Target {
+    /// The distances `--distance` accepts: the range the prior and the model were trained across.
+    pub const DISTANCE_RANGE: std::ops::RangeInclusive<f64> = 0.5..=4.0;
+
+    /// The 3-norm at which 75 % of MCL-JCI's viewers see no difference, by quantile matching as for
+    /// human-first-jnd (`jnd-train fit-teacher --pw sur75`, `trainer/DATA.md`).
+    pub const SUR75_TAU: f64 = 2.095;
+
+    /// A `--distance` target, refused outside [`Target::DISTANCE_RANGE`] (and for NaN).
+    pub fn distance(d: f64) -> Result<Target> {
+        if Self::DISTANCE_RANGE.contains(&d) {
+            Ok(Target::Distance(d))
+        } else {
+            Err(Error::Parameter(format!(
+                "--distance {d} is outside {}..{} (butteraugli 3-norm; 1.0 is strict, 2.295 human-first-jnd)",
+                Self::DISTANCE_RANGE.start(),
+                Self::DISTANCE_RANGE.end()
+            )))
+        }
+    }
+
     /// The butteraugli 3-norm threshold of this operating point.
     pub fn tau(self) -> f64 {
         match self {
             Target::HumanFirstJnd => vpjnd::TRAINED_TAU,
+            Target::Sur75 => Self::SUR75_TAU,
             Target::Strict => 1.0,
+            Target::Distance(d) => d,
         }
     }
 
-    /// The name used on the command line and in reports.
-    pub fn name(self) -> &'static str {
+    /// The name used on the command line and in reports (`distance=D` for `--distance`).
+    pub fn name(self) -> String {
         match self {
-            Target::HumanFirstJnd => "human-first-jnd",
-            Target::Strict => "strict",
+            Target::HumanFirstJnd => "human-first-jnd".into(),
+            Target::Sur75 => "sur75".into(),
+            Target::Strict => "strict".into(),
+            Target::Distance(d) => format!("distance={d}"),
         }
     }
 }
@@ -62,6 +92,8 @@ pub trait Decider: Sync {
     type Prepared: Sync;
     /// A short name for reports.
     fn name(&self) -> &'static str;
+    /// The threshold it judges at (butteraugli 3-norm units).
+    fn tau(&self) -> f64;
     /// Prepares the original (JND map, features, metric reference).
     fn prepare(&self, original: &Image) -> Result<Self::Prepared>;
     /// Judges `candidate` (decoded, same size as the original).
@@ -71,12 +103,22 @@ pub trait Decider: Sync {
 /// The embedded model's decision margin for candidates of `format` written by the codec named
 /// `codec` (jpegli's candidates have their own; any other JPEG codec has mozjpeg's).
 pub fn margin_for(format: OutputFormat, codec: &str) -> f64 {
-    let family = match (format, codec) {
+    vpjnd::decision_margin(family_for(format, codec))
+}
+
+/// The model family of candidates of `format` written by the codec named `codec`: its decision
+/// margin and its quality prior are chosen by it.
+pub fn family_for(format: OutputFormat, codec: &str) -> vpjnd::CodecFamily {
+    match (format, codec) {
         (OutputFormat::Heif, _) => vpjnd::CodecFamily::Heif,
         (OutputFormat::Jpeg, "jpegli") => vpjnd::CodecFamily::Jpegli,
         (OutputFormat::Jpeg, _) => vpjnd::CodecFamily::Jpeg,
-    };
-    vpjnd::decision_margin(family)
+    }
+}
+
+/// The embedded quality prior for `codec`'s candidates.
+pub fn prior_for(codec: &dyn Codec) -> Result<QualityPrior> {
+    Ok(QualityPrior::embedded(family_for(codec.format(), codec.name()))?)
 }
 
 /// The embedded VP-JNDnet.
@@ -104,6 +146,10 @@ impl Decider for ModelDecider {
 
     fn name(&self) -> &'static str {
         "vp-jnd"
+    }
+
+    fn tau(&self) -> f64 {
+        self.tau
     }
 
     fn prepare(&self, original: &Image) -> Result<Self::Prepared> {
@@ -134,6 +180,10 @@ impl Decider for TeacherDecider {
         "teacher"
     }
 
+    fn tau(&self) -> f64 {
+        self.tau
+    }
+
     fn prepare(&self, original: &Image) -> Result<Self::Prepared> {
         Ok((ButteraugliRef::new(original)?, original.color()))
     }
@@ -159,14 +209,18 @@ pub struct AutoOptions {
     pub step: u8,
     /// Block size of the block search.
     pub block: usize,
+    /// Where the search starts: the quality prior of the codec, or `None` for the block search
+    /// over the whole range.
+    pub prior: Option<QualityPrior>,
 }
 
 impl AutoOptions {
-    /// Defaults for a codec's output format: JPEG 1..100 step 1, HEIF 0..100 step 2; block 3.
+    /// Defaults for a codec's output format: JPEG 1..100 step 1, HEIF 0..100 step 2; block 3; no
+    /// prior (the block search over the whole range).
     pub fn for_format(format: OutputFormat) -> Self {
         match format {
-            OutputFormat::Heif => Self { min_quality: 0, max_quality: 100, step: 2, block: 3 },
-            _ => Self { min_quality: 1, max_quality: 100, step: 1, block: 3 },
+            OutputFormat::Heif => Self { min_quality: 0, max_quality: 100, step: 2, block: 3, prior: None },
+            _ => Self { min_quality: 1, max_quality: 100, step: 1, block: 3, prior: None },
         }
     }
 
@@ -216,8 +270,50 @@ pub struct AutoEncoded {
     pub probes: Vec<Probe>,
     /// True when even the highest quality was judged visible.
     pub saturated: bool,
+    /// How the search ran.
+    pub search: SearchPath,
     /// Time per stage.
     pub times: StageTimes,
+}
+
+/// What the quality prior predicted for an original.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PriorGuess {
+    /// The lowest quality of the search whose predicted distance is within the target.
+    pub quality: u8,
+    /// The predicted distance at that quality (butteraugli 3-norm).
+    pub distance: f64,
+}
+
+/// How a search ran.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SearchPath {
+    /// The block search over the whole range (no prior).
+    Block,
+    /// Started at the prior's quality and bracketed it.
+    Prior(PriorGuess),
+    /// Started at the prior's quality; the verdicts contradicted a single threshold, so the block
+    /// search over the whole range decided (reusing the candidates judged so far).
+    PriorThenBlock(PriorGuess),
+}
+
+impl SearchPath {
+    /// The name used in reports: `block`, `prior` or `prior+block`.
+    pub fn name(self) -> &'static str {
+        match self {
+            SearchPath::Block => "block",
+            SearchPath::Prior(_) => "prior",
+            SearchPath::PriorThenBlock(_) => "prior+block",
+        }
+    }
+
+    /// The prior's guess, when the search had one.
+    pub fn guess(self) -> Option<PriorGuess> {
+        match self {
+            SearchPath::Block => None,
+            SearchPath::Prior(g) | SearchPath::PriorThenBlock(g) => Some(g),
+        }
+    }
 }
 
 /// One candidate of the search: what was written and what it decodes to.
@@ -299,10 +395,20 @@ pub fn search_candidates<D: Decider>(
     }
     let mut times = StageTimes::default();
     let started = Instant::now();
-    let prepared = decider.prepare(original)?;
-    times.prepare = started.elapsed();
     let qualities = options.qualities();
+    // The search's own grid: the index of the lowest quality at or above `q`.
+    let index_of =
+        |q: u8| qualities.iter().position(|&x| x >= q).unwrap_or(qualities.len().saturating_sub(1));
+    let prepared = decider.prepare(original)?;
+    let guess = options.prior.as_ref().map(|prior| {
+        let features = Features::of(original);
+        let (predicted, distance) = prior.quality_for(&features, decider.tau());
+        let quality = qualities.get(index_of(predicted)).copied().unwrap_or(predicted);
+        (prior, features, PriorGuess { quality, distance })
+    });
+    times.prepare = started.elapsed();
     let mut candidates: HashMap<u8, Encoded> = HashMap::new();
+    let mut decisions: HashMap<u8, Decision> = HashMap::new();
     let mut probes = Vec::new();
     // One candidate: produce, judge; with the time of each stage.
     let judge_one = |q: u8| -> Result<(Encoded, Decision, [Duration; 3])> {
@@ -319,29 +425,79 @@ pub fn search_candidates<D: Decider>(
         let [encode, decode] = candidate.times;
         Ok((candidate.encoded, decision, [encode, decode, t.elapsed()]))
     };
-    // A block's candidates are independent: produce and judge them in parallel where allowed.
-    let outcome =
-        crate::search::block_search_batched(&qualities, options.block, |batch| -> Result<Vec<bool>> {
-            let results: Vec<Result<(Encoded, Decision, [Duration; 3])>> = if source.parallel() {
-                batch.par_iter().map(|&q| judge_one(q)).collect()
-            } else {
-                batch.iter().map(|&q| judge_one(q)).collect()
+    // A batch's candidates are independent: produce and judge them in parallel where allowed. A
+    // quality judged before (by the prior's bracket, before a fallback) is not produced again.
+    let mut judge_batch = |batch: &[u8]| -> Result<Vec<Decision>> {
+        let fresh: Vec<u8> = batch.iter().copied().filter(|q| !decisions.contains_key(q)).collect();
+        let results: Vec<Result<(Encoded, Decision, [Duration; 3])>> = if source.parallel() {
+            fresh.par_iter().map(|&q| judge_one(q)).collect()
+        } else {
+            fresh.iter().map(|&q| judge_one(q)).collect()
+        };
+        for (&q, result) in fresh.iter().zip(results) {
+            let (encoded, decision, [encode, decode, judge]) = result?;
+            times.encode += encode;
+            times.decode += decode;
+            times.judge += judge;
+            probes.push(Probe { quality: q, bytes: encoded.bytes.len(), decision });
+            candidates.insert(q, encoded);
+            decisions.insert(q, decision);
+        }
+        batch
+            .iter()
+            .map(|q| {
+                decisions.get(q).copied().ok_or_else(|| Error::Encode {
+                    codec: "search",
+                    message: format!("quality {q} was not judged"),
+                })
+            })
+            .collect()
+    };
+    let verdicts = |decisions: Vec<Decision>| decisions.iter().map(|d| d.visible).collect::<Vec<bool>>();
+    let none = || Error::Encode { codec: "search", message: "no quality to search".into() };
+    let (outcome, search) = match guess {
+        Some((prior, features, guess)) => {
+            // The prior's quality and the one below it, side by side; the former's score (the
+            // decider's distance) shifts the predicted curve through it, and the bracket starts where
+            // the shifted curve meets the target (usually the answer: `jnd-train fit-prior` measures
+            // how often). When the pair already brackets the threshold, the search ends there.
+            let at = index_of(guess.quality);
+            let pair: Vec<u8> = qualities[at.saturating_sub(1)..=at].to_vec();
+            let judged = judge_batch(&pair)?;
+            let start = match judged.as_slice() {
+                [below, at_prior] if below.visible && !at_prior.visible => at,
+                [.., at_prior] => {
+                    index_of(prior.refine(&features, (guess.quality, at_prior.distance), decider.tau()).0)
+                }
+                [] => at,
             };
-            let mut verdicts = Vec::with_capacity(batch.len());
-            for (&q, result) in batch.iter().zip(results) {
-                let (encoded, decision, [encode, decode, judge]) = result?;
-                times.encode += encode;
-                times.decode += decode;
-                times.judge += judge;
-                probes.push(Probe { quality: q, bytes: encoded.bytes.len(), decision });
-                candidates.insert(q, encoded);
-                verdicts.push(decision.visible);
+            match crate::search::prior_search_batched(&qualities, start, |b| judge_batch(b).map(verdicts))?
+                .ok_or_else(none)?
+            {
+                crate::search::PriorOutcome::Found(outcome) => (outcome, SearchPath::Prior(guess)),
+                crate::search::PriorOutcome::Contradicted { .. } => (
+                    crate::search::block_search_batched(&qualities, options.block, |b| {
+                        judge_batch(b).map(verdicts)
+                    })?
+                    .ok_or_else(none)?,
+                    SearchPath::PriorThenBlock(guess),
+                ),
             }
-            Ok(verdicts)
-        })?
-        .ok_or_else(|| Error::Encode { codec: "search", message: "no quality to search".into() })?;
-    let encoded = candidates
-        .remove(&outcome.quality)
-        .unwrap_or_else(|| Encoded { bytes: Vec::new(), warnings: Vec::new() });
-    Ok(AutoEncoded { quality: outcome.quality, encoded, probes, saturated: outcome.saturated, times })
+        }
+        None => (
+            crate::search::block_search_batched(&qualities, options.block, |b| judge_batch(b).map(verdicts))?
+                .ok_or_else(none)?,
+            SearchPath::Block,
+        ),
+    };
+    // Bytes need not fall with quality (tiny pictures, some tables): of the candidates judged
+    // invisible at or above the chosen quality, the smallest is written.
+    let quality = probes
+        .iter()
+        .filter(|p| p.quality >= outcome.quality && !p.decision.visible && !outcome.saturated)
+        .min_by_key(|p| (p.bytes, p.quality))
+        .map_or(outcome.quality, |p| p.quality);
+    let encoded =
+        candidates.remove(&quality).unwrap_or_else(|| Encoded { bytes: Vec::new(), warnings: Vec::new() });
+    Ok(AutoEncoded { quality, encoded, probes, saturated: outcome.saturated, search, times })
 }

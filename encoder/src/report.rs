@@ -37,6 +37,14 @@ pub struct ImageReport {
     pub saving_percent: f64,
     /// Candidates judged, in the order judged.
     pub candidates: Vec<CandidateReport>,
+    /// How the search ran: `prior` (started at the quality prior and bracketed it), `prior+block`
+    /// (the verdicts contradicted one threshold, so the block search decided), `block` (the block
+    /// search over the whole range, `--search block`); empty outside auto mode.
+    pub search: String,
+    /// The quality the prior predicted from the original for the target, when it ran.
+    pub prior_quality: Option<u8>,
+    /// The prior's predicted distance (butteraugli 3-norm) at that quality.
+    pub prior_distance: Option<f64>,
     /// True when the input JPEG was kept: no candidate was smaller, or it is jndenc's own output.
     pub copied_input: bool,
     /// True when the input carried jndenc's marker and was kept without encoding (`--force`
@@ -148,7 +156,8 @@ impl Report {
     pub fn to_csv(&self) -> String {
         let mut out = String::from(
             "input,output,format,target,decider,codec,quality,parameter,bytes,top_quality,top_bytes,saving_percent,candidates,\
-             copied_input,saturated,prepare_s,encode_s,decode_s,judge_s,total_s,verified_distance\n",
+             copied_input,saturated,prepare_s,encode_s,decode_s,judge_s,total_s,verified_distance,search,prior_quality,\
+             prior_distance\n",
         );
         for i in &self.images {
             let candidates: Vec<String> = i
@@ -158,7 +167,7 @@ impl Report {
                 .collect();
             let _ = writeln!(
                 out,
-                "{},{},{},{},{},{},{},{},{},{},{},{:.2},{},{},{},{:.3},{:.3},{:.3},{:.3},{:.3},{}",
+                "{},{},{},{},{},{},{},{},{},{},{},{:.2},{},{},{},{:.3},{:.3},{:.3},{:.3},{:.3},{},{},{},{}",
                 csv_field(&i.input),
                 csv_field(&i.output),
                 i.format,
@@ -179,11 +188,15 @@ impl Report {
                 i.seconds.decode,
                 i.seconds.judge,
                 i.seconds.total,
-                i.verified_distance.map_or(String::new(), |d| format!("{d:.4}"))
+                i.verified_distance.map_or(String::new(), |d| format!("{d:.4}")),
+                i.search,
+                i.prior_quality.map_or(String::new(), |q| q.to_string()),
+                i.prior_distance.map_or(String::new(), |d| format!("{d:.4}"))
             );
         }
         let t = &self.totals;
-        let _ = writeln!(out, "TOTAL,,,,,,,,{},,{},{:.2},,,,,,,,,", t.bytes, t.top_bytes, t.saving_percent);
+        let _ =
+            writeln!(out, "TOTAL,,,,,,,,{},,{},{:.2},,,,,,,,,,,,", t.bytes, t.top_bytes, t.saving_percent);
         out
     }
 
@@ -358,6 +371,9 @@ mod tests {
                 CandidateReport { quality: 50, bytes: bytes + 10, visible: false, distance: 1.2 },
                 CandidateReport { quality: 30, bytes: bytes - 10, visible: true, distance: 2.9 },
             ],
+            search: "prior".into(),
+            prior_quality: Some(41),
+            prior_distance: Some(2.2),
             copied_input: false,
             already_encoded: false,
             saturated: false,

@@ -105,6 +105,105 @@ pub fn block_search_batched<E>(
     Ok(Some(SearchOutcome { quality: qualities[index], probes, saturated }))
 }
 
+/// What a search that starts at a predicted quality found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PriorOutcome {
+    /// The verdicts agreed with one threshold: the chosen quality is the lowest one judged invisible
+    /// whose neighbour below was judged visible (or the lowest quality, or the top when saturated).
+    Found(SearchOutcome),
+    /// A quality was judged visible above one judged invisible: the verdicts contradict a single
+    /// threshold, and the caller should run the full [`block_search`] (the verdicts so far are in
+    /// `probes`, to be reused).
+    Contradicted {
+        /// Every decision made, in the order made.
+        probes: Vec<(u8, bool)>,
+    },
+}
+
+/// A search that starts at the index `start` of `qualities` (ascending, distinct), where a prior
+/// expects the lowest invisible quality, and brackets it: the start and the quality below it are
+/// judged together; then it gallops (1, 2, 4, ... steps) in the direction the verdicts point until
+/// the verdict flips, and bisects the last gap. With an accurate prior this is two judgements.
+///
+/// It assumes the verdicts fall with quality (visible below the threshold, invisible above it); any
+/// verdict against that ends it with [`PriorOutcome::Contradicted`].
+pub fn prior_search_batched<E>(
+    qualities: &[u8],
+    start: usize,
+    mut visible_many: impl FnMut(&[u8]) -> Result<Vec<bool>, E>,
+) -> Result<Option<PriorOutcome>, E> {
+    let n = qualities.len();
+    if n == 0 {
+        return Ok(None);
+    }
+    let start = start.min(n - 1);
+    let mut judged: BTreeMap<usize, bool> = BTreeMap::new();
+    let mut probes = Vec::new();
+    let mut judge = |indices: &[usize],
+                     judged: &mut BTreeMap<usize, bool>,
+                     probes: &mut Vec<(u8, bool)>|
+     -> Result<(), E> {
+        let fresh: Vec<usize> = indices.iter().copied().filter(|i| !judged.contains_key(i)).collect();
+        if !fresh.is_empty() {
+            let asked: Vec<u8> = fresh.iter().map(|&i| qualities[i]).collect();
+            let verdicts = visible_many(&asked)?;
+            for (&i, &v) in fresh.iter().zip(verdicts.iter()) {
+                judged.insert(i, v);
+                probes.push((qualities[i], v));
+            }
+        }
+        Ok(())
+    };
+    let first: Vec<usize> = if start > 0 { vec![start - 1, start] } else { vec![start] };
+    judge(&first, &mut judged, &mut probes)?;
+    // The bracket: `visible` is the highest index known visible (None: below every quality),
+    // `invisible` the lowest index known invisible (None: above every quality).
+    let monotone = |judged: &BTreeMap<usize, bool>| {
+        let lowest_invisible = judged.iter().find(|(_, v)| !**v).map(|(&i, _)| i);
+        let highest_visible = judged.iter().rev().find(|(_, v)| **v).map(|(&i, _)| i);
+        match (highest_visible, lowest_invisible) {
+            (Some(v), Some(u)) if v > u => None,
+            pair => Some(pair),
+        }
+    };
+    let Some(mut bracket) = monotone(&judged) else {
+        return Ok(Some(PriorOutcome::Contradicted { probes }));
+    };
+    // Gallop until both ends of the bracket are known (or hit the ends of the list).
+    let mut stride = 1usize;
+    loop {
+        let next = match bracket {
+            (None, Some(u)) if u > 0 => u.saturating_sub(stride),
+            (Some(v), None) if v < n - 1 => (v + stride).min(n - 1),
+            // Both ends known, or the bracket reaches an end of the list.
+            _ => break,
+        };
+        stride *= 2;
+        judge(&[next], &mut judged, &mut probes)?;
+        match monotone(&judged) {
+            Some(b) => bracket = b,
+            None => return Ok(Some(PriorOutcome::Contradicted { probes })),
+        }
+    }
+    // Bisect the gap between the highest visible and the lowest invisible index.
+    if let (Some(mut v), Some(mut u)) = bracket {
+        while u - v > 1 {
+            let mid = (u + v) / 2;
+            judge(&[mid], &mut judged, &mut probes)?;
+            match judged.get(&mid) {
+                Some(true) => v = mid,
+                _ => u = mid,
+            }
+        }
+        bracket = (Some(v), Some(u));
+    }
+    let outcome = match bracket {
+        (_, Some(u)) => SearchOutcome { quality: qualities[u], probes, saturated: false },
+        (_, None) => SearchOutcome { quality: qualities[n - 1], probes, saturated: true },
+    };
+    Ok(Some(PriorOutcome::Found(outcome)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,5 +276,50 @@ mod tests {
         let err = block_search(&qualities, 5, |q| if q == 50 { Err("boom") } else { Ok(false) });
         assert_eq!(err, Err("boom"));
         assert_eq!(block_search(&[], 5, |_| Ok::<_, ()>(false)).unwrap(), None);
+    }
+
+    #[test]
+    fn a_search_from_the_prior_finds_every_threshold_and_needs_two_when_the_prior_is_right() {
+        let qualities: Vec<u8> = (1..=100).collect();
+        for jnd in 1..=101u8 {
+            for start in [0usize, 10, 49, 50, 98, 99] {
+                let mut asked = Vec::new();
+                let outcome = prior_search_batched(&qualities, start, |qs| {
+                    asked.extend_from_slice(qs);
+                    Ok::<_, ()>(qs.iter().map(|&q| q < jnd).collect())
+                })
+                .unwrap()
+                .unwrap();
+                let PriorOutcome::Found(found) = outcome else { panic!("jnd {jnd}: contradicted") };
+                assert_eq!(found.quality, jnd.min(100), "jnd {jnd} start {start}");
+                assert_eq!(found.saturated, jnd == 101);
+                let mut seen = asked.clone();
+                seen.sort_unstable();
+                seen.dedup();
+                assert_eq!(seen.len(), asked.len(), "a quality judged twice");
+                assert!(asked.len() <= 16, "jnd {jnd} start {start}: {} judgements", asked.len());
+            }
+            if (2..=100).contains(&jnd) {
+                let exact = prior_search_batched(&qualities, usize::from(jnd) - 1, |qs| {
+                    Ok::<_, ()>(qs.iter().map(|&q| q < jnd).collect())
+                })
+                .unwrap()
+                .unwrap();
+                let PriorOutcome::Found(found) = exact else { panic!("contradicted") };
+                assert_eq!(found.probes.len(), 2, "jnd {jnd}: an exact prior needs two");
+            }
+        }
+    }
+
+    #[test]
+    fn verdicts_that_rise_with_quality_are_reported_as_a_contradiction() {
+        let qualities: Vec<u8> = (1..=100).collect();
+        // 50 invisible but 51 visible: no single threshold.
+        let outcome =
+            prior_search_batched(&qualities, 50, |qs| Ok::<_, ()>(qs.iter().map(|&q| q == 51).collect()))
+                .unwrap()
+                .unwrap();
+        assert!(matches!(outcome, PriorOutcome::Contradicted { ref probes } if probes.len() == 2));
+        assert_eq!(prior_search_batched(&[], 0, |_| Ok::<_, ()>(vec![])).unwrap(), None);
     }
 }

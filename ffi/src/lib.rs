@@ -95,10 +95,11 @@ impl JndEncoder {
                 Some(quality) => Mode::Fixed(quality),
                 None => Mode::Auto {
                     target: self.target,
-                    decider: DeciderKind::Model,
+                    decider: DeciderKind::default(),
                     min_quality: Some(self.min_quality),
                     max_quality: Some(self.max_quality),
                     block: 3,
+                    prior: true,
                 },
             },
             ..Settings::default()

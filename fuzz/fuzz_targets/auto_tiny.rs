@@ -30,10 +30,11 @@ fuzz_target!(|data: &[u8]| {
     let (min, max) = (lo % 100 + 1, hi % 100 + 1);
     let mode = Mode::Auto {
         target: if mode & 64 == 0 { Target::HumanFirstJnd } else { Target::Strict },
-        decider: DeciderKind::Model,
+        decider: if mode & 128 == 0 { DeciderKind::Teacher } else { DeciderKind::Model },
         min_quality: Some(min),
         max_quality: Some(max),
         block: (mode >> 1) % 5 + 1,
+        prior: mode & 32 == 0,
     };
     let Ok(plan) = EncodePlan::new(Settings { mode, ..Settings::default() }, models()) else {
         // Only an inverted range may be refused.

@@ -9,6 +9,7 @@
 //! - [`pixel_jnd`]: pixel-wise JND maps (Wu et al. 2017, Yang et al. 2005) as [`JndMap`], with
 //!   per-block aggregation for quantisation.
 //! - [`metrics`]: PSNR, SSIM, butteraugli and SSIMULACRA 2 behind one signature.
+//! - [`prior`]: the quality prior, the teacher's distance per quality predicted from the original.
 //! - [`vpjnd`]: VP-JNDnet, the picture-wise judge of compressed candidates (prepare the original once,
 //!   judge each candidate), and [`dmvjnd`]: DMV-JND-NET, the machine-vision JND map with its four CAM
 //!   classifiers; both burn modules with embedded weights.
@@ -20,6 +21,7 @@ pub mod dmvjnd;
 pub mod image;
 pub mod metrics;
 pub mod pixel_jnd;
+pub mod prior;
 pub mod vpjnd;
 
 pub use device::{Accelerator, select_device};

@@ -12,7 +12,7 @@
 //! Both external crates are permissively licensed and compatible with MIT/Apache-2.0 (dssim-core,
 //! AGPL, is deliberately not used). Grayscale images are compared as RGB with equal channels.
 
-use butteraugli::{ButteraugliParams, ButteraugliReference};
+use butteraugli::{ButteraugliParams, ButteraugliReference, Img, RGB8};
 use ssimulacra2::{ColorPrimaries, Rgb, TransferCharacteristic, compute_frame_ssimulacra2};
 
 use crate::pixel_jnd::{Plane, luma};
@@ -147,23 +147,69 @@ pub struct ButteraugliScores {
 /// A reference image prepared once for butteraugli, compared against many candidates (a quality
 /// ladder) without redoing the reference's half of the work.
 pub struct ButteraugliRef {
-    reference: ButteraugliReference,
+    kind: RefKind,
     width: u32,
     height: u32,
 }
 
+/// How a reference is held: butteraugli's precomputed planes (fast, about 400 bytes per pixel at
+/// its peak), or only the pixels, compared strip by strip (bounded memory).
+enum RefKind {
+    Full(Box<ButteraugliReference>),
+    Strips { pixels: Vec<RGB8>, width: usize, height: usize },
+}
+
+/// butteraugli's smallest picture side.
+const BUTTERAUGLI_MIN_SIDE: u32 = 8;
+
+/// RGB bytes of `image` for butteraugli, with pictures narrower or lower than 8 pixels extended to 8
+/// by repeating their last column and row (butteraugli refuses them; the repeated pixels carry the
+/// same differences as the edge they copy). Returns the bytes and their size.
+fn butteraugli_rgb(image: &Image) -> (std::borrow::Cow<'_, [u8]>, usize, usize) {
+    let (w, h) = (image.width(), image.height());
+    let rgb = rgb_bytes(image);
+    if w >= BUTTERAUGLI_MIN_SIDE && h >= BUTTERAUGLI_MIN_SIDE {
+        return (rgb, w as usize, h as usize);
+    }
+    let (pw, ph) = (w.max(BUTTERAUGLI_MIN_SIDE) as usize, h.max(BUTTERAUGLI_MIN_SIDE) as usize);
+    let (w, h) = (w as usize, h as usize);
+    let mut out = Vec::with_capacity(pw * ph * 3);
+    for y in 0..ph {
+        let row = &rgb[y.min(h - 1) * w * 3..][..w * 3];
+        for x in 0..pw {
+            out.extend_from_slice(&row[x.min(w - 1) * 3..][..3]);
+        }
+    }
+    (std::borrow::Cow::Owned(out), pw, ph)
+}
+
+/// Pictures above this many pixels are compared strip by strip ([`ButteraugliRef::new`]).
+pub const BUTTERAUGLI_STRIPS_ABOVE: u64 = 2_500_000;
+
+/// Rows per strip of the strip-wise comparison (plus butteraugli's 64-row halo on each side).
+const BUTTERAUGLI_STRIP_ROWS: u32 = 256;
+
 impl ButteraugliRef {
-    /// Prepares `reference` (at least 8x8).
+    /// Prepares `reference` (pictures smaller than 8x8 are extended by repeating their edge).
+    /// Pictures above [`BUTTERAUGLI_STRIPS_ABOVE`] pixels are compared strip by strip, which
+    /// butteraugli computes to the same scores with memory bounded by the picture's width.
     pub fn new(reference: &Image) -> Result<Self> {
-        let rgb = rgb_bytes(reference);
-        let prepared = ButteraugliReference::new(
-            &rgb,
-            reference.width() as usize,
-            reference.height() as usize,
-            ButteraugliParams::default(),
-        )
-        .map_err(butteraugli_error)?;
-        Ok(ButteraugliRef { reference: prepared, width: reference.width(), height: reference.height() })
+        Self::with_strips(reference, reference.pixel_count() > BUTTERAUGLI_STRIPS_ABOVE)
+    }
+
+    /// [`ButteraugliRef::new`] with the strip-wise comparison chosen by the caller.
+    pub fn with_strips(reference: &Image, strips: bool) -> Result<Self> {
+        let (rgb, w, h) = butteraugli_rgb(reference);
+        let kind = if strips {
+            let pixels = rgb.chunks_exact(3).map(|p| RGB8::new(p[0], p[1], p[2])).collect();
+            RefKind::Strips { pixels, width: w, height: h }
+        } else {
+            RefKind::Full(Box::new(
+                ButteraugliReference::new(&rgb, w, h, ButteraugliParams::default())
+                    .map_err(butteraugli_error)?,
+            ))
+        };
+        Ok(ButteraugliRef { kind, width: reference.width(), height: reference.height() })
     }
 
     /// Scores `distorted` against the prepared reference.
@@ -177,7 +223,20 @@ impl ButteraugliRef {
                 distorted.height()
             )));
         }
-        let result = self.reference.compare(&rgb_bytes(distorted)).map_err(butteraugli_error)?;
+        let (rgb, _, _) = butteraugli_rgb(distorted);
+        let result = match &self.kind {
+            RefKind::Full(reference) => reference.compare(&rgb).map_err(butteraugli_error)?,
+            RefKind::Strips { pixels, width, height } => {
+                let other: Vec<RGB8> = rgb.chunks_exact(3).map(|p| RGB8::new(p[0], p[1], p[2])).collect();
+                butteraugli::butteraugli_strip(
+                    Img::new(pixels.as_slice(), *width, *height),
+                    Img::new(other.as_slice(), *width, *height),
+                    &ButteraugliParams::default(),
+                    BUTTERAUGLI_STRIP_ROWS,
+                )
+                .map_err(butteraugli_error)?
+            }
+        };
         Ok(ButteraugliScores { max_norm: result.score, pnorm3: result.pnorm_3 })
     }
 }
@@ -251,15 +310,30 @@ mod tests {
     }
 
     #[test]
-    fn mismatched_or_tiny_images_are_errors() {
+    fn mismatched_images_are_errors_and_tiny_ones_are_extended_for_butteraugli() {
         let a = noise_image(1, 32, 24);
         let b = noise_image(1, 24, 32);
         for metric in Metric::ALL {
             assert!(metric.compute(&a, &b).is_err(), "{metric:?}");
         }
-        let tiny = noise_image(1, 4, 4);
-        assert!(butteraugli(&tiny, &tiny).is_err());
+        let tiny = noise_image(1, 4, 3);
         assert!(ssimulacra2(&tiny, &tiny).is_err());
+        // butteraugli needs 8x8: smaller pictures are extended by their edge, so they can be judged.
+        assert_eq!(butteraugli(&tiny, &tiny).unwrap(), 0.0);
+        let other = noise_image(2, 4, 3);
+        assert!(butteraugli_3norm(&tiny, &other).unwrap() > 0.5);
+        let one = Image::new(1, 1, ColorType::Gray, vec![90]).unwrap();
+        assert_eq!(butteraugli(&one, &one).unwrap(), 0.0);
+    }
+
+    #[test]
+    fn the_strip_wise_comparison_gives_the_whole_pictures_scores() {
+        let a = noise_image(5, 96, 600);
+        let b = noise_image(6, 96, 600);
+        let whole = ButteraugliRef::with_strips(&a, false).unwrap().compare(&b).unwrap();
+        let strips = ButteraugliRef::with_strips(&a, true).unwrap().compare(&b).unwrap();
+        assert!((whole.pnorm3 - strips.pnorm3).abs() < 1e-4 * whole.pnorm3, "{whole:?} vs {strips:?}");
+        assert!((whole.max_norm - strips.max_norm).abs() < 1e-4 * whole.max_norm, "{whole:?} vs {strips:?}");
     }
 
     #[test]

@@ -27,6 +27,7 @@ pub mod fit;
 pub mod human;
 pub mod ladder;
 pub mod machine_coding;
+pub mod prior;
 pub mod split;
 pub mod teacher;
 pub mod vpjnd;

@@ -609,6 +609,7 @@ pub fn search_eval(
             max_quality: ladder.rungs.last().map_or(100, |r| r.quality),
             step: ladder.rungs.get(1).zip(ladder.rungs.first()).map_or(1, |(b, a)| b.quality - a.quality),
             block,
+            prior: None,
         };
         if options.qualities() != ladder.rungs.iter().map(|r| r.quality).collect::<Vec<_>>() {
             return Err(Error::Insufficient(format!(

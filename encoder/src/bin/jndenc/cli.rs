@@ -140,10 +140,19 @@ pub struct Cli {
     /// trade-off), 1 for the pixel-wise map.
     #[arg(long = "map-strength", value_name = "F", value_parser = parse_map_strength, help_heading = "Auto quality")]
     pub map_strength: Option<f32>,
-    /// Who judges candidates: the embedded VP-JND model (the default), or the butteraugli teacher
-    /// (slow, exact).
+    /// Who judges candidates: the butteraugli teacher (the default; the search starts at the
+    /// embedded quality prior, so it needs 3 to 5 candidates), or the embedded VP-JND model (as
+    /// costly per candidate and less accurate; see docs/decision.md).
     #[arg(long, value_enum, help_heading = "Auto quality")]
     pub decider: Option<DeciderArg>,
+    /// Aim at butteraugli 3-norm distance D (0.5 to 4.0) instead of a named --target: 1.0 is
+    /// strict, 2.095 sur75, 2.295 human-first-jnd; larger is smaller and more visibly changed.
+    #[arg(long, value_name = "D", allow_negative_numbers = true, help_heading = "Auto quality")]
+    pub distance: Option<String>,
+    /// How the search runs: `prior` (the default) starts at the quality predicted from the original
+    /// and brackets it with a few real candidates; `block` runs the block search over the whole range.
+    #[arg(long, value_enum, help_heading = "Auto quality")]
+    pub search: Option<SearchArg>,
     /// Lowest quality the search may choose.
     #[arg(long = "min-quality", value_name = "N", value_parser = clap::value_parser!(u8).range(0..=100), help_heading = "Auto quality")]
     pub min_quality: Option<u8>,
@@ -208,13 +217,24 @@ pub enum DctArg {
 /// `--target` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum TargetArg {
-    /// Fitted to human first-JND data (MCL-JCI): butteraugli 3-norm 2.295.
+    /// MCL-JCI's mean first JND (butteraugli 3-norm 2.295): about half of its viewers notice.
     HumanFirstJnd,
-    /// butteraugli's side-by-side just-noticeable boundary: 3-norm 1.0.
+    /// The quality 75 % of MCL-JCI's viewers cannot tell from the original (3-norm 2.095).
+    Sur75,
+    /// butteraugli's side-by-side just-noticeable boundary (3-norm 1.0): nobody should notice.
     Strict,
     /// Machine consumers (classifiers): per-block quantisation from the embedded DMV-JND map on top of
     /// -quality (default 75). JPEG only.
     Machine,
+}
+
+/// `--search` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SearchArg {
+    /// Start at the quality prior's prediction and bracket it.
+    Prior,
+    /// The block search over the whole quality range.
+    Block,
 }
 
 /// `--adaptive` values.
@@ -229,7 +249,7 @@ pub enum AdaptiveArg {
 pub enum DeciderArg {
     /// The embedded VP-JND network.
     Model,
-    /// butteraugli 3-norm against the target's threshold (slow; the model's teacher).
+    /// butteraugli 3-norm against the target's threshold (the default).
     Teacher,
 }
 

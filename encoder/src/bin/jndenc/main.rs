@@ -141,6 +141,11 @@ fn run_one(cli: &Cli, plan: &EncodePlan, inputs: &[PathBuf]) -> anyhow::Result<O
     if cli.verbose > 0 || result.report.copied_input {
         io::describe(&result.report);
     }
+    if cli.verbose > 1
+        && let Some(peak) = jndenc::batch::peak_memory()
+    {
+        eprintln!("jndenc: peak memory {} MB", peak.div_ceil(1_000_000));
+    }
     if let Some(path) = &cli.report {
         io::write_report(path, &jndenc::report::Report::new(vec![result.report], Vec::new()), input_path)?;
     }

@@ -10,8 +10,8 @@ use jndenc::plan::{DeciderKind, JpegEncoder, MapKind, MetadataPolicy, Mode};
 use jndenc::{DecodeOptions, InputFormat, Limits, Settings};
 
 use crate::cli::{
-    AdaptiveArg, Cli, CodecArg, DctArg, DeciderArg, FormatArg, HeifChromaArg, JndModelArg, StripArg,
-    TargetArg,
+    AdaptiveArg, Cli, CodecArg, DctArg, DeciderArg, FormatArg, HeifChromaArg, JndModelArg, SearchArg,
+    StripArg, TargetArg,
 };
 
 /// The settings, and warnings about switches that were given but have no effect in this mode.
@@ -39,6 +39,18 @@ pub fn map(cli: &Cli, batch: bool) -> anyhow::Result<Mapped> {
     };
     let qualities = cli.quality.as_ref().map(|q| q.0.clone());
     let first_quality = qualities.as_ref().map_or(75, |q| q[0]);
+    let distance = match &cli.distance {
+        Some(text) => {
+            if matches!(cli.target, Some(TargetArg::HumanFirstJnd | TargetArg::Sur75 | TargetArg::Strict)) {
+                bail!("--distance and --target name two operating points: give one");
+            }
+            let d: f64 = text.trim().parse().map_err(|_| {
+                anyhow::anyhow!("--distance {text:?} is not a number (butteraugli 3-norm, 0.5 to 4.0)")
+            })?;
+            Some(Target::distance(d)?)
+        }
+        None => None,
+    };
     let per_block = match (cli.target, cli.adaptive) {
         (Some(TargetArg::Machine), Some(_)) => {
             bail!("--target machine and --adaptive human are two different maps: give one")
@@ -58,17 +70,21 @@ pub fn map(cli: &Cli, batch: bool) -> anyhow::Result<Mapped> {
         Mode::Fixed(first_quality)
     } else {
         Mode::Auto {
-            target: match cli.target {
-                Some(TargetArg::Strict) => Target::Strict,
+            target: match (cli.target, distance) {
+                (_, Some(d)) => d,
+                (Some(TargetArg::Strict), None) => Target::Strict,
+                (Some(TargetArg::Sur75), None) => Target::Sur75,
                 _ => Target::HumanFirstJnd,
             },
             decider: match cli.decider {
                 Some(DeciderArg::Teacher) => DeciderKind::Teacher,
-                _ => DeciderKind::Model,
+                Some(DeciderArg::Model) => DeciderKind::Model,
+                None => DeciderKind::default(),
             },
             min_quality: cli.min_quality,
             max_quality: cli.max_quality,
             block: cli.block.unwrap_or(3),
+            prior: cli.search != Some(SearchArg::Block),
         }
     };
     if !matches!(mode, Mode::Auto { .. }) {
@@ -78,7 +94,12 @@ pub fn map(cli: &Cli, batch: bool) -> anyhow::Result<Mapped> {
             "the quality is fixed"
         };
         let search_switches = [
-            (matches!(cli.target, Some(TargetArg::HumanFirstJnd | TargetArg::Strict)), "--target"),
+            (
+                matches!(cli.target, Some(TargetArg::HumanFirstJnd | TargetArg::Sur75 | TargetArg::Strict)),
+                "--target",
+            ),
+            (cli.distance.is_some(), "--distance"),
+            (cli.search.is_some(), "--search"),
             (cli.decider.is_some(), "--decider"),
             (cli.min_quality.is_some(), "--min-quality"),
             (cli.max_quality.is_some(), "--max-quality"),

@@ -79,7 +79,7 @@ pub fn run_eval_auto(args: EvalAutoArgs) -> anyhow::Result<()> {
     for &(codec, decider, target) in &configs {
         let settings = Settings {
             jpeg_encoder: Some(codec),
-            mode: Mode::Auto { target, decider, min_quality: None, max_quality: None, block: 3 },
+            mode: Mode::Auto { target, decider, min_quality: None, max_quality: None, block: 3, prior: true },
             ..Settings::default()
         };
         let plan = EncodePlan::new(settings, &models)?;

@@ -4,10 +4,12 @@
 
 mod auto_eval;
 mod common;
+mod decision_eval;
 mod devices;
 mod dmvjnd;
 mod labels;
 mod machine_coding;
+mod prior;
 mod vpjnd;
 
 use std::process::ExitCode;
@@ -48,6 +50,10 @@ enum Command {
     EvalVpjnd(vpjnd::EvalVpjndArgs),
     /// Write the training manifest: (image, split, codec, quality, label, distance) per rung.
     Labels(labels::LabelsArgs),
+    /// The quality decision against the teacher's per codec and target distance (MAD, lossless, gain).
+    EvalDecision(decision_eval::EvalDecisionArgs),
+    /// Fit the quality prior of one codec: features of the original -> the teacher's distance per quality.
+    FitPrior(prior::FitPriorArgs),
     /// Auto mode end to end (each codec, decider and target) against one fixed jpegli quality.
     EvalAuto(auto_eval::EvalAutoArgs),
 }
@@ -77,5 +83,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::EvalVpjnd(args) => vpjnd::run_eval_vpjnd(args),
         Command::Labels(args) => labels::run_labels(args),
         Command::EvalAuto(args) => auto_eval::run_eval_auto(args),
+        Command::EvalDecision(args) => decision_eval::run_eval_decision(args),
+        Command::FitPrior(args) => prior::run_fit_prior(args),
     }
 }
