@@ -126,8 +126,11 @@ fn main() {
                 })
                 .collect();
             let q = runs[0].1.quality.to_string();
-            let codec = if format == "jpeg" { "jpegli" } else { "heif" };
-            let final_encode = jndenc(&["--format", format, "--codec", codec, "-quality", &q], picture, &out);
+            let mut final_args = vec!["--format", format, "-quality", &q];
+            if format == "jpeg" {
+                final_args.extend(["--codec", "jpegli"]);
+            }
+            let final_encode = jndenc(&final_args, picture, &out);
             let one = final_encode.seconds;
             for (label, r) in runs.iter().map(|(l, r)| (*l, r)).chain([("one final encode", &final_encode)]) {
                 println!(

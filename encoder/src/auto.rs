@@ -89,7 +89,7 @@ pub struct Decision {
 /// Judges decoded candidates against an original it prepared once.
 pub trait Decider: Sync {
     /// What the decider computes once per original.
-    type Prepared: Sync;
+    type Prepared: Send + Sync;
     /// A short name for reports.
     fn name(&self) -> &'static str;
     /// The threshold it judges at (butteraugli 3-norm units).
@@ -399,20 +399,42 @@ pub fn search_candidates<D: Decider>(
     // The search's own grid: the index of the lowest quality at or above `q`.
     let index_of =
         |q: u8| qualities.iter().position(|&x| x >= q).unwrap_or(qualities.len().saturating_sub(1));
-    let prepared = decider.prepare(original)?;
+    // A batch's candidates are independent: produce and judge them in parallel where allowed, and
+    // one at a time above the size where butteraugli works strip by strip (so memory stays bounded
+    // by one candidate and one strip; butteraugli still uses every core within a strip).
+    let parallel =
+        source.parallel() && original.pixel_count() <= jnd_model::metrics::BUTTERAUGLI_STRIPS_ABOVE;
     let guess = options.prior.as_ref().map(|prior| {
         let features = Features::of(original);
         let (predicted, distance) = prior.quality_for(&features, decider.tau());
         let quality = qualities.get(index_of(predicted)).copied().unwrap_or(predicted);
         (prior, features, PriorGuess { quality, distance })
     });
+    // The search's first pair: the prior's quality and the one below it.
+    let pair: Vec<u8> = guess.as_ref().map_or_else(Vec::new, |(_, _, g)| {
+        let at = index_of(g.quality);
+        qualities[at.saturating_sub(1)..=at].to_vec()
+    });
+    // The first pair is produced while the decider prepares the original (they are independent).
+    let (prepared, mut early): (D::Prepared, HashMap<u8, Candidate>) = if parallel && !pair.is_empty() {
+        let (prepared, produced) = rayon::join(
+            || decider.prepare(original),
+            || pair.par_iter().map(|&q| source.candidate(q).map(|c| (q, c))).collect::<Result<Vec<_>>>(),
+        );
+        (prepared?, produced?.into_iter().collect())
+    } else {
+        (decider.prepare(original)?, HashMap::new())
+    };
     times.prepare = started.elapsed();
     let mut candidates: HashMap<u8, Encoded> = HashMap::new();
     let mut decisions: HashMap<u8, Decision> = HashMap::new();
     let mut probes = Vec::new();
     // One candidate: produce, judge; with the time of each stage.
-    let judge_one = |q: u8| -> Result<(Encoded, Decision, [Duration; 3])> {
-        let candidate = source.candidate(q)?;
+    let judge_one = |q: u8, produced: Option<Candidate>| -> Result<(Encoded, Decision, [Duration; 3])> {
+        let candidate = match produced {
+            Some(candidate) => candidate,
+            None => source.candidate(q)?,
+        };
         let decoded = &candidate.decoded;
         if decoded.width() != original.width() || decoded.height() != original.height() {
             return Err(Error::Encode {
@@ -425,14 +447,14 @@ pub fn search_candidates<D: Decider>(
         let [encode, decode] = candidate.times;
         Ok((candidate.encoded, decision, [encode, decode, t.elapsed()]))
     };
-    // A batch's candidates are independent: produce and judge them in parallel where allowed. A
-    // quality judged before (by the prior's bracket, before a fallback) is not produced again.
+    // A quality judged before (by the prior's bracket, before a fallback) is not produced again.
     let mut judge_batch = |batch: &[u8]| -> Result<Vec<Decision>> {
         let fresh: Vec<u8> = batch.iter().copied().filter(|q| !decisions.contains_key(q)).collect();
-        let results: Vec<Result<(Encoded, Decision, [Duration; 3])>> = if source.parallel() {
-            fresh.par_iter().map(|&q| judge_one(q)).collect()
+        let jobs: Vec<(u8, Option<Candidate>)> = fresh.iter().map(|&q| (q, early.remove(&q))).collect();
+        let results: Vec<Result<(Encoded, Decision, [Duration; 3])>> = if parallel {
+            jobs.into_par_iter().map(|(q, c)| judge_one(q, c)).collect()
         } else {
-            fresh.iter().map(|&q| judge_one(q)).collect()
+            jobs.into_iter().map(|(q, c)| judge_one(q, c)).collect()
         };
         for (&q, result) in fresh.iter().zip(results) {
             let (encoded, decision, [encode, decode, judge]) = result?;
@@ -462,7 +484,6 @@ pub fn search_candidates<D: Decider>(
             // the shifted curve meets the target (usually the answer: `jnd-train fit-prior` measures
             // how often). When the pair already brackets the threshold, the search ends there.
             let at = index_of(guess.quality);
-            let pair: Vec<u8> = qualities[at.saturating_sub(1)..=at].to_vec();
             let judged = judge_batch(&pair)?;
             let start = match judged.as_slice() {
                 [below, at_prior] if below.visible && !at_prior.visible => at,

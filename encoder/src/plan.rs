@@ -36,9 +36,19 @@ use crate::{DecodeOptions, Error, Image, Result};
 /// best trade-off (`jnd-model/weights/dmvjnd-machine-coding.md`).
 pub const MACHINE_MAP_STRENGTH: f32 = 0.5;
 
-/// Estimated peak bytes per pixel of an auto-mode encode (measured: 77 on a 6.3 MP picture, 68 on
+/// Estimated peak bytes per pixel of an auto-mode encode judged by the VP-JND model (measured: 77 on a 6.3 MP picture, 68 on
 /// 1 MP: `jndenc -verbose --outdir`'s "peak memory" less the 23 MB of a tiny picture).
 pub const PEAK_BYTES_PER_PIXEL_AUTO: u64 = 80;
+/// Estimated peak bytes per pixel of an auto-mode encode judged by the teacher, for pictures that
+/// butteraugli compares whole (measured: 442 MB on 1.0 MP; butteraugli's planes, two candidates at once).
+pub const PEAK_BYTES_PER_PIXEL_TEACHER: u64 = 440;
+/// The same above [`jnd_model::metrics::BUTTERAUGLI_STRIPS_ABOVE`] pixels, where candidates are
+/// judged one at a time and butteraugli compares strip by strip: per pixel (the picture, one decoded
+/// candidate, the codec's planes), plus per column of the picture (one strip of 384 rows of
+/// butteraugli's planes). Measured: 317 MB on a 3000x2000 mosaic, 738 MB on 6000x4000.
+pub const PEAK_BYTES_PER_PIXEL_TEACHER_STRIPS: u64 = 16;
+/// The per-column part of [`PEAK_BYTES_PER_PIXEL_TEACHER_STRIPS`].
+pub const PEAK_BYTES_PER_COLUMN_TEACHER_STRIPS: u64 = 80_000;
 /// Estimated peak bytes per pixel of a fixed-quality encode (measured: 14 on 6.3 MP, 18 on 1 MP).
 pub const PEAK_BYTES_PER_PIXEL_FIXED: u64 = 20;
 /// Estimated peak bytes per pixel of a per-block encode (measured: 62 on 1 MP with the pixel JND map).
@@ -502,17 +512,23 @@ impl EncodePlan {
     /// header cannot be read is estimated as 50 pixels per file byte (such a file usually fails to
     /// decode anyway).
     pub fn estimated_peak(&self, bytes: &[u8]) -> u64 {
-        let pixels = crate::decode::dimensions(bytes, &self.decode)
-            .map_or(bytes.len() as u64 * 50, |(w, h)| u64::from(w) * u64::from(h));
-        let (per_pixel, fixed) = match &self.strategy {
-            Strategy::Fixed(_) => (PEAK_BYTES_PER_PIXEL_FIXED, PEAK_FIXED_BYTES),
-            Strategy::Model { .. } | Strategy::Teacher { .. } => {
-                (PEAK_BYTES_PER_PIXEL_AUTO, PEAK_FIXED_BYTES)
+        let (width, pixels) = crate::decode::dimensions(bytes, &self.decode).map_or_else(
+            || (4096, bytes.len() as u64 * 50),
+            |(w, h)| (u64::from(w), u64::from(w) * u64::from(h)),
+        );
+        let per_pixel = match &self.strategy {
+            Strategy::Fixed(_) => PEAK_BYTES_PER_PIXEL_FIXED,
+            Strategy::Model { .. } => PEAK_BYTES_PER_PIXEL_AUTO,
+            Strategy::Teacher { .. } if pixels > jnd_model::metrics::BUTTERAUGLI_STRIPS_ABOVE => {
+                return pixels * PEAK_BYTES_PER_PIXEL_TEACHER_STRIPS
+                    + width * PEAK_BYTES_PER_COLUMN_TEACHER_STRIPS
+                    + PEAK_FIXED_BYTES;
             }
+            Strategy::Teacher { .. } => PEAK_BYTES_PER_PIXEL_TEACHER,
             #[cfg(feature = "mozjpeg")]
-            Strategy::PerBlock { .. } => (PEAK_BYTES_PER_PIXEL_PER_BLOCK, PEAK_FIXED_BYTES),
+            Strategy::PerBlock { .. } => PEAK_BYTES_PER_PIXEL_PER_BLOCK,
         };
-        pixels * per_pixel + fixed
+        pixels * per_pixel + PEAK_FIXED_BYTES
     }
 
     /// Decodes an input file and applies the metadata policy.

@@ -213,8 +213,8 @@ int jnd_machine_jnd_components(struct JndEncoder *encoder,
                                float *chroma,
                                size_t out_len);
 
-// Whether a decoded candidate is perceptually lossless against an original, by the embedded model at the
-// handle's target: `*lossless` receives 1 or 0. Both images share `width`, `height`, `stride` and
+// Whether a decoded candidate is perceptually lossless against an original, by auto mode's judge (the
+// butteraugli 3-norm at the handle's target): `*lossless` receives 1 or 0. Both images share `width`, `height`, `stride` and
 // `pixel_format`.
 //
 // # Safety

@@ -15,7 +15,7 @@
 use std::ffi::{CStr, CString, c_char, c_float, c_int};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use jndenc::auto::{AutoOptions, Decider, ModelDecider, Target, margin_for};
+use jndenc::auto::{AutoOptions, Decider, Target, TeacherDecider};
 use jndenc::codec::OutputFormat;
 use jndenc::plan::{DeciderKind, JpegEncoder, Mode, Models};
 use jndenc::{ColorType, EncodePlan, Image, Settings};
@@ -111,11 +111,10 @@ impl JndEncoder {
         EncodePlan::new(self.settings(fixed), &self.models).map_err(|e| (JND_ERROR_ENCODE, e.to_string()))
     }
 
-    /// The VP-JND decider at the handle's target and format.
-    fn decider(&self) -> Result<ModelDecider, String> {
-        let model = self.models.vpjnd().map_err(|e| e.to_string())?;
-        // jnd_judge's candidates may come from any encoder: the fixed-table JPEG margin.
-        Ok(ModelDecider { model, tau: self.target.tau(), margin: margin_for(self.format, "mozjpeg") })
+    /// The decider of `jnd_judge`: auto mode's default judge (the butteraugli teacher) at the
+    /// handle's target, so C callers get the decisions `jnd_encode` makes.
+    fn decider(&self) -> TeacherDecider {
+        TeacherDecider { tau: self.target.tau() }
     }
 
     /// Runs `f` on the handle's thread pool (the process-wide pool when none was set).
@@ -665,8 +664,8 @@ pub unsafe extern "C" fn jnd_machine_jnd_components(
     unsafe { with_encoder(encoder, body) }
 }
 
-/// Whether a decoded candidate is perceptually lossless against an original, by the embedded model at the
-/// handle's target: `*lossless` receives 1 or 0. Both images share `width`, `height`, `stride` and
+/// Whether a decoded candidate is perceptually lossless against an original, by auto mode's judge (the
+/// butteraugli 3-norm at the handle's target): `*lossless` receives 1 or 0. Both images share `width`, `height`, `stride` and
 /// `pixel_format`.
 ///
 /// # Safety
@@ -696,10 +695,7 @@ pub unsafe extern "C" fn jnd_judge(
             Ok(pair) => pair,
             Err((status, message)) => return e.fail(status, message),
         };
-        let decider = match e.decider() {
-            Ok(decider) => decider,
-            Err(message) => return e.fail(JND_ERROR_ENCODE, message),
-        };
+        let decider = e.decider();
         let verdict = e.run(|| {
             decider.prepare(&original).and_then(|p| decider.judge(&p, &candidate)).map(|d| d.visible)
         });

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use jnd_model::Image;
-use jnd_model::metrics::ButteraugliRef;
+use jnd_model::metrics::{ButteraugliRef, ssimulacra2};
 use jndenc::auto::{AutoOptions, Target};
 use jndenc::codec::OutputFormat;
 use jndenc::plan::{DeciderKind, JpegEncoder, Mode, Models};
@@ -41,6 +41,9 @@ pub struct EvalDecisionArgs {
     /// Also run the block search over the whole range (the first generation's search).
     #[arg(long)]
     pub with_block: bool,
+    /// Also measure each output's SSIMULACRA 2 (its range per row; about 0.3 s per MP each).
+    #[arg(long)]
+    pub ssimulacra2: bool,
     /// Write the markdown table here too.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -77,7 +80,15 @@ pub fn run_eval_decision(args: EvalDecisionArgs) -> anyhow::Result<()> {
         table,
         "| codec | target | decider | search | MAD | mean signed | lossless | gain vs teacher's | median candidates | fell back | s/MP |"
     );
-    let _ = writeln!(table, "|---|---|---|---|---|---|---|---|---|---|---|");
+    if args.ssimulacra2 {
+        table.pop();
+        let _ = writeln!(table, " SSIMULACRA 2 |");
+    }
+    let _ = writeln!(
+        table,
+        "|---|---|---|---|---|---|---|---|---|---|---|{}",
+        if args.ssimulacra2 { "---|" } else { "" }
+    );
     for &codec_arg in &args.codecs {
         let codec = codec_of(codec_arg);
         let path = PathBuf::from(format!("fixtures/labels/ladders-{}.csv", codec.name()));
@@ -156,6 +167,7 @@ pub fn run_eval_decision(args: EvalDecisionArgs) -> anyhow::Result<()> {
                 let (mut abs, mut signed, mut lossless, mut bytes, mut seconds, mut fell_back) =
                     (0.0, 0.0, 0, 0.0, 0.0, 0);
                 let mut candidates = Vec::new();
+                let mut s2 = (f64::INFINITY, f64::NEG_INFINITY);
                 for (((image, reference), ladder), &tq) in
                     images.iter().zip(&references).zip(&ladders).zip(&teacher)
                 {
@@ -169,6 +181,10 @@ pub fn run_eval_decision(args: EvalDecisionArgs) -> anyhow::Result<()> {
                     let decoded = plan.codec().decode(&encoding.bytes)?;
                     let decoded = if decoded.color() == image.color() { decoded } else { decoded.to_rgb() };
                     lossless += usize::from(reference.compare(&decoded)?.pnorm3 <= tau);
+                    if args.ssimulacra2 {
+                        let v = ssimulacra2(image, &decoded)?;
+                        s2 = (s2.0.min(v), s2.1.max(v));
+                    }
                     bytes += bytes_at(ladder, q);
                     candidates.push(encoding.report.candidates.len());
                     fell_back += usize::from(encoding.report.search == "prior+block");
@@ -200,8 +216,10 @@ pub fn run_eval_decision(args: EvalDecisionArgs) -> anyhow::Result<()> {
                     seconds_per_mp: seconds / mp,
                     photos: n,
                 };
+                let s2_range =
+                    if args.ssimulacra2 { format!(" {:.1} to {:.1} |", s2.0, s2.1) } else { String::new() };
                 let line = format!(
-                    "{}| {:.2} | {:+.2} | {}/{} | {:.2} ({:.1} % of {:.1} %) | {} | {} | {:.2} |",
+                    "{}| {:.2} | {:+.2} | {}/{} | {:.2} ({:.1} % of {:.1} %) | {} | {} | {:.2} |{s2_range}",
                     row.label,
                     row.mad,
                     row.signed,
