@@ -55,6 +55,9 @@
 // butteraugli's side-by-side boundary (3-norm 1.0).
 #define JND_TARGET_STRICT 1
 
+// The quality 75 % of MCL-JCI's viewers cannot tell from the original (3-norm 2.095).
+#define JND_TARGET_SUR75 2
+
 // Largest side accepted, as `jndenc` (65,500 pixels).
 #define JND_MAX_SIDE 65500
 
@@ -104,11 +107,19 @@ int jnd_encoder_set_format(struct JndEncoder *encoder,
 int jnd_encoder_set_codec(struct JndEncoder *encoder,
                           int codec);
 
-// Sets the perceptual target: [`JND_TARGET_HUMAN_FIRST_JND`] or [`JND_TARGET_STRICT`].
+// Sets the perceptual target: [`JND_TARGET_HUMAN_FIRST_JND`], [`JND_TARGET_SUR75`] or
+// [`JND_TARGET_STRICT`].
 //
 // # Safety
 // `encoder` must be NULL or a live handle.
 int jnd_encoder_set_target(struct JndEncoder *encoder, int target);
+
+// Sets the target as a butteraugli 3-norm distance (0.5 to 4.0), as `jndenc --distance`; NaN and
+// values outside the range are refused with `JND_ERROR_INVALID_ARGUMENT`.
+//
+// # Safety
+// `encoder` must be NULL or a live handle.
+int jnd_encoder_set_distance(struct JndEncoder *encoder, double distance);
 
 // Bounds the quality search to `min..=max` (0..100, `min <= max`).
 //

@@ -56,6 +56,8 @@ pub const JND_CODEC_JPEGLI: c_int = 2;
 pub const JND_TARGET_HUMAN_FIRST_JND: c_int = 0;
 /// butteraugli's side-by-side boundary (3-norm 1.0).
 pub const JND_TARGET_STRICT: c_int = 1;
+/// The quality 75 % of MCL-JCI's viewers cannot tell from the original (3-norm 2.095).
+pub const JND_TARGET_SUR75: c_int = 2;
 
 /// Largest side accepted, as `jndenc` (65,500 pixels).
 pub const JND_MAX_SIDE: u32 = 65_500;
@@ -324,7 +326,8 @@ pub unsafe extern "C" fn jnd_encoder_set_codec(encoder: *mut JndEncoder, codec: 
     unsafe { with_encoder(encoder, body) }
 }
 
-/// Sets the perceptual target: [`JND_TARGET_HUMAN_FIRST_JND`] or [`JND_TARGET_STRICT`].
+/// Sets the perceptual target: [`JND_TARGET_HUMAN_FIRST_JND`], [`JND_TARGET_SUR75`] or
+/// [`JND_TARGET_STRICT`].
 ///
 /// # Safety
 /// `encoder` must be NULL or a live handle.
@@ -334,9 +337,28 @@ pub unsafe extern "C" fn jnd_encoder_set_target(encoder: *mut JndEncoder, target
         e.target = match target {
             JND_TARGET_HUMAN_FIRST_JND => Target::HumanFirstJnd,
             JND_TARGET_STRICT => Target::Strict,
+            JND_TARGET_SUR75 => Target::Sur75,
             other => return e.fail(JND_ERROR_INVALID_ARGUMENT, format!("unknown target {other}")),
         };
         JND_OK
+    };
+    // SAFETY: forwarded caller contract.
+    unsafe { with_encoder(encoder, body) }
+}
+
+/// Sets the target as a butteraugli 3-norm distance (0.5 to 4.0), as `jndenc --distance`; NaN and
+/// values outside the range are refused with `JND_ERROR_INVALID_ARGUMENT`.
+///
+/// # Safety
+/// `encoder` must be NULL or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn jnd_encoder_set_distance(encoder: *mut JndEncoder, distance: f64) -> c_int {
+    let body = |e: &mut JndEncoder| match Target::distance(distance) {
+        Ok(target) => {
+            e.target = target;
+            JND_OK
+        }
+        Err(err) => e.fail(JND_ERROR_INVALID_ARGUMENT, err.to_string()),
     };
     // SAFETY: forwarded caller contract.
     unsafe { with_encoder(encoder, body) }

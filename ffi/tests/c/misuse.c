@@ -1,5 +1,6 @@
 /* Misuse of the C API: every call returns an error code and a message, nothing crashes. */
 #include <jnd.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <string.h>
@@ -83,6 +84,12 @@ int main(void) {
     EXPECT(jnd_encoder_set_format(enc, 9), JND_ERROR_INVALID_ARGUMENT);
     EXPECT_MESSAGE(enc, "unknown format 9");
     EXPECT(jnd_encoder_set_target(enc, -3), JND_ERROR_INVALID_ARGUMENT);
+    EXPECT(jnd_encoder_set_distance(enc, NAN), JND_ERROR_INVALID_ARGUMENT);
+    EXPECT_MESSAGE(enc, "--distance");
+    EXPECT(jnd_encoder_set_distance(enc, 11.0), JND_ERROR_INVALID_ARGUMENT);
+    EXPECT(jnd_encoder_set_distance(enc, 0.0), JND_ERROR_INVALID_ARGUMENT);
+    EXPECT(jnd_encoder_set_distance(enc, 1.5), JND_OK);
+    EXPECT(jnd_encoder_set_target(enc, JND_TARGET_SUR75), JND_OK);
     EXPECT(jnd_encoder_set_quality(enc, 101), JND_ERROR_INVALID_ARGUMENT);
     EXPECT(jnd_encoder_set_quality_bounds(enc, 80, 20), JND_ERROR_INVALID_ARGUMENT);
     EXPECT(jnd_encoder_set_threads(enc, -1), JND_ERROR_INVALID_ARGUMENT);
