@@ -20,6 +20,38 @@ pub struct SearchOutcome {
     pub saturated: bool,
 }
 
+/// The verdicts one search has gathered: each index of the quality list judged at most once, and
+/// every decision in the order made.
+struct Verdicts<'q> {
+    qualities: &'q [u8],
+    judged: BTreeMap<usize, bool>,
+    probes: Vec<(u8, bool)>,
+}
+
+impl<'q> Verdicts<'q> {
+    fn new(qualities: &'q [u8]) -> Self {
+        Self { qualities, judged: BTreeMap::new(), probes: Vec::new() }
+    }
+
+    /// Judges the not-yet-judged ones of `indices` in one call to `visible_many`.
+    fn ask<E>(
+        &mut self,
+        indices: impl IntoIterator<Item = usize>,
+        visible_many: &mut impl FnMut(&[u8]) -> Result<Vec<bool>, E>,
+    ) -> Result<(), E> {
+        let fresh: Vec<usize> = indices.into_iter().filter(|i| !self.judged.contains_key(i)).collect();
+        if !fresh.is_empty() {
+            let asked: Vec<u8> = fresh.iter().map(|&i| self.qualities[i]).collect();
+            let verdicts = visible_many(&asked)?;
+            for (&i, &v) in fresh.iter().zip(verdicts.iter()) {
+                self.judged.insert(i, v);
+                self.probes.push((self.qualities[i], v));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Runs the block search over `qualities` (ascending, distinct) with blocks of `block` qualities.
 ///
 /// `visible(q)` judges one quality; its errors end the search. An empty `qualities` gives `None`.
@@ -46,31 +78,22 @@ pub fn block_search_batched<E>(
         return Ok(None);
     }
     let block = block.max(1);
-    let mut judged: BTreeMap<usize, bool> = BTreeMap::new();
-    let mut probes = Vec::new();
+    let mut seen = Verdicts::new(qualities);
     // Judges the not-yet-judged indices of `range` in one call; returns every verdict of the range.
-    let mut judge = |range: std::ops::Range<usize>, probes: &mut Vec<(u8, bool)>| -> Result<Vec<bool>, E> {
-        let fresh: Vec<usize> = range.clone().filter(|i| !judged.contains_key(i)).collect();
-        if !fresh.is_empty() {
-            let asked: Vec<u8> = fresh.iter().map(|&i| qualities[i]).collect();
-            let verdicts = visible_many(&asked)?;
-            for (&i, &v) in fresh.iter().zip(verdicts.iter()) {
-                judged.insert(i, v);
-                probes.push((qualities[i], v));
-            }
-        }
-        Ok(range.map(|i| judged.get(&i).copied().unwrap_or(true)).collect())
+    let mut judge = |range: std::ops::Range<usize>, seen: &mut Verdicts| -> Result<Vec<bool>, E> {
+        seen.ask(range.clone(), &mut visible_many)?;
+        Ok(range.map(|i| seen.judged.get(&i).copied().unwrap_or(true)).collect())
     };
     // Invariant: the JND index lies in [lo, hi]; hi == n means "above every quality".
     let (mut lo, mut hi) = (0usize, n);
     while hi - lo > 2 * block {
         let mid = (lo + hi) / 2;
-        let right = judge(mid..(mid + block).min(n), &mut probes)?;
+        let right = judge(mid..(mid + block).min(n), &mut seen)?;
         if right.iter().all(|&v| v) {
             lo = (mid + block).min(n);
             continue;
         }
-        let left = judge(mid - block..mid, &mut probes)?;
+        let left = judge(mid - block..mid, &mut seen)?;
         let window: Vec<bool> = left.iter().chain(right.iter()).copied().collect();
         if window.iter().all(|&v| !v) {
             hi = mid - block;
@@ -84,14 +107,14 @@ pub fn block_search_batched<E>(
         // The transition is inside the window: just above its highest visible quality.
         let last_visible = window.iter().rposition(|&v| v).unwrap_or(0);
         let index = mid - block + last_visible + 1;
-        return Ok(Some(SearchOutcome { quality: qualities[index], probes, saturated: false }));
+        return Ok(Some(SearchOutcome { quality: qualities[index], probes: seen.probes, saturated: false }));
     }
     // A short range: judge from the top down, a block at a time, until the first visible quality.
     let mut index = hi;
     let mut top = hi;
     'scan: while top > lo {
         let bottom = top.saturating_sub(block).max(lo);
-        let verdicts = judge(bottom..top, &mut probes)?;
+        let verdicts = judge(bottom..top, &mut seen)?;
         for (offset, &v) in verdicts.iter().enumerate().rev() {
             if v {
                 break 'scan;
@@ -102,7 +125,7 @@ pub fn block_search_batched<E>(
     }
     let saturated = index == n;
     let index = index.min(n - 1);
-    Ok(Some(SearchOutcome { quality: qualities[index], probes, saturated }))
+    Ok(Some(SearchOutcome { quality: qualities[index], probes: seen.probes, saturated }))
 }
 
 /// What a search that starts at a predicted quality found.
@@ -137,25 +160,9 @@ pub fn prior_search_batched<E>(
         return Ok(None);
     }
     let start = start.min(n - 1);
-    let mut judged: BTreeMap<usize, bool> = BTreeMap::new();
-    let mut probes = Vec::new();
-    let mut judge = |indices: &[usize],
-                     judged: &mut BTreeMap<usize, bool>,
-                     probes: &mut Vec<(u8, bool)>|
-     -> Result<(), E> {
-        let fresh: Vec<usize> = indices.iter().copied().filter(|i| !judged.contains_key(i)).collect();
-        if !fresh.is_empty() {
-            let asked: Vec<u8> = fresh.iter().map(|&i| qualities[i]).collect();
-            let verdicts = visible_many(&asked)?;
-            for (&i, &v) in fresh.iter().zip(verdicts.iter()) {
-                judged.insert(i, v);
-                probes.push((qualities[i], v));
-            }
-        }
-        Ok(())
-    };
+    let mut seen = Verdicts::new(qualities);
     let first: Vec<usize> = if start > 0 { vec![start - 1, start] } else { vec![start] };
-    judge(&first, &mut judged, &mut probes)?;
+    seen.ask(first, &mut visible_many)?;
     // The bracket: `visible` is the highest index known visible (None: below every quality),
     // `invisible` the lowest index known invisible (None: above every quality).
     let monotone = |judged: &BTreeMap<usize, bool>| {
@@ -166,8 +173,8 @@ pub fn prior_search_batched<E>(
             pair => Some(pair),
         }
     };
-    let Some(mut bracket) = monotone(&judged) else {
-        return Ok(Some(PriorOutcome::Contradicted { probes }));
+    let Some(mut bracket) = monotone(&seen.judged) else {
+        return Ok(Some(PriorOutcome::Contradicted { probes: seen.probes }));
     };
     // Gallop until both ends of the bracket are known (or hit the ends of the list).
     let mut stride = 1usize;
@@ -179,18 +186,18 @@ pub fn prior_search_batched<E>(
             _ => break,
         };
         stride *= 2;
-        judge(&[next], &mut judged, &mut probes)?;
-        match monotone(&judged) {
+        seen.ask([next], &mut visible_many)?;
+        match monotone(&seen.judged) {
             Some(b) => bracket = b,
-            None => return Ok(Some(PriorOutcome::Contradicted { probes })),
+            None => return Ok(Some(PriorOutcome::Contradicted { probes: seen.probes })),
         }
     }
     // Bisect the gap between the highest visible and the lowest invisible index.
     if let (Some(mut v), Some(mut u)) = bracket {
         while u - v > 1 {
             let mid = (u + v) / 2;
-            judge(&[mid], &mut judged, &mut probes)?;
-            match judged.get(&mid) {
+            seen.ask([mid], &mut visible_many)?;
+            match seen.judged.get(&mid) {
                 Some(true) => v = mid,
                 _ => u = mid,
             }
@@ -198,8 +205,8 @@ pub fn prior_search_batched<E>(
         bracket = (Some(v), Some(u));
     }
     let outcome = match bracket {
-        (_, Some(u)) => SearchOutcome { quality: qualities[u], probes, saturated: false },
-        (_, None) => SearchOutcome { quality: qualities[n - 1], probes, saturated: true },
+        (_, Some(u)) => SearchOutcome { quality: qualities[u], probes: seen.probes, saturated: false },
+        (_, None) => SearchOutcome { quality: qualities[n - 1], probes: seen.probes, saturated: true },
     };
     Ok(Some(PriorOutcome::Found(outcome)))
 }
