@@ -15,6 +15,7 @@
 use std::ffi::{CStr, CString, c_char, c_float, c_int};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+use jnd_model::Accelerator;
 use jndenc::auto::{AutoOptions, Decider, Target, TeacherDecider};
 use jndenc::codec::OutputFormat;
 use jndenc::plan::{DeciderKind, JpegEncoder, Mode, Models};
@@ -30,6 +31,9 @@ pub const JND_ERROR_INVALID_ARGUMENT: c_int = -2;
 pub const JND_ERROR_ENCODE: c_int = -3;
 /// A panic inside the library was caught (a bug: please report the message).
 pub const JND_ERROR_INTERNAL: c_int = -4;
+/// The device asked for is not compiled into this library, or cannot run on this machine (no
+/// driver, no GPU, no NVRTC or CUDA headers: the message says which).
+pub const JND_ERROR_DEVICE_UNAVAILABLE: c_int = -5;
 
 /// Pixel layout: 8-bit R, G, B interleaved.
 pub const JND_PIXEL_RGB8: c_int = 0;
@@ -51,6 +55,13 @@ pub const JND_CODEC_MOZJPEG: c_int = 1;
 /// JPEG codec: jpegli (butteraugli-distance tables, adaptive quantisation; a fixed quality is on
 /// jpegli's own scale).
 pub const JND_CODEC_JPEGLI: c_int = 2;
+
+/// Models on the CPU (burn's flex backend). The default.
+pub const JND_DEVICE_CPU: c_int = 0;
+/// Models on NVIDIA GPU 0 through burn-cuda (a library built with the `cuda` feature).
+pub const JND_DEVICE_CUDA: c_int = 1;
+/// Models on the default GPU adapter through burn's wgpu backend (the `wgpu` feature).
+pub const JND_DEVICE_WGPU: c_int = 2;
 
 /// Operating point fitted to human first-JND data (butteraugli 3-norm 2.295). The default.
 pub const JND_TARGET_HUMAN_FIRST_JND: c_int = 0;
@@ -403,6 +414,38 @@ pub unsafe extern "C" fn jnd_encoder_set_quality(encoder: *mut JndEncoder, quali
             }
         };
         JND_OK
+    };
+    // SAFETY: forwarded caller contract.
+    unsafe { with_encoder(encoder, body) }
+}
+
+/// Where this handle's models run (the DMV-JND map of [`jnd_machine_jnd_map`] and
+/// [`jnd_machine_jnd_components`]): [`JND_DEVICE_CPU`] (the default), [`JND_DEVICE_CUDA`] or
+/// [`JND_DEVICE_WGPU`]. The device is checked here, once: [`JND_ERROR_DEVICE_UNAVAILABLE`] when it is
+/// not compiled in or cannot run on this machine, and the handle keeps its device. The quality
+/// search's judge (butteraugli) and the quality prior run on the CPU whatever the device.
+///
+/// # Safety
+/// `encoder` must be NULL or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn jnd_encoder_set_device(encoder: *mut JndEncoder, device: c_int) -> c_int {
+    let body = |e: &mut JndEncoder| {
+        let accelerator = match device {
+            JND_DEVICE_CPU => Accelerator::Cpu,
+            JND_DEVICE_CUDA => Accelerator::Cuda,
+            JND_DEVICE_WGPU => Accelerator::Wgpu,
+            other => return e.fail(JND_ERROR_INVALID_ARGUMENT, format!("unknown device {other}")),
+        };
+        if accelerator == e.models.accelerator() {
+            return JND_OK;
+        }
+        match Models::on(accelerator) {
+            Ok(models) => {
+                e.models = models;
+                JND_OK
+            }
+            Err(err) => e.fail(JND_ERROR_DEVICE_UNAVAILABLE, err.to_string()),
+        }
     };
     // SAFETY: forwarded caller contract.
     unsafe { with_encoder(encoder, body) }

@@ -93,6 +93,16 @@ int main(void) {
     EXPECT(jnd_encoder_set_quality(enc, 101), JND_ERROR_INVALID_ARGUMENT);
     EXPECT(jnd_encoder_set_quality_bounds(enc, 80, 20), JND_ERROR_INVALID_ARGUMENT);
     EXPECT(jnd_encoder_set_threads(enc, -1), JND_ERROR_INVALID_ARGUMENT);
+    EXPECT(jnd_encoder_set_device(NULL, JND_DEVICE_CPU), JND_ERROR_NULL_POINTER);
+    EXPECT(jnd_encoder_set_device(enc, 7), JND_ERROR_INVALID_ARGUMENT);
+    EXPECT_MESSAGE(enc, "unknown device 7");
+    /* This test links the default build, which has no GPU backend: refused by name, and the handle
+       keeps the CPU (the machine map below still runs). */
+    EXPECT(jnd_encoder_set_device(enc, JND_DEVICE_CUDA), JND_ERROR_DEVICE_UNAVAILABLE);
+    EXPECT_MESSAGE(enc, "--features cuda");
+    EXPECT(jnd_encoder_set_device(enc, JND_DEVICE_WGPU), JND_ERROR_DEVICE_UNAVAILABLE);
+    EXPECT_MESSAGE(enc, "--features wgpu");
+    EXPECT(jnd_encoder_set_device(enc, JND_DEVICE_CPU), JND_OK);
     /* A map buffer that is too small. */
     EXPECT(jnd_pixel_jnd_map(enc, pixels, 16, 16, 48, JND_PIXEL_RGB8, map, 255), JND_ERROR_INVALID_ARGUMENT);
     EXPECT_MESSAGE(enc, "256 needed");

@@ -145,6 +145,11 @@ pub struct Cli {
     /// costly per candidate and less accurate; see docs/decision.md).
     #[arg(long, value_enum, help_heading = "Auto quality")]
     pub decider: Option<DeciderArg>,
+    /// Where the learned models run (--decider model, --target machine): cpu (the default), cuda
+    /// (NVIDIA, a build with `--features cuda`) or wgpu (Vulkan/Metal, `--features wgpu`). Without it,
+    /// the JNDENC_DEVICE environment variable, then cpu. Checked before any input is read.
+    #[arg(long, value_enum, help_heading = "jndenc switches")]
+    pub device: Option<DeviceArg>,
     /// Aim at butteraugli 3-norm distance D (0.5 to 4.0) instead of a named --target: 1.0 is
     /// strict, 2.095 sur75, 2.295 human-first-jnd; larger is smaller and more visibly changed.
     #[arg(long, value_name = "D", allow_negative_numbers = true, help_heading = "Auto quality")]
@@ -254,6 +259,17 @@ pub enum DeciderArg {
     Model,
     /// butteraugli 3-norm against the target's threshold (the default).
     Teacher,
+}
+
+/// `--device` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DeviceArg {
+    /// burn's flex CPU backend (always built).
+    Cpu,
+    /// burn-cuda on GPU 0.
+    Cuda,
+    /// burn's wgpu backend on the default adapter.
+    Wgpu,
 }
 
 /// `--format` values.

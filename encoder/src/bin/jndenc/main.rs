@@ -85,6 +85,8 @@ fn run(cli: &Cli) -> anyhow::Result<Outcome> {
     let batch = cli.input.len() > 1 || cli.outdir.is_some();
     let inputs = &cli.input;
     let mapped = settings::map(cli, batch)?;
+    // The device is checked before any input is read: a GPU that cannot run is one line, exit 1.
+    let models = Models::on(settings::device(cli)?)?;
     for warning in &mapped.warnings {
         eprintln!("jndenc: warning: {warning}");
     }
@@ -99,7 +101,7 @@ fn run(cli: &Cli) -> anyhow::Result<Outcome> {
             .with_context(|| format!("reading {name}"))?;
         return write_jnd_map(cli, &image, map_path, input_path);
     }
-    let plan = EncodePlan::new(mapped.settings, &Models::default())?;
+    let plan = EncodePlan::new(mapped.settings, &models)?;
     let outcome = if batch { batch::run_batch(cli, &plan)? } else { run_one(cli, &plan, inputs)? };
     Ok(if switch_warnings { Outcome::Warnings } else { outcome })
 }

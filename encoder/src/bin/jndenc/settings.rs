@@ -10,8 +10,8 @@ use jndenc::plan::{DeciderKind, JpegEncoder, MapKind, MetadataPolicy, Mode};
 use jndenc::{DecodeOptions, InputFormat, Limits, Settings};
 
 use crate::cli::{
-    AdaptiveArg, Cli, CodecArg, DctArg, DeciderArg, FormatArg, HeifChromaArg, JndModelArg, SearchArg,
-    StripArg, TargetArg,
+    AdaptiveArg, Cli, CodecArg, DctArg, DeciderArg, DeviceArg, FormatArg, HeifChromaArg, JndModelArg,
+    SearchArg, StripArg, TargetArg,
 };
 
 /// The settings, and warnings about switches that were given but have no effect in this mode.
@@ -28,6 +28,18 @@ pub fn pixel_model(cli: &Cli) -> jnd_model::PixelJndModel {
         JndModelArg::Wu2017 => jnd_model::PixelJndModel::Wu2017,
         JndModelArg::Yang2005 => jnd_model::PixelJndModel::Yang2005,
     }
+}
+
+/// The device the models run on: `--device`, else the `JNDENC_DEVICE` environment variable, else
+/// the CPU.
+pub fn device(cli: &Cli) -> anyhow::Result<jnd_model::Accelerator> {
+    use jnd_model::Accelerator;
+    Ok(match cli.device {
+        Some(DeviceArg::Cpu) => Accelerator::Cpu,
+        Some(DeviceArg::Cuda) => Accelerator::Cuda,
+        Some(DeviceArg::Wgpu) => Accelerator::Wgpu,
+        None => Accelerator::from_env()?.unwrap_or_default(),
+    })
 }
 
 /// Maps `cli` to the plan's settings.
@@ -110,6 +122,17 @@ pub fn map(cli: &Cli, batch: bool) -> anyhow::Result<Mapped> {
                 warnings.push(format!("{name} has no effect: {why} (it steers the search without -quality)"));
             }
         }
+    }
+    let runs_model = matches!(mode, Mode::Auto { decider: DeciderKind::Model, .. })
+        || matches!(mode, Mode::PerBlock { map: MapKind::Machine, .. });
+    if let Some(device) = cli.device.filter(|d| *d != DeviceArg::Cpu)
+        && (!runs_model || cli.jnd_map.is_some())
+    {
+        let name = format!("{device:?}").to_ascii_lowercase();
+        warnings.push(format!(
+            "--device {name} has no effect here: only --decider model and --target machine run a model \
+             (the teacher, the quality prior and the pixel-wise JND map run on the CPU)"
+        ));
     }
     if cli.jnd_model.is_some() && cli.jnd_map.is_none() && !matches!(per_block, Some(MapKind::Human(_))) {
         warnings.push("--jnd-model has no effect without --jnd-map or --adaptive human".into());

@@ -51,7 +51,7 @@ fn score(original: &Image, reference: &ButteraugliRef, bytes: &[u8]) -> anyhow::
 }
 
 /// `jnd-train eval-auto`.
-pub fn run_eval_auto(args: EvalAutoArgs) -> anyhow::Result<()> {
+pub fn run_eval_auto(args: EvalAutoArgs, device: jnd_model::Accelerator) -> anyhow::Result<()> {
     let EvalAutoArgs { photos, split, out } = args;
     let split: Split = split.into();
     let files: Vec<PathBuf> = png_files(&photos)?
@@ -68,7 +68,7 @@ pub fn run_eval_auto(args: EvalAutoArgs) -> anyhow::Result<()> {
         .collect::<anyhow::Result<_>>()?;
     let references: Vec<ButteraugliRef> =
         images.iter().map(|(_, i)| ButteraugliRef::new(i)).collect::<Result<_, _>>()?;
-    let models = Models::default();
+    let models = Models::on(device)?;
     let configs: Vec<(JpegEncoder, DeciderKind, Target)> = [JpegEncoder::Jpegli, JpegEncoder::MozJpeg]
         .into_iter()
         .flat_map(|c| [DeciderKind::Model, DeciderKind::Teacher].map(move |d| (c, d)))

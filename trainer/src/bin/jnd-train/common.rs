@@ -151,12 +151,6 @@ pub fn fmt_q(q: &[f64]) -> String {
     q.iter().map(|v| format!("{v:6.1}")).collect::<Vec<_>>().join(" ")
 }
 
-pub fn device_named(name: &str) -> anyhow::Result<burn::tensor::Device> {
-    let accelerator =
-        jnd_model::Accelerator::from_name(name).with_context(|| format!("unknown device {name}"))?;
-    Ok(jnd_model::select_device(accelerator)?)
-}
-
 pub fn load_cifar(path: &Path, part: Part) -> anyhow::Result<CifarSet> {
     let started = Instant::now();
     let set = cifar::load(path, part).with_context(|| format!("loading CIFAR-10 from {}", path.display()))?;
@@ -169,8 +163,12 @@ pub fn load_cifar(path: &Path, part: Part) -> anyhow::Result<CifarSet> {
     Ok(set)
 }
 
-pub fn load_dmvjnd(classifiers: Option<&Path>, net: Option<&Path>) -> anyhow::Result<DmvJnd> {
-    let device = device_named("cpu")?;
+pub fn load_dmvjnd(
+    classifiers: Option<&Path>,
+    net: Option<&Path>,
+    device: jnd_model::Accelerator,
+) -> anyhow::Result<DmvJnd> {
+    let device = jnd_model::select_device(device)?;
     let read = |path: &Path| std::fs::read(path).with_context(|| format!("reading {}", path.display()));
     let c = match classifiers {
         Some(p) => read(p)?,

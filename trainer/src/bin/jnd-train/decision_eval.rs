@@ -62,9 +62,9 @@ struct Row {
 }
 
 /// `jnd-train eval-decision`.
-pub fn run_eval_decision(args: EvalDecisionArgs) -> anyhow::Result<()> {
+pub fn run_eval_decision(args: EvalDecisionArgs, device: jnd_model::Accelerator) -> anyhow::Result<()> {
     let split: Split = args.split.into();
-    let models = Models::default();
+    let models = Models::on(device)?;
     let mut table = String::new();
     let _ = writeln!(
         table,

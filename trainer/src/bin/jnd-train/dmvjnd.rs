@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Context;
+use jnd_model::Accelerator;
 use jnd_model::dmvjnd::DmvJnd;
 use trainer::cifar::Part;
 
@@ -36,16 +37,13 @@ pub struct ClassifiersArgs {
     /// Seed.
     #[arg(long, default_value_t = 11)]
     pub seed: u64,
-    /// Device: cpu, wgpu or cuda.
-    #[arg(long, default_value = "cpu")]
-    pub device: String,
 }
 
 /// `jnd-train classifiers`.
-pub fn run_classifiers(args: ClassifiersArgs) -> anyhow::Result<()> {
-    let ClassifiersArgs { data, out, log, epochs, batch, lr, subsample, seed, device } = args;
+pub fn run_classifiers(args: ClassifiersArgs, device: Accelerator) -> anyhow::Result<()> {
+    let ClassifiersArgs { data, out, log, epochs, batch, lr, subsample, seed } = args;
     let config = trainer::dmvjnd::ClassifierConfig { epochs, batch, learning_rate: lr, seed, subsample };
-    train_classifiers(&data.cifar, &config, &device, &out, &log)
+    train_classifiers(&data.cifar, &config, device, &out, &log)
 }
 
 /// Train DMV-JND-NET against the frozen classifiers with the paper's loss.
@@ -90,13 +88,10 @@ pub struct DmvjndArgs {
     /// Seed.
     #[arg(long, default_value_t = 13)]
     pub seed: u64,
-    /// Device: cpu, wgpu or cuda.
-    #[arg(long, default_value = "cpu")]
-    pub device: String,
 }
 
 /// `jnd-train dmvjnd`.
-pub fn run_dmvjnd(args: DmvjndArgs) -> anyhow::Result<()> {
+pub fn run_dmvjnd(args: DmvjndArgs, device: Accelerator) -> anyhow::Result<()> {
     let DmvjndArgs {
         data,
         classifiers,
@@ -111,7 +106,6 @@ pub fn run_dmvjnd(args: DmvjndArgs) -> anyhow::Result<()> {
         beta,
         subsample,
         seed,
-        device,
     } = args;
     let config = trainer::dmvjnd::DmvConfig {
         epochs,
@@ -123,7 +117,7 @@ pub fn run_dmvjnd(args: DmvjndArgs) -> anyhow::Result<()> {
         seed,
         subsample,
     };
-    train_dmvjnd(&data.cifar, &classifiers, &config, init.as_deref(), &device, &out, &log)
+    train_dmvjnd(&data.cifar, &classifiers, &config, init.as_deref(), device, &out, &log)
 }
 
 /// Reproduce the DMV-JND paper's experiments (RCA, PSNR, WGN control, homogeneous property).
@@ -145,19 +139,27 @@ pub struct EvalDmvjndArgs {
 }
 
 /// `jnd-train eval-dmvjnd`.
-pub fn run_eval_dmvjnd(args: EvalDmvjndArgs) -> anyhow::Result<()> {
+pub fn run_eval_dmvjnd(args: EvalDmvjndArgs, device: Accelerator) -> anyhow::Result<()> {
     let EvalDmvjndArgs { data, weights: DmvWeights { classifiers, net }, train_subsample, sets, out } = args;
-    eval_dmvjnd(&data.cifar, classifiers.as_deref(), net.as_deref(), train_subsample, &sets, out.as_deref())
+    eval_dmvjnd(
+        &data.cifar,
+        classifiers.as_deref(),
+        net.as_deref(),
+        train_subsample,
+        &sets,
+        out.as_deref(),
+        device,
+    )
 }
 
 pub fn train_classifiers(
     data: &Path,
     config: &trainer::dmvjnd::ClassifierConfig,
-    device: &str,
+    device: Accelerator,
     out: &Path,
     log: &Path,
 ) -> anyhow::Result<()> {
-    let device = device_named(device)?;
+    let device = jnd_model::select_device(device)?;
     let train = load_cifar(data, Part::Train)?;
     let test = load_cifar(data, Part::Test)?;
     eprintln!(
@@ -195,11 +197,11 @@ pub fn train_dmvjnd(
     classifiers: &Path,
     config: &trainer::dmvjnd::DmvConfig,
     init: Option<&Path>,
-    device: &str,
+    device: Accelerator,
     out: &Path,
     log: &Path,
 ) -> anyhow::Result<()> {
-    let device = device_named(device)?;
+    let device = jnd_model::select_device(device)?;
     let init = init
         .map(|path| std::fs::read(path).with_context(|| format!("reading {}", path.display())))
         .transpose()?;
@@ -267,8 +269,9 @@ pub fn eval_dmvjnd(
     train_subsample: usize,
     sets: &[String],
     out: Option<&Path>,
+    device: Accelerator,
 ) -> anyhow::Result<()> {
-    let model = load_dmvjnd(classifiers, net)?;
+    let model = load_dmvjnd(classifiers, net, device)?;
     let mut table = String::from(
         "| set | images | accuracy (A/V/R/D) | RCA (A/V/R/D) | RCA mean | PSNR dB | WGN RCA mean | WGN PSNR dB |\n|---|---|---|---|---|---|---|---|\n",
     );

@@ -39,7 +39,10 @@ pub struct EvalMachineCodingArgs {
 }
 
 /// `jnd-train eval-machine-coding`.
-pub fn run_eval_machine_coding(args: EvalMachineCodingArgs) -> anyhow::Result<()> {
+pub fn run_eval_machine_coding(
+    args: EvalMachineCodingArgs,
+    device: jnd_model::Accelerator,
+) -> anyhow::Result<()> {
     let EvalMachineCodingArgs {
         data,
         weights: DmvWeights { classifiers, net },
@@ -59,6 +62,7 @@ pub fn run_eval_machine_coding(args: EvalMachineCodingArgs) -> anyhow::Result<()
         &trainer::machine_coding::SweepPlan { qualities, dmv_scales, pixel_scales },
         &out,
         &svg,
+        device,
     )
 }
 
@@ -78,12 +82,13 @@ pub fn eval_machine_coding(
     plan: &trainer::machine_coding::SweepPlan,
     out: &Path,
     svg: &Path,
+    device: jnd_model::Accelerator,
 ) -> anyhow::Result<()> {
     use trainer::machine_coding::{self, RatePoint};
     if plan.dmv_scales.iter().chain(&plan.pixel_scales).any(|s| !s.is_finite() || *s <= 0.0) {
         anyhow::bail!("map scales must be positive");
     }
-    let model = load_dmvjnd(classifiers, net)?;
+    let model = load_dmvjnd(classifiers, net, device)?;
     let TestImages { every, grid_shift } = images;
     let set = load_cifar(data, Part::Test)?.every(0, every).shifted(grid_shift);
     let started = Instant::now();

@@ -7,6 +7,7 @@ mod common;
 mod decision_eval;
 mod devices;
 mod dmvjnd;
+mod gpu_check;
 mod labels;
 mod machine_coding;
 mod prior;
@@ -20,8 +21,17 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "jnd-train")]
 struct Cli {
+    /// Where the models train and run: cpu (the default), cuda (a build with `--features cuda`) or
+    /// wgpu (`--features wgpu`). Without it, the JNDENC_DEVICE environment variable, then cpu. The
+    /// teacher (butteraugli) and the codecs always run on the CPU.
+    #[arg(long, global = true, value_name = "DEVICE", value_parser = parse_device)]
+    device: Option<jnd_model::Accelerator>,
     #[command(subcommand)]
     command: Command,
+}
+
+fn parse_device(name: &str) -> Result<jnd_model::Accelerator, String> {
+    name.parse().map_err(|e: jnd_model::Error| e.to_string())
 }
 
 #[derive(Debug, Subcommand)]
@@ -56,6 +66,8 @@ enum Command {
     FitPrior(prior::FitPriorArgs),
     /// Auto mode end to end (each codec, decider and target) against one fixed jpegli quality.
     EvalAuto(auto_eval::EvalAutoArgs),
+    /// The models on every backend usable here: differences from the CPU and throughput (a table).
+    GpuCheck(gpu_check::GpuCheckArgs),
 }
 
 fn main() -> ExitCode {
@@ -69,21 +81,26 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
+    let device = match cli.device {
+        Some(device) => device,
+        None => jnd_model::Accelerator::from_env()?.unwrap_or_default(),
+    };
     match cli.command {
         Command::Devices => devices::run(),
+        Command::GpuCheck(args) => gpu_check::run_gpu_check(args),
         Command::Ladders(args) => labels::run_ladders(args),
         Command::FitTeacher(args) => labels::run_fit_teacher(args),
         Command::Summary(args) => labels::run_summary(args),
         Command::CompareCodecs(args) => labels::run_compare_codecs(args),
-        Command::Vpjnd(args) => vpjnd::run_vpjnd(args),
-        Command::Classifiers(args) => dmvjnd::run_classifiers(args),
-        Command::Dmvjnd(args) => dmvjnd::run_dmvjnd(args),
-        Command::EvalDmvjnd(args) => dmvjnd::run_eval_dmvjnd(args),
-        Command::EvalMachineCoding(args) => machine_coding::run_eval_machine_coding(args),
-        Command::EvalVpjnd(args) => vpjnd::run_eval_vpjnd(args),
+        Command::Vpjnd(args) => vpjnd::run_vpjnd(args, device),
+        Command::Classifiers(args) => dmvjnd::run_classifiers(args, device),
+        Command::Dmvjnd(args) => dmvjnd::run_dmvjnd(args, device),
+        Command::EvalDmvjnd(args) => dmvjnd::run_eval_dmvjnd(args, device),
+        Command::EvalMachineCoding(args) => machine_coding::run_eval_machine_coding(args, device),
+        Command::EvalVpjnd(args) => vpjnd::run_eval_vpjnd(args, device),
         Command::Labels(args) => labels::run_labels(args),
-        Command::EvalAuto(args) => auto_eval::run_eval_auto(args),
-        Command::EvalDecision(args) => decision_eval::run_eval_decision(args),
+        Command::EvalAuto(args) => auto_eval::run_eval_auto(args, device),
+        Command::EvalDecision(args) => decision_eval::run_eval_decision(args, device),
         Command::FitPrior(args) => prior::run_fit_prior(args),
     }
 }

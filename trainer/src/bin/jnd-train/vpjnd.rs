@@ -44,9 +44,6 @@ pub struct VpjndArgs {
     /// Seed.
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
-    /// Device: cpu, wgpu or cuda.
-    #[arg(long, default_value = "cpu")]
-    pub device: String,
     /// Start from these weights instead of a fresh initialisation.
     #[arg(long)]
     pub init: Option<PathBuf>,
@@ -56,22 +53,9 @@ pub struct VpjndArgs {
 }
 
 /// `jnd-train vpjnd`.
-pub fn run_vpjnd(args: VpjndArgs) -> anyhow::Result<()> {
-    let VpjndArgs {
-        data,
-        out,
-        log,
-        epochs,
-        steps,
-        batch,
-        patches,
-        lr,
-        regression_weight,
-        seed,
-        device,
-        init,
-        ema,
-    } = args;
+pub fn run_vpjnd(args: VpjndArgs, device: jnd_model::Accelerator) -> anyhow::Result<()> {
+    let VpjndArgs { data, out, log, epochs, steps, batch, patches, lr, regression_weight, seed, init, ema } =
+        args;
     let init = match init {
         Some(path) => Some(std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?),
         None => None,
@@ -88,7 +72,7 @@ pub fn run_vpjnd(args: VpjndArgs) -> anyhow::Result<()> {
         seed,
         tau: data.tau,
     };
-    train_vpjnd(&data, &config, &device, &out, &log)
+    train_vpjnd(&data, &config, device, &out, &log)
 }
 
 /// Evaluate VP-JNDnet on the validation photos: pair metrics and the block search against the teacher.
@@ -117,9 +101,9 @@ pub struct EvalVpjndArgs {
 }
 
 /// `jnd-train eval-vpjnd`.
-pub fn run_eval_vpjnd(args: EvalVpjndArgs) -> anyhow::Result<()> {
+pub fn run_eval_vpjnd(args: EvalVpjndArgs, device: jnd_model::Accelerator) -> anyhow::Result<()> {
     let EvalVpjndArgs { data, weights, margin, block, judge_tau, split, out } = args;
-    eval_vpjnd(&data, weights.as_deref(), margin, block, judge_tau, split.into(), out.as_deref())
+    eval_vpjnd(&data, weights.as_deref(), margin, block, judge_tau, split.into(), out.as_deref(), device)
 }
 
 pub fn vpjnd_dataset(data: &VpjndData, only: Option<Split>) -> anyhow::Result<(Vec<Ladder>, Dataset)> {
@@ -156,13 +140,11 @@ pub fn metrics_line(codec: LadderCodec, m: &trainer::vpjnd::PairMetrics) -> Stri
 pub fn train_vpjnd(
     data: &VpjndData,
     config: &TrainConfig,
-    device: &str,
+    device: jnd_model::Accelerator,
     out: &Path,
     log: &Path,
 ) -> anyhow::Result<()> {
-    let accelerator =
-        jnd_model::Accelerator::from_name(device).with_context(|| format!("unknown device {device}"))?;
-    let device = jnd_model::select_device(accelerator)?;
+    let device = jnd_model::select_device(device)?;
     let (_, dataset) = vpjnd_dataset(data, None)?;
     let mut log_text = String::from("epoch,seconds,loss,codec,accuracy,balanced_accuracy,precision\n");
     eprintln!(
@@ -228,8 +210,9 @@ pub fn eval_vpjnd(
     judge_tau: Option<f64>,
     split: Split,
     out: Option<&Path>,
+    device: jnd_model::Accelerator,
 ) -> anyhow::Result<()> {
-    let device = jnd_model::select_device(jnd_model::Accelerator::Cpu)?;
+    let device = jnd_model::select_device(device)?;
     let model = match weights {
         Some(path) => {
             let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
