@@ -32,15 +32,10 @@ fn gpu_check_runs_the_models_on_the_cpu_and_names_the_backends_it_could_not_run(
         let first: f64 = cell.split_whitespace().next().unwrap().parse().unwrap();
         assert!(first.is_finite() && first > 0.0, "{cell} in {row}");
     }
-    for backend in ["cuda", "wgpu"] {
-        let compiled = if backend == "cuda" { cfg!(feature = "cuda") } else { cfg!(feature = "wgpu") };
+    for (backend, compiled) in [("cuda", cfg!(feature = "cuda")), ("wgpu", cfg!(feature = "wgpu"))] {
         if !compiled {
-            assert!(
-                text.contains(&format!(
-                    "{backend}: not run (the {backend} backend is not compiled into this build"
-                )),
-                "{text}"
-            );
+            let line = format!("{backend}: not run (the {backend} backend is not compiled into this build");
+            assert!(text.contains(&line), "{text}");
         }
     }
 }

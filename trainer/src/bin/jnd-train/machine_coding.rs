@@ -54,15 +54,14 @@ pub fn run_eval_machine_coding(
         out,
         svg,
     } = args;
+    let model = load_dmvjnd(classifiers.as_deref(), net.as_deref(), device)?;
     eval_machine_coding(
         &data.cifar,
-        classifiers.as_deref(),
-        net.as_deref(),
+        &model,
         TestImages { every: subsample.max(1), grid_shift: usize::from(grid_shift) },
         &trainer::machine_coding::SweepPlan { qualities, dmv_scales, pixel_scales },
         &out,
         &svg,
-        device,
     )
 }
 
@@ -76,23 +75,20 @@ pub struct TestImages {
 
 pub fn eval_machine_coding(
     data: &Path,
-    classifiers: Option<&Path>,
-    net: Option<&Path>,
+    model: &jnd_model::dmvjnd::DmvJnd,
     images: TestImages,
     plan: &trainer::machine_coding::SweepPlan,
     out: &Path,
     svg: &Path,
-    device: jnd_model::Accelerator,
 ) -> anyhow::Result<()> {
     use trainer::machine_coding::{self, RatePoint};
     if plan.dmv_scales.iter().chain(&plan.pixel_scales).any(|s| !s.is_finite() || *s <= 0.0) {
         anyhow::bail!("map scales must be positive");
     }
-    let model = load_dmvjnd(classifiers, net, device)?;
     let TestImages { every, grid_shift } = images;
     let set = load_cifar(data, Part::Test)?.every(0, every).shifted(grid_shift);
     let started = Instant::now();
-    let result = machine_coding::sweep(&model, &set, plan, |p: &RatePoint| {
+    let result = machine_coding::sweep(model, &set, plan, |p: &RatePoint| {
         eprintln!(
             "q{:>3} {:<20} x{:<8} {:.3} bpp (scan), RCA {:.2} %, accuracy {:.2} %, PSNR {:.2} dB ({:.0} s)",
             p.quality,

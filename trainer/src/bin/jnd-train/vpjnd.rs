@@ -103,7 +103,15 @@ pub struct EvalVpjndArgs {
 /// `jnd-train eval-vpjnd`.
 pub fn run_eval_vpjnd(args: EvalVpjndArgs, device: jnd_model::Accelerator) -> anyhow::Result<()> {
     let EvalVpjndArgs { data, weights, margin, block, judge_tau, split, out } = args;
-    eval_vpjnd(&data, weights.as_deref(), margin, block, judge_tau, split.into(), out.as_deref(), device)
+    let device = jnd_model::select_device(device)?;
+    let model = match weights {
+        Some(path) => {
+            let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+            jnd_model::vpjnd::VpJnd::from_bytes(&bytes, &device)?
+        }
+        None => jnd_model::vpjnd::VpJnd::embedded(&device)?,
+    };
+    eval_vpjnd(&data, &model, margin, block, judge_tau, split.into(), out.as_deref())
 }
 
 pub fn vpjnd_dataset(data: &VpjndData, only: Option<Split>) -> anyhow::Result<(Vec<Ladder>, Dataset)> {
@@ -204,22 +212,13 @@ fn precision_by_margin(dataset: &trainer::vpjnd::Dataset, scores: &[(usize, f32)
 
 pub fn eval_vpjnd(
     data: &VpjndData,
-    weights: Option<&Path>,
+    model: &jnd_model::vpjnd::VpJnd,
     margin: Option<f64>,
     block: usize,
     judge_tau: Option<f64>,
     split: Split,
     out: Option<&Path>,
-    device: jnd_model::Accelerator,
 ) -> anyhow::Result<()> {
-    let device = jnd_model::select_device(device)?;
-    let model = match weights {
-        Some(path) => {
-            let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-            jnd_model::vpjnd::VpJnd::from_bytes(&bytes, &device)?
-        }
-        None => jnd_model::vpjnd::VpJnd::embedded(&device)?,
-    };
     let tau = judge_tau.unwrap_or(data.tau);
     let (ladders, dataset) = vpjnd_dataset(&VpjndData { tau, ..data.clone() }, Some(split))?;
     let mut table = format!(
@@ -228,7 +227,7 @@ pub fn eval_vpjnd(
         split.name(),
         margin.map_or("the model's per codec".to_string(), |m| m.to_string())
     );
-    let scores = trainer::vpjnd::score_samples(&model, &dataset, split)?;
+    let scores = trainer::vpjnd::score_samples(model, &dataset, split)?;
     {
         for (codec, m) in trainer::vpjnd::pair_metrics(&dataset, &scores, tau, margin) {
             let pairs = m.true_lossless + m.false_lossless + m.false_visible + m.true_visible;
@@ -248,7 +247,7 @@ pub fn eval_vpjnd(
     }
     let teacher = Teacher { tau, aggregate: Aggregate::ThreeNorm };
     let rows = trainer::vpjnd::search_eval(
-        &model,
+        model,
         &data.photos,
         &ladders,
         &teacher,
