@@ -23,6 +23,10 @@
 // A panic inside the library was caught (a bug: please report the message).
 #define JND_ERROR_INTERNAL -4
 
+// The device asked for is not compiled into this library, or cannot run on this machine (no
+// driver, no GPU, no NVRTC or CUDA headers: the message says which).
+#define JND_ERROR_DEVICE_UNAVAILABLE -5
+
 // Pixel layout: 8-bit R, G, B interleaved.
 #define JND_PIXEL_RGB8 0
 
@@ -48,6 +52,15 @@
 // JPEG codec: jpegli (butteraugli-distance tables, adaptive quantisation; a fixed quality is on
 // jpegli's own scale).
 #define JND_CODEC_JPEGLI 2
+
+// Models on the CPU (burn's flex backend). The default.
+#define JND_DEVICE_CPU 0
+
+// Models on NVIDIA GPU 0 through burn-cuda (a library built with the `cuda` feature).
+#define JND_DEVICE_CUDA 1
+
+// Models on the default GPU adapter through burn's wgpu backend (the `wgpu` feature).
+#define JND_DEVICE_WGPU 2
 
 // Operating point fitted to human first-JND data (butteraugli 3-norm 2.295). The default.
 #define JND_TARGET_HUMAN_FIRST_JND 0
@@ -132,6 +145,17 @@ int jnd_encoder_set_quality_bounds(struct JndEncoder *encoder, int min, int max)
 // # Safety
 // `encoder` must be NULL or a live handle.
 int jnd_encoder_set_quality(struct JndEncoder *encoder, int quality);
+
+// Where this handle's models run (the DMV-JND map of [`jnd_machine_jnd_map`] and
+// [`jnd_machine_jnd_components`]): [`JND_DEVICE_CPU`] (the default), [`JND_DEVICE_CUDA`] or
+// [`JND_DEVICE_WGPU`]. The device is checked here, once: [`JND_ERROR_DEVICE_UNAVAILABLE`] when it is
+// not compiled in or cannot run on this machine, and the handle keeps its device. The quality
+// search's judge (butteraugli) and the quality prior run on the CPU whatever the device.
+//
+// # Safety
+// `encoder` must be NULL or a live handle.
+int jnd_encoder_set_device(struct JndEncoder *encoder,
+                           int device);
 
 // Threads for this handle's work: 0 (the default) uses the process-wide pool, N > 0 a pool of N.
 //
