@@ -95,40 +95,43 @@ impl FromStr for Accelerator {
 pub fn select_device(accelerator: Accelerator) -> Result<Device> {
     static CHECKED: [OnceLock<std::result::Result<(), String>>; 3] =
         [OnceLock::new(), OnceLock::new(), OnceLock::new()];
-    let device = match accelerator {
-        Accelerator::Cpu => return Ok(Device::flex()),
-        Accelerator::Wgpu => wgpu_device()?,
-        Accelerator::Cuda => cuda_device()?,
-    };
-    let slot = &CHECKED[Accelerator::ALL.iter().position(|a| *a == accelerator).unwrap_or(0)];
-    let checked = slot.get_or_init(|| check_computes(accelerator, &device));
+    if accelerator == Accelerator::Cpu {
+        return Ok(Device::flex());
+    }
+    if !accelerator.compiled_in() {
+        return Err(Error::BackendUnavailable(accelerator.name(), accelerator.name()));
+    }
+    // What the backend needs that this binary does not carry is asked first, without touching the
+    // backend (which panics, rather than errs, on each of these).
+    let checked = CHECKED[accelerator as usize].get_or_init(|| {
+        requirements(accelerator)?;
+        check_computes(accelerator, &gpu_device(accelerator))
+    });
     match checked {
-        Ok(()) => Ok(device),
+        Ok(()) => Ok(gpu_device(accelerator)),
         Err(why) => Err(Error::DeviceUnusable(accelerator.name(), why.clone())),
     }
 }
 
-#[cfg(feature = "wgpu")]
-fn wgpu_device() -> Result<Device> {
-    Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice))
+/// The burn device of a GPU backend that is compiled in (the CPU for any other, which
+/// [`select_device`] never asks for).
+fn gpu_device(accelerator: Accelerator) -> Device {
+    match accelerator {
+        #[cfg(feature = "wgpu")]
+        Accelerator::Wgpu => Device::wgpu(burn::tensor::DeviceKind::DefaultDevice),
+        #[cfg(feature = "cuda")]
+        Accelerator::Cuda => Device::cuda(0),
+        _ => Device::flex(),
+    }
 }
 
-#[cfg(not(feature = "wgpu"))]
-fn wgpu_device() -> Result<Device> {
-    Err(Error::BackendUnavailable("wgpu", "wgpu"))
-}
-
-#[cfg(feature = "cuda")]
-fn cuda_device() -> Result<Device> {
-    // What a CUDA run needs that this binary does not carry, asked without touching the backend
-    // (which panics, rather than errs, on each of these).
-    cuda_requirements().map_err(|why| Error::DeviceUnusable("cuda", why))?;
-    Ok(Device::cuda(0))
-}
-
-#[cfg(not(feature = "cuda"))]
-fn cuda_device() -> Result<Device> {
-    Err(Error::BackendUnavailable("cuda", "cuda"))
+/// What `accelerator` needs on this machine beyond the binary, or why it cannot run.
+fn requirements(accelerator: Accelerator) -> std::result::Result<(), String> {
+    match accelerator {
+        #[cfg(feature = "cuda")]
+        Accelerator::Cuda => cuda_requirements(),
+        _ => Ok(()),
+    }
 }
 
 /// The driver, a GPU, NVRTC and the CUDA headers, in the order a user would install them.
