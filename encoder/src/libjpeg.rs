@@ -208,7 +208,7 @@ impl Drop for Compressor {
 
 /// Owns a decompressor reading from `'a` bytes, its error manager and the warnings; destroys it on
 /// drop, also while unwinding.
-struct Decompressor<'a> {
+pub(crate) struct Decompressor<'a> {
     cinfo: Box<ffi::jpeg_decompress_struct>,
     _err: Box<ffi::jpeg_error_mgr>,
     // Boxed: libjpeg's client_data points at it, and the guard moves.
@@ -222,7 +222,7 @@ impl<'a> Decompressor<'a> {
     ///
     /// # Safety
     /// Inside [`guarded`].
-    unsafe fn new(bytes: &'a [u8]) -> Self {
+    pub(crate) unsafe fn new(bytes: &'a [u8]) -> Self {
         let mut guard = Decompressor {
             // SAFETY: an all-zero struct is what jpeg_CreateDecompress expects to initialise.
             cinfo: Box::new(unsafe { mem::zeroed() }),
@@ -242,6 +242,13 @@ impl<'a> Decompressor<'a> {
             ffi::jpeg_mem_src(&mut guard.cinfo, bytes.as_ptr(), bytes.len() as c_ulong);
         }
         guard
+    }
+}
+
+impl Decompressor<'_> {
+    /// The libjpeg object.
+    pub(crate) fn cinfo(&mut self) -> &mut ffi::jpeg_decompress_struct {
+        &mut self.cinfo
     }
 }
 

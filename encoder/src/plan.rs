@@ -7,8 +7,9 @@
 //!   [`AUTO_JPEG_ENCODER`], a fixed quality's is mozjpeg), with cjpeg's switches as
 //!   [`JpegOptions`] (a `-qtables` file is read before the plan is built, once);
 //! - the [`Mode`]: a fixed quality, the JND search (embedded VP-JND model or butteraugli teacher), or
-//!   per-block quantisation from a JND map (DMV-JND for machines, pixel-wise for people), which honours
-//!   the switches it can and refuses the others by name ([`AdaptiveOptions::from_jpeg`]);
+//!   per-block quantisation from a JND map (DMV-JND for machines, pixel-wise for people) on top of
+//!   mozjpeg's plain encode with all of its switches ([`AdaptiveOptions`]), and for machines the
+//!   machine quantisation tables ([`BaseTables::Machine`]);
 //! - the [`MetadataPolicy`] (`--strip`, `-icc`), applied to every decoded image and to a kept input;
 //! - the copy-input rule: in auto mode, a JPEG input that no candidate undercuts is kept (its entropy
 //!   data untouched, its metadata rewritten to the policy), unless the output must be grey and the
@@ -33,8 +34,21 @@ use crate::report::{CandidateReport, ImageReport, StageSeconds, saving_percent};
 use crate::{DecodeOptions, Error, Image, Result};
 
 /// Default strength of the DMV-JND map under the machine target: the machine-coding evaluation's
-/// best trade-off (`jnd-model/weights/dmvjnd-machine-coding.md`).
+/// best trade-off (`jnd-model/weights/machine-coding.md`).
 pub const MACHINE_MAP_STRENGTH: f32 = 0.5;
+
+/// The base quantisation tables of per-block coding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BaseTables {
+    /// What the [`JpegOptions`] say (`-quant-table`, `-qtables`; Annex K by default), as the plain
+    /// encode uses them.
+    #[default]
+    Options,
+    /// The machine tables derived from the four classifiers' sensitivity per DCT frequency
+    /// ([`crate::codec::machine_qtables`]), scaled by the quality like `-qtables`. The machine
+    /// target's default.
+    Machine,
+}
 
 /// Estimated peak bytes per pixel of an auto-mode encode judged by the VP-JND model (measured: 77 on a 6.3 MP picture, 68 on
 /// 1 MP: `jndenc -verbose --outdir`'s "peak memory" less the 23 MB of a tiny picture).
@@ -183,6 +197,8 @@ pub enum Mode {
         strength: Option<f32>,
         /// Base quality (1..=100).
         quality: u8,
+        /// The base tables the map scales.
+        tables: BaseTables,
     },
 }
 
@@ -425,6 +441,15 @@ impl EncodePlan {
                 return Err(Error::Unsupported(format!("--codec {} writes JPEG, not HEIF", named.name())));
             }
         }
+        if let Mode::PerBlock { tables: BaseTables::Machine, .. } = mode {
+            if jpeg.qtables.is_some() {
+                return Err(Error::Parameter(
+                    "-qtables and the machine tables are two sets of base tables: give one".into(),
+                ));
+            }
+            jpeg.qtables = Some(crate::codec::machine_qtables()?);
+            jpeg.scale_qtables = true;
+        }
         let jpeg_encoder = jpeg_encoder.unwrap_or_else(|| JpegEncoder::default_for(&mode, &jpeg));
         let jpeg_color = jpeg.color;
         let codec = build_codec(format, jpeg_encoder, jpeg.clone(), heif)?;
@@ -476,7 +501,7 @@ impl EncodePlan {
                     }
                 }
             }
-            Mode::PerBlock { map, strength, quality } => {
+            Mode::PerBlock { map, strength, quality, .. } => {
                 per_block_strategy(format, jpeg_encoder, &jpeg, map, strength, quality, models)?
             }
         };
@@ -883,7 +908,7 @@ fn per_block_strategy(
     if !strength.is_finite() || !(0.0..=MAX_MAP_STRENGTH).contains(&strength) {
         return Err(Error::Parameter(format!("map strength {strength} (need 0..{MAX_MAP_STRENGTH})")));
     }
-    let options = AdaptiveOptions::from_jpeg(jpeg, quality.max(1))?;
+    let options = AdaptiveOptions::new(jpeg.clone(), quality.max(1))?;
     let source = match map {
         MapKind::Machine => MapSource::Machine(Box::new(models.dmvjnd()?)),
         MapKind::Human(model) => MapSource::Human(model),

@@ -18,7 +18,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use jnd_model::Accelerator;
 use jndenc::auto::{AutoOptions, Decider, Target, TeacherDecider};
 use jndenc::codec::OutputFormat;
-use jndenc::plan::{DeciderKind, JpegEncoder, Mode, Models};
+use jndenc::plan::{BaseTables, DeciderKind, JpegEncoder, MapKind, Mode, Models};
 use jndenc::{ColorType, EncodePlan, Image, Settings};
 
 /// Success.
@@ -69,6 +69,10 @@ pub const JND_TARGET_HUMAN_FIRST_JND: c_int = 0;
 pub const JND_TARGET_STRICT: c_int = 1;
 /// The quality 75 % of MCL-JCI's viewers cannot tell from the original (3-norm 2.095).
 pub const JND_TARGET_SUR75: c_int = 2;
+/// Machine consumers, as `jndenc --target machine`: the machine quantisation tables at the handle's
+/// fixed quality (75 when automatic), with per-block quantisation from the embedded DMV-JND map on top
+/// (strength 0.5). JPEG through mozjpeg only; the models run on the handle's device.
+pub const JND_TARGET_MACHINE: c_int = 3;
 
 /// Largest side accepted, as `jndenc` (65,500 pixels).
 pub const JND_MAX_SIDE: u32 = 65_500;
@@ -86,6 +90,8 @@ pub struct JndEncoder {
     min_quality: u8,
     max_quality: u8,
     fixed_quality: Option<u8>,
+    /// `JND_TARGET_MACHINE` was set (then `target` is not used).
+    machine: bool,
     codec: Option<JpegEncoder>,
     pool: Option<rayon::ThreadPool>,
     models: Models,
@@ -105,6 +111,12 @@ impl JndEncoder {
             format: Some(self.format),
             jpeg_encoder: self.codec,
             mode: match fixed {
+                _ if self.machine => Mode::PerBlock {
+                    map: MapKind::Machine,
+                    strength: None,
+                    quality: fixed.unwrap_or(75).max(1),
+                    tables: BaseTables::Machine,
+                },
                 Some(quality) => Mode::Fixed(quality),
                 None => Mode::Auto {
                     target: self.target,
@@ -261,6 +273,7 @@ pub extern "C" fn jnd_encoder_new() -> *mut JndEncoder {
             min_quality: 1,
             max_quality: 100,
             fixed_quality: None,
+            machine: false,
             codec: None,
             pool: None,
             models: Models::default(),
@@ -337,20 +350,25 @@ pub unsafe extern "C" fn jnd_encoder_set_codec(encoder: *mut JndEncoder, codec: 
     unsafe { with_encoder(encoder, body) }
 }
 
-/// Sets the perceptual target: [`JND_TARGET_HUMAN_FIRST_JND`], [`JND_TARGET_SUR75`] or
-/// [`JND_TARGET_STRICT`].
+/// Sets the target: [`JND_TARGET_HUMAN_FIRST_JND`], [`JND_TARGET_SUR75`], [`JND_TARGET_STRICT`]
+/// (people) or [`JND_TARGET_MACHINE`] (classifiers).
 ///
 /// # Safety
 /// `encoder` must be NULL or a live handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn jnd_encoder_set_target(encoder: *mut JndEncoder, target: c_int) -> c_int {
     let body = |e: &mut JndEncoder| {
-        e.target = match target {
+        let human = match target {
             JND_TARGET_HUMAN_FIRST_JND => Target::HumanFirstJnd,
             JND_TARGET_STRICT => Target::Strict,
             JND_TARGET_SUR75 => Target::Sur75,
+            JND_TARGET_MACHINE => {
+                e.machine = true;
+                return JND_OK;
+            }
             other => return e.fail(JND_ERROR_INVALID_ARGUMENT, format!("unknown target {other}")),
         };
+        (e.target, e.machine) = (human, false);
         JND_OK
     };
     // SAFETY: forwarded caller contract.
@@ -366,7 +384,7 @@ pub unsafe extern "C" fn jnd_encoder_set_target(encoder: *mut JndEncoder, target
 pub unsafe extern "C" fn jnd_encoder_set_distance(encoder: *mut JndEncoder, distance: f64) -> c_int {
     let body = |e: &mut JndEncoder| match Target::distance(distance) {
         Ok(target) => {
-            e.target = target;
+            (e.target, e.machine) = (target, false);
             JND_OK
         }
         Err(err) => e.fail(JND_ERROR_INVALID_ARGUMENT, err.to_string()),
@@ -502,6 +520,12 @@ pub unsafe extern "C" fn jnd_predict_quality(
     let body = |e: &mut JndEncoder| {
         if quality.is_null() {
             return e.fail(JND_ERROR_NULL_POINTER, "quality is NULL");
+        }
+        if e.machine {
+            return e.fail(
+                JND_ERROR_INVALID_ARGUMENT,
+                "JND_TARGET_MACHINE codes at a fixed base quality: there is no quality to predict",
+            );
         }
         // SAFETY: forwarded caller contract.
         let image = match unsafe { caller_image(e, pixels, width, height, stride, pixel_format) } {

@@ -16,6 +16,7 @@
 //!
 //! The ML stack is pinned to burn =0.22.1 (see `ARCHITECTURE.md`).
 
+pub mod dct;
 pub mod device;
 pub mod dmvjnd;
 pub mod image;

@@ -18,7 +18,9 @@
 //! - [`vpjnd`]: VP-JNDnet's dataset, training loop and evaluation (the search evaluation runs the
 //!   library's own `jndenc::auto::search_candidates`, so the model card measures auto mode's code).
 //! - [`cifar`], [`dmvjnd`], [`machine_coding`]: CIFAR-10 loaders, DMV-JND's classifiers and network
-//!   training, and the rate-against-classifier-agreement evaluation of `--target machine`.
+//!   training, and the rate-against-classifier-agreement evaluation of `--target machine`;
+//!   [`machine_tables`]: the machine quantisation tables from the classifiers' sensitivity per DCT
+//!   frequency.
 
 pub mod cifar;
 pub mod codec_compare;
@@ -27,6 +29,7 @@ pub mod fit;
 pub mod human;
 pub mod ladder;
 pub mod machine_coding;
+pub mod machine_tables;
 pub mod prior;
 pub mod split;
 pub mod teacher;

@@ -1,46 +1,64 @@
 //! Machine-vision coding evaluation: rate against relative classification accuracy (RCA) on CIFAR-10
-//! for uniform JPEG, DMV-JND per-block quantisation and pixel-JND per-block quantisation, all written by
-//! the same coefficient path ([`jndenc::codec::adaptive`]) so only the map differs.
+//! for the four ways `--target machine` can code: the standard tables, the machine tables
+//! ([`crate::machine_tables`]), and either of them with DMV-JND per-block quantisation on top. All
+//! four start from mozjpeg's plain encode with trellis quantisation ([`jndenc::codec::adaptive`]), so
+//! a zero map is the plain encode and only the tables and the map differ.
 
 use std::fmt::Write as _;
 
 use jnd_model::dmvjnd::{DmvJnd, IMAGE_BYTES, PIXELS, SIDE, ycbcr_jnd};
-use jnd_model::{ColorType, Image, JndMap, PixelJndModel};
-use jndenc::codec::adaptive::{AdaptiveOptions, ChromaSampling, encode_adaptive, encode_adaptive_components};
+use jnd_model::{ColorType, Image, JndMap};
+use jndenc::codec::adaptive::{AdaptiveOptions, encode_adaptive_components};
+use jndenc::codec::{Codec, JpegOptions, MozJpeg};
 use rayon::prelude::*;
 
 use crate::cifar::CifarSet;
 use crate::{Error, Result};
 
-/// The three ways of choosing per-block quantisation.
+/// The four ways of coding for machines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
-    /// One table for every block (a zero map).
-    Uniform,
-    /// Per-block steps from the DMV-JND map.
-    DmvJnd,
-    /// Per-block steps from the pixel-wise JND map (Wu 2017).
-    PixelJnd,
+    /// The standard (Annex K) tables, one quantiser for every block: what `jndenc -quality` writes.
+    Standard,
+    /// The machine tables, one quantiser for every block.
+    MachineTable,
+    /// The machine tables with DMV-JND per-block quantisation on top.
+    MachineTableDmv,
+    /// The standard tables with DMV-JND per-block quantisation on top.
+    StandardDmv,
 }
 
 impl Method {
-    /// All three, in table order.
-    pub const ALL: [Method; 3] = [Method::Uniform, Method::DmvJnd, Method::PixelJnd];
+    /// All four, in table order.
+    pub const ALL: [Method; 4] =
+        [Method::Standard, Method::MachineTable, Method::MachineTableDmv, Method::StandardDmv];
 
     /// Name for tables and plots.
     pub const fn name(self) -> &'static str {
         match self {
-            Method::Uniform => "uniform JPEG",
-            Method::DmvJnd => "DMV-JND per-block",
-            Method::PixelJnd => "pixel-JND per-block",
+            Method::Standard => "standard table",
+            Method::MachineTable => "machine table",
+            Method::MachineTableDmv => "machine table + DMV-JND",
+            Method::StandardDmv => "standard table + DMV-JND",
         }
+    }
+
+    /// Whether the DMV-JND map scales blocks.
+    pub const fn uses_map(self) -> bool {
+        matches!(self, Method::MachineTableDmv | Method::StandardDmv)
+    }
+
+    /// Whether the machine tables are the base.
+    pub const fn machine_tables(self) -> bool {
+        matches!(self, Method::MachineTable | Method::MachineTableDmv)
     }
 
     const fn colour(self) -> &'static str {
         match self {
-            Method::Uniform => "#444444",
-            Method::DmvJnd => "#d62728",
-            Method::PixelJnd => "#1f77b4",
+            Method::Standard => "#444444",
+            Method::MachineTable => "#2ca02c",
+            Method::MachineTableDmv => "#d62728",
+            Method::StandardDmv => "#1f77b4",
         }
     }
 }
@@ -52,7 +70,7 @@ pub struct RatePoint {
     pub method: Method,
     /// Base quality.
     pub quality: u8,
-    /// Factor the JND map was multiplied by (1 for uniform, whose map is zero).
+    /// Factor the DMV-JND map was multiplied by (0 without a map).
     pub map_scale: f32,
     /// Mean bits per pixel of the entropy-coded data (scan bytes only: no headers or tables).
     pub bpp: f64,
@@ -78,27 +96,48 @@ impl RatePoint {
     }
 }
 
-/// What a sweep encodes: every base quality with a zero map, with the DMV-JND map multiplied by each
-/// of `dmv_scales` and with the pixel-JND map multiplied by each of `pixel_scales`.
+/// What a sweep encodes: every base quality with each method, the map methods at each of
+/// `dmv_scales`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SweepPlan {
     /// Base qualities.
     pub qualities: Vec<u8>,
     /// Factors applied to the DMV-JND map (the map's strength).
     pub dmv_scales: Vec<f32>,
-    /// Factors applied to the pixel-wise JND map.
-    pub pixel_scales: Vec<f32>,
+    /// The machine tables (luma, chroma): the embedded ones unless evaluating others.
+    pub machine_tables: Vec<[u16; 64]>,
+    /// Whether the machine-table methods code chroma at 4:4:4 (the standard table stays at 4:2:0).
+    pub machine_full_chroma: bool,
 }
 
 impl SweepPlan {
     fn runs(&self) -> Vec<(u8, Method, f32)> {
         let mut runs = Vec::new();
         for &quality in &self.qualities {
-            runs.push((quality, Method::Uniform, 1.0));
-            runs.extend(self.dmv_scales.iter().map(|&s| (quality, Method::DmvJnd, s)));
-            runs.extend(self.pixel_scales.iter().map(|&s| (quality, Method::PixelJnd, s)));
+            for method in Method::ALL {
+                if method.uses_map() {
+                    runs.extend(self.dmv_scales.iter().map(|&s| (quality, method, s)));
+                } else {
+                    runs.push((quality, method, 0.0));
+                }
+            }
         }
         runs
+    }
+}
+
+/// The plain encoder's options of the evaluation: cjpeg's defaults with the standard tables, 4:2:0,
+/// trellis quantisation and optimised Huffman tables, sequential (so scan bytes compare like for
+/// like), no metadata; with `machine` tables (scaled by the quality) when given.
+pub fn jpeg_options(machine: Option<Vec<[u16; 64]>>) -> JpegOptions {
+    JpegOptions {
+        progressive: false,
+        scale_qtables: machine.is_some(),
+        qtables: machine,
+        jfif: false,
+        keep_icc: false,
+        keep_exif: false,
+        ..JpegOptions::default()
     }
 }
 
@@ -138,7 +177,7 @@ fn psnr(a: &[u8], b: &[u8]) -> f64 {
     jnd_model::metrics::psnr_samples(a, b).min(100.0)
 }
 
-/// What the maps of a sweep look like, averaged over its images (8-bit code values).
+/// What the DMV-JND maps of a sweep look like, averaged over its images (8-bit code values).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct MapSummary {
     /// Mean DMV-JND luma map (|dY|).
@@ -148,10 +187,6 @@ pub struct MapSummary {
     /// Spread of the DMV-JND luma map across an image's 8x8 blocks: standard deviation of the block
     /// means over their mean (0: every block the same, so per-block coding is uniform coding).
     pub dmv_block_spread: f64,
-    /// Mean pixel-wise JND map (Wu 2017).
-    pub pixel: f64,
-    /// Its spread across 8x8 blocks, as for the DMV-JND.
-    pub pixel_block_spread: f64,
 }
 
 /// Block spread of one map: standard deviation of its 8x8 block means over their mean.
@@ -207,27 +242,25 @@ pub fn sweep(
             })
             .collect::<Result<_>>()?
     };
-    let human: Vec<JndMap> = images.par_iter().map(|image| PixelJndModel::Wu2017.compute(image)).collect();
-    let zero = JndMap::new(SIDE as u32, SIDE as u32, vec![0.0; PIXELS])?;
+    let standard = jpeg_options(None);
+    let machine_tables = JpegOptions {
+        sampling: plan.machine_full_chroma.then(|| vec![(1, 1)]),
+        ..jpeg_options(Some(plan.machine_tables.clone()))
+    };
     let mut points = Vec::new();
     for (quality, method, map_scale) in plan.runs() {
-        let options = AdaptiveOptions {
-            quality,
-            chroma: ChromaSampling::S420,
-            progressive: false,
-            ..AdaptiveOptions::default()
-        };
+        let jpeg = if method.machine_tables() { &machine_tables } else { &standard };
+        let options = AdaptiveOptions::new(jpeg.clone(), quality)?;
+        let plain = MozJpeg::new(jpeg.clone());
         let encoded: Vec<(usize, usize, Vec<u8>)> = (0..n)
             .into_par_iter()
             .map(|i| {
-                let bytes = match method {
-                    Method::Uniform => encode_adaptive(&images[i], &zero, &options)?,
-                    Method::DmvJnd => {
-                        let (luma, chroma) = &machine[i];
-                        let (luma, chroma) = (luma.scaled(map_scale), chroma.scaled(map_scale));
-                        encode_adaptive_components(&images[i], &luma, Some(&chroma), &options)?
-                    }
-                    Method::PixelJnd => encode_adaptive(&images[i], &human[i].scaled(map_scale), &options)?,
+                let bytes = if method.uses_map() {
+                    let (luma, chroma) = &machine[i];
+                    let (luma, chroma) = (luma.scaled(map_scale), chroma.scaled(map_scale));
+                    encode_adaptive_components(&images[i], &luma, Some(&chroma), &options)?
+                } else {
+                    plain.encode(&images[i], quality)?
                 }
                 .bytes;
                 let decoded = jndenc::decode::decode(&bytes, &jndenc::DecodeOptions::default())?;
@@ -259,8 +292,6 @@ pub fn sweep(
         dmv_luma: mean_over(&|i| map_mean(&machine[i].0)),
         dmv_chroma: mean_over(&|i| map_mean(&machine[i].1)),
         dmv_block_spread: mean_over(&|i| block_spread(&machine[i].0)),
-        pixel: mean_over(&|i| map_mean(&human[i])),
-        pixel_block_spread: mean_over(&|i| block_spread(&human[i])),
     };
     Ok(Sweep { points, uncompressed_accuracy, maps })
 }
@@ -310,71 +341,91 @@ pub fn rate_at<'a>(
 }
 
 fn setting(p: &RatePoint) -> String {
-    match p.method {
-        Method::Uniform => format!("q{}", p.quality),
-        _ => format!("q{} x{}", p.quality, p.map_scale),
+    if p.method.uses_map() { format!("q{} x{}", p.quality, p.map_scale) } else { format!("q{}", p.quality) }
+}
+
+/// One method's rate at one level, against the standard table's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Saving {
+    /// The method.
+    pub method: Method,
+    /// What the level measures.
+    pub measure: Measure,
+    /// The level (mean RCA or mean accuracy, 0..1).
+    pub level: f64,
+    /// The method's rate at the level (scan bpp), if its curve reaches it.
+    pub bpp: Option<f64>,
+    /// The standard table's rate at the level.
+    pub standard_bpp: Option<f64>,
+    /// Bits saved against the standard table, in percent.
+    pub saving: Option<f64>,
+    /// The cheapest setting of the method reaching the level.
+    pub setting: Option<String>,
+}
+
+/// Every method's [`Saving`] at each level of `measure`.
+pub fn savings(points: &[RatePoint], measure: Measure, levels: &[f64]) -> Vec<Saving> {
+    let mut out = Vec::new();
+    for &level in levels {
+        let standard = rate_at(points, Method::Standard, measure, level);
+        for method in Method::ALL {
+            let crossing = rate_at(points, method, measure, level);
+            let saving = match (standard, crossing) {
+                (Some(u), Some(c)) if u.bpp > 0.0 => Some((1.0 - c.bpp / u.bpp) * 100.0),
+                _ => None,
+            };
+            out.push(Saving {
+                method,
+                measure,
+                level,
+                bpp: crossing.map(|c| c.bpp),
+                standard_bpp: standard.map(|c| c.bpp),
+                saving,
+                setting: crossing.map(|c| setting(c.point)),
+            });
+        }
     }
+    out
 }
 
 fn savings_table(out: &mut String, points: &[RatePoint], measure: Measure, levels: &[(String, f64)]) {
-    out.push_str(
-        "| level | uniform bpp | DMV-JND bpp | saving | DMV-JND setting | pixel-JND bpp | saving |\n|---|---|---|---|---|---|---|\n",
-    );
+    out.push_str("| level |");
+    for method in Method::ALL {
+        let _ = write!(out, " {} bpp |", method.name());
+        if method != Method::Standard {
+            out.push_str(" saving | setting |");
+        }
+    }
+    out.push_str("\n|---|");
+    out.push_str(&"---|".repeat(1 + 3 * (Method::ALL.len() - 1)));
+    out.push('\n');
     for (name, level) in levels {
-        let uniform = rate_at(points, Method::Uniform, measure, *level);
-        let dmv = rate_at(points, Method::DmvJnd, measure, *level);
-        let human = rate_at(points, Method::PixelJnd, measure, *level);
-        let cell = |c: Option<Crossing>| c.map_or("not reached".to_string(), |c| format!("{:.3}", c.bpp));
-        let saving = |c: Option<Crossing>| match (uniform, c) {
-            (Some(u), Some(c)) if u.bpp > 0.0 => format!("{:.1} %", (1.0 - c.bpp / u.bpp) * 100.0),
-            _ => "n/a".to_string(),
-        };
-        let _ = writeln!(
-            out,
-            "| {name} | {} | {} | {} | {} | {} | {} |",
-            cell(uniform),
-            cell(dmv),
-            saving(dmv),
-            dmv.map_or("-".to_string(), |c| setting(c.point)),
-            cell(human),
-            saving(human)
-        );
+        let _ = write!(out, "| {name} |");
+        for s in savings(points, measure, &[*level]) {
+            let _ = write!(out, " {} |", s.bpp.map_or("not reached".to_string(), |b| format!("{b:.3}")));
+            if s.method != Method::Standard {
+                let _ = write!(
+                    out,
+                    " {} | {} |",
+                    s.saving.map_or("n/a".to_string(), |v| format!("**{v:.1} %**")),
+                    s.setting.as_deref().unwrap_or("-")
+                );
+            }
+        }
+        out.push('\n');
     }
 }
+
+/// The accuracy levels of the report: shares of the uncompressed images' mean accuracy.
+pub const ACCURACY_SHARES: [f64; 4] = [0.95, 0.98, 0.99, 1.0];
 
 /// The Markdown table of the sweep, the maps' summary and the savings at equal RCA and at equal
 /// accuracy.
 pub fn table(sweep: &Sweep, rca_levels: &[f64]) -> String {
     let (points, uncompressed_accuracy, maps) = (&sweep.points, sweep.uncompressed_accuracy, sweep.maps);
-    let mut out = format!(
-        "Maps (before the strength factor; 8-bit code values, mean over the images): DMV-JND luma {:.2}, chroma {:.2}, \
-spread across 8x8 blocks (std / mean of block means) {:.3}; pixel-wise JND {:.2}, block spread {:.3}.\n\n",
-        maps.dmv_luma, maps.dmv_chroma, maps.dmv_block_spread, maps.pixel, maps.pixel_block_spread
-    );
-    out.push_str(
-        "| method | quality | map x | bpp (scan) | bpp (file) | PSNR dB | RCA alexnet | vgg | resnet | densenet | RCA mean | accuracy mean |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n",
-    );
-    for p in points {
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {:.3} | {:.3} | {:.2} | {:.2} % | {:.2} % | {:.2} % | {:.2} % | {:.2} % | {:.2} % |",
-            p.method.name(),
-            p.quality,
-            if p.method == Method::Uniform { "-".to_string() } else { p.map_scale.to_string() },
-            p.bpp,
-            p.file_bpp,
-            p.psnr,
-            p.rca[0] * 100.0,
-            p.rca[1] * 100.0,
-            p.rca[2] * 100.0,
-            p.rca[3] * 100.0,
-            p.mean_rca() * 100.0,
-            p.mean_accuracy() * 100.0
-        );
-    }
-    out.push_str(
-        "\nRate (scan bpp) at equal mean RCA on each method's operational curve (the cheapest of its settings \
-reaching the level; between two settings, linear), and the saving against uniform JPEG:\n\n",
+    let mut out = String::from(
+        "Rate (scan bpp) at equal mean RCA on each method's operational curve (the cheapest of its settings \
+reaching the level; between two settings, linear), and the saving against the standard table:\n\n",
     );
     let levels: Vec<(String, f64)> =
         rca_levels.iter().map(|&l| (format!("RCA {:.0} %", l * 100.0), l)).collect();
@@ -390,12 +441,64 @@ images' accuracy ({:.2} %; per classifier {:.2} / {:.2} / {:.2} / {:.2} %):\n\n"
         uncompressed_accuracy[2] * 100.0,
         uncompressed_accuracy[3] * 100.0
     );
-    let levels: Vec<(String, f64)> = [0.95, 0.98, 0.99, 1.0]
+    let levels: Vec<(String, f64)> = ACCURACY_SHARES
         .iter()
         .map(|&l| (format!("{:.0} % of uncompressed ({:.2} %)", l * 100.0, l * base * 100.0), l * base))
         .collect();
     savings_table(&mut out, points, Measure::Accuracy, &levels);
+    let _ = write!(
+        out,
+        "\nDMV-JND maps (before the strength factor; 8-bit code values, mean over the images): luma {:.2}, \
+chroma {:.2}, spread across 8x8 blocks (std / mean of block means) {:.3}.\n\nEvery point:\n\n",
+        maps.dmv_luma, maps.dmv_chroma, maps.dmv_block_spread
+    );
+    out.push_str(
+        "| method | quality | map x | bpp (scan) | bpp (file) | PSNR dB | RCA alexnet | vgg | resnet | densenet | RCA mean | accuracy mean |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+    );
+    for p in points {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {:.3} | {:.3} | {:.2} | {:.2} % | {:.2} % | {:.2} % | {:.2} % | {:.2} % | {:.2} % |",
+            p.method.name(),
+            p.quality,
+            if p.method.uses_map() { p.map_scale.to_string() } else { "-".to_string() },
+            p.bpp,
+            p.file_bpp,
+            p.psnr,
+            p.rca[0] * 100.0,
+            p.rca[1] * 100.0,
+            p.rca[2] * 100.0,
+            p.rca[3] * 100.0,
+            p.mean_rca() * 100.0,
+            p.mean_accuracy() * 100.0
+        );
+    }
     out
+}
+
+/// The savings as JSON records (`method`, `measure`, `level`, `rca` for RCA levels, `bpp`,
+/// `standard_bpp`, `saving` in percent, `setting`; `null` where a curve does not reach the level),
+/// with the run's description.
+pub fn json(sweep: &Sweep, rca_levels: &[f64], about: serde_json::Value) -> serde_json::Value {
+    let base = sweep.uncompressed_accuracy.iter().sum::<f64>() / 4.0;
+    let accuracy_levels: Vec<f64> = ACCURACY_SHARES.iter().map(|s| s * base).collect();
+    let records: Vec<serde_json::Value> = savings(&sweep.points, Measure::Rca, rca_levels)
+        .into_iter()
+        .chain(savings(&sweep.points, Measure::Accuracy, &accuracy_levels))
+        .map(|s| {
+            serde_json::json!({
+                "method": s.method.name(),
+                "measure": match s.measure { Measure::Rca => "rca", Measure::Accuracy => "accuracy" },
+                "level": s.level,
+                "rca": (s.measure == Measure::Rca).then_some(s.level),
+                "bpp": s.bpp,
+                "standard_bpp": s.standard_bpp,
+                "saving": s.saving,
+                "setting": s.setting,
+            })
+        })
+        .collect();
+    serde_json::json!({ "about": about, "uncompressed_accuracy": base, "records": records })
 }
 
 /// A self-contained SVG plot of mean RCA against scan bits per pixel, one line per method.
@@ -490,7 +593,7 @@ pub fn svg(points: &[RatePoint]) -> String {
             method.colour(),
             path.join(" ")
         );
-        let ly = top + 16.0 * (k as f64 + 1.0);
+        let ly = h - bottom - 16.0 * (5.0 - k as f64);
         let _ = writeln!(
             out,
             "<line x1=\"{}\" y1=\"{ly}\" x2=\"{}\" y2=\"{ly}\" stroke=\"{}\" stroke-width=\"2.5\"/><text x=\"{}\" y=\"{}\">{}</text>",
@@ -544,32 +647,63 @@ mod tests {
     #[test]
     fn rate_at_interpolates_the_crossing() {
         let points = vec![
-            point(Method::Uniform, 1.0, 0.90),
-            point(Method::Uniform, 2.0, 0.98),
-            point(Method::Uniform, 3.0, 1.0),
+            point(Method::Standard, 1.0, 0.90),
+            point(Method::Standard, 2.0, 0.98),
+            point(Method::Standard, 3.0, 1.0),
         ];
-        let at = |level| rate_at(&points, Method::Uniform, Measure::Rca, level).map(|c| c.bpp);
+        let at = |level| rate_at(&points, Method::Standard, Measure::Rca, level).map(|c| c.bpp);
         assert!((at(0.99).unwrap() - 2.5).abs() < 1e-9);
         assert_eq!(at(0.5), Some(1.0));
         assert!(
-            (rate_at(&points, Method::Uniform, Measure::Accuracy, 0.495).unwrap().bpp - 2.5).abs() < 1e-9
+            (rate_at(&points, Method::Standard, Measure::Accuracy, 0.495).unwrap().bpp - 2.5).abs() < 1e-9
         );
-        assert!(rate_at(&points, Method::DmvJnd, Measure::Rca, 0.5).is_none());
+        assert!(rate_at(&points, Method::MachineTableDmv, Measure::Rca, 0.5).is_none());
     }
 
     #[test]
     fn the_operational_curve_skips_settings_a_cheaper_one_beats() {
         // The 2.0 bpp point is worse than the 1.5 bpp one, so the crossing of 0.95 runs from 1.5 to 3.0.
         let points = vec![
-            point(Method::DmvJnd, 1.0, 0.80),
-            point(Method::DmvJnd, 2.0, 0.85),
-            point(Method::DmvJnd, 1.5, 0.90),
-            point(Method::DmvJnd, 3.0, 1.0),
+            point(Method::MachineTableDmv, 1.0, 0.80),
+            point(Method::MachineTableDmv, 2.0, 0.85),
+            point(Method::MachineTableDmv, 1.5, 0.90),
+            point(Method::MachineTableDmv, 3.0, 1.0),
         ];
-        let curve: Vec<f64> = frontier(&points, Method::DmvJnd, Measure::Rca).iter().map(|p| p.bpp).collect();
+        let curve: Vec<f64> =
+            frontier(&points, Method::MachineTableDmv, Measure::Rca).iter().map(|p| p.bpp).collect();
         assert_eq!(curve, [1.0, 1.5, 3.0]);
-        let crossing = rate_at(&points, Method::DmvJnd, Measure::Rca, 0.95).unwrap();
+        let crossing = rate_at(&points, Method::MachineTableDmv, Measure::Rca, 0.95).unwrap();
         assert!((crossing.bpp - 2.25).abs() < 1e-9);
         assert_eq!(crossing.point.bpp, 3.0);
+    }
+
+    #[test]
+    fn savings_are_against_the_standard_table_at_the_same_level() {
+        let points = vec![
+            point(Method::Standard, 1.0, 0.90),
+            point(Method::Standard, 2.0, 1.0),
+            point(Method::MachineTable, 0.5, 0.90),
+            point(Method::MachineTable, 1.0, 1.0),
+        ];
+        let all = savings(&points, Measure::Rca, &[0.95]);
+        assert_eq!(all.len(), Method::ALL.len());
+        let machine = all.iter().find(|s| s.method == Method::MachineTable).unwrap();
+        // 0.75 bpp against 1.5 bpp.
+        assert!((machine.saving.unwrap() - 50.0).abs() < 1e-9);
+        assert_eq!(machine.setting.as_deref(), Some("q1"));
+        let map = all.iter().find(|s| s.method == Method::StandardDmv).unwrap();
+        assert!(map.bpp.is_none() && map.saving.is_none());
+        let json = json(
+            &Sweep { points, uncompressed_accuracy: [0.5; 4], maps: MapSummary::default() },
+            &[0.95],
+            serde_json::json!({}),
+        );
+        let records = json["records"].as_array().unwrap();
+        assert_eq!(
+            records.len(),
+            2 * Method::ALL.len() + ACCURACY_SHARES.len() * Method::ALL.len() - Method::ALL.len()
+        );
+        assert_eq!(records[1]["method"], "machine table");
+        assert_eq!(records[1]["rca"], 0.95);
     }
 }

@@ -25,11 +25,17 @@ fn fixtures() -> CifarSet {
 fn the_sweep_codes_real_images_and_reads_savings_off_its_curves() {
     let device = jnd_model::select_device(jnd_model::Accelerator::Cpu).unwrap();
     let model = DmvJnd::embedded(&device).unwrap();
-    let set = fixtures();
-    let plan = SweepPlan { qualities: vec![10, 75, 95], dmv_scales: vec![0.5, 4.0], pixel_scales: vec![1.0] };
+    let set = fixtures().shifted(4);
+    let plan = SweepPlan {
+        qualities: vec![10, 75, 95],
+        dmv_scales: vec![0.5, 4.0],
+        machine_tables: jndenc::codec::machine_qtables().unwrap(),
+        machine_full_chroma: false,
+    };
     let mut seen = 0;
     let result = sweep(&model, &set, &plan, |_| seen += 1).unwrap();
-    assert_eq!((seen, result.points.len()), (12, 12));
+    // Per quality: standard, machine table, and each map method at two strengths.
+    assert_eq!((seen, result.points.len()), (18, 18));
     let point = |method, quality, scale: f32| {
         result
             .points
@@ -37,30 +43,40 @@ fn the_sweep_codes_real_images_and_reads_savings_off_its_curves() {
             .find(|p| p.method == method && p.quality == quality && p.map_scale == scale)
             .unwrap()
     };
-    // Uniform JPEG: more bits and closer pictures as quality rises; re-encoding the q75 copies at q75
-    // on their own grid returns them almost exactly.
-    let (q10, q75, q95) =
-        (point(Method::Uniform, 10, 1.0), point(Method::Uniform, 75, 1.0), point(Method::Uniform, 95, 1.0));
+    // The standard table: more bits and closer pictures as quality rises.
+    let (q10, q75, q95) = (
+        point(Method::Standard, 10, 0.0),
+        point(Method::Standard, 75, 0.0),
+        point(Method::Standard, 95, 0.0),
+    );
     assert!(q10.bpp < q75.bpp && q75.bpp < q95.bpp);
-    assert!(q10.psnr < q95.psnr && q75.psnr > 50.0, "q75 PSNR {:.1}", q75.psnr);
+    assert!(q10.psnr < q75.psnr && q75.psnr < q95.psnr);
     assert!(q95.mean_rca() >= 0.9 && q10.mean_rca() < q95.mean_rca());
-    // A stronger DMV-JND map costs fewer bits than a weaker one and than uniform at the same quality.
-    for quality in [75, 95] {
-        let (weak, strong) = (point(Method::DmvJnd, quality, 0.5), point(Method::DmvJnd, quality, 4.0));
-        let uniform = point(Method::Uniform, quality, 1.0);
-        assert!(strong.bpp < weak.bpp && weak.bpp <= uniform.bpp, "q{quality}");
-        assert!(strong.psnr < uniform.psnr, "q{quality}");
+    // The machine table differs from the standard one: another rate at the same quality.
+    assert_ne!(point(Method::MachineTable, 75, 0.0).bpp, q75.bpp);
+    // On either table a stronger DMV-JND map costs fewer bits than a weaker one, and never more than
+    // the same table without a map (the map only coarsens blocks of the plain encode).
+    for (base, with_map) in
+        [(Method::Standard, Method::StandardDmv), (Method::MachineTable, Method::MachineTableDmv)]
+    {
+        for quality in [75, 95] {
+            let (weak, strong) = (point(with_map, quality, 0.5), point(with_map, quality, 4.0));
+            let plain = point(base, quality, 0.0);
+            assert!(strong.bpp < weak.bpp && weak.bpp <= plain.bpp, "{with_map:?} q{quality}");
+            assert!(strong.psnr < plain.psnr, "{with_map:?} q{quality}");
+        }
     }
     // Scan bits exclude headers: whole files are larger.
     assert!(result.points.iter().all(|p| p.file_bpp > p.bpp && p.bpp > 0.0));
     // The maps are real: the DMV-JND varies across blocks.
     assert!(result.maps.dmv_luma > 1.0 && result.maps.dmv_block_spread > 0.05, "{:?}", result.maps);
-    // Uniform's lowest point is reachable on its own curve; the table names every method.
+    // The standard table's lowest point is reachable on its own curve; the table names every method.
     let low = q10.mean_rca();
-    assert_eq!(rate_at(&result.points, Method::Uniform, Measure::Rca, low).unwrap().bpp, q10.bpp);
+    assert_eq!(rate_at(&result.points, Method::Standard, Measure::Rca, low).unwrap().bpp, q10.bpp);
     let text = table(&result, &[0.5, 0.9]);
-    for name in ["uniform JPEG", "DMV-JND per-block", "pixel-JND per-block", "RCA 90 %", "Maps"] {
-        assert!(text.contains(name), "table lacks {name}");
+    for method in Method::ALL {
+        assert!(text.contains(method.name()), "table lacks {}", method.name());
     }
+    assert!(text.contains("RCA 90 %") && text.contains("DMV-JND maps"));
     assert!(entropy_coded_bytes(b"not a jpeg") == 0);
 }

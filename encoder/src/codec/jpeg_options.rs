@@ -182,6 +182,14 @@ impl JpegOptions {
     }
 }
 
+/// The machine quantisation tables (luma, then chroma; natural order, the base at quality 50 that
+/// `-quality` scales), derived from the four CIFAR-10 classifiers' sensitivity per DCT frequency by
+/// `jnd-train machine-tables` and embedded from `jnd-model/weights/machine-qtables.txt` (a cjpeg
+/// `-qtables` file, so cjpeg can use it too).
+pub fn machine_qtables() -> Result<Vec<[u16; 64]>> {
+    parse_qtables(jnd_model::dmvjnd::MACHINE_QTABLES)
+}
+
 /// Parses a cjpeg `-qtables` file: integers separated by white space or commas, `#` comments to the end
 /// of the line, 64 per table in natural (row-major) order, at most 4 tables.
 pub fn parse_qtables(text: &str) -> Result<Vec<[u16; 64]>> {

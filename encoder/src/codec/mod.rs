@@ -27,7 +27,7 @@ pub use self::heif::Heif;
 #[cfg(feature = "jpegli")]
 pub use self::jpegli::Jpegli;
 pub use heif_options::{HeifChroma, HeifOptions};
-pub use jpeg_options::{DctMethod, JpegColor, JpegOptions, Restart, parse_qtables};
+pub use jpeg_options::{DctMethod, JpegColor, JpegOptions, Restart, machine_qtables, parse_qtables};
 #[cfg(feature = "mozjpeg")]
 pub use mozjpeg::MozJpeg;
 pub use rust_jpeg::RustJpeg;

@@ -115,6 +115,20 @@ int main(void) {
         fprintf(stderr, "failed calls must leave out = NULL, len = 0\n");
         failures++;
     }
+    /* The machine target: a fixed base quality (nothing to predict) and a real JPEG out, on the
+       machine tables. */
+    EXPECT(jnd_encoder_set_target(enc, JND_TARGET_MACHINE), JND_OK);
+    EXPECT(jnd_predict_quality(enc, pixels, 16, 16, 48, JND_PIXEL_RGB8, &quality), JND_ERROR_INVALID_ARGUMENT);
+    EXPECT_MESSAGE(enc, "no quality to predict");
+    EXPECT(jnd_encode(enc, pixels, 16, 16, 48, JND_PIXEL_RGB8, &out, &len, &quality), JND_OK);
+    if (len < 100 || out == NULL || out[0] != 0xFF || out[1] != 0xD8 || quality != 75) {
+        fprintf(stderr, "machine target: %zu bytes, quality %d\n", len, quality);
+        failures++;
+    }
+    jnd_free_buffer(out, len);
+    out = NULL;
+    len = 0;
+    EXPECT(jnd_encoder_set_target(enc, JND_TARGET_SUR75), JND_OK);
     /* And the handle still works afterwards. */
     EXPECT(jnd_pixel_jnd_map(enc, pixels, 16, 16, 48, JND_PIXEL_RGB8, map, 256), JND_OK);
     EXPECT(jnd_machine_jnd_map(enc, pixels, 16, 16, 48, JND_PIXEL_RGB8, map, 256), JND_OK);

@@ -39,6 +39,11 @@ pub static EMBEDDED_CLASSIFIERS: &[u8] = include_bytes!("../../weights/dmvjnd-cl
 /// The embedded DMV-JND-NET weights (burnpack; see `weights/DMVJND-MODEL-CARD.md`).
 pub static EMBEDDED_NET: &[u8] = include_bytes!("../../weights/dmvjnd-net.bpk");
 
+/// The machine quantisation tables as a cjpeg `-qtables` file (luma, then chroma, natural order): the
+/// steps per DCT frequency the four classifiers are equally sensitive to (`jnd-train machine-tables`;
+/// see `weights/DMVJND-MODEL-CARD.md`).
+pub static MACHINE_QTABLES: &str = include_str!("../../weights/machine-qtables.txt");
+
 /// Images per forward pass when analysing large batches.
 const CHUNK: usize = 500;
 

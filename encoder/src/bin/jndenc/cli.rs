@@ -231,8 +231,9 @@ pub enum TargetArg {
     /// butteraugli's side-by-side just-noticeable boundary (3-norm 1.0): nobody should notice
     /// (SSIMULACRA 2 of 74 to 79).
     Strict,
-    /// Machine consumers (classifiers): per-block quantisation from the embedded DMV-JND map on top of
-    /// -quality (default 75). JPEG only.
+    /// Machine consumers (classifiers): the machine quantisation tables (derived from four classifiers'
+    /// sensitivity per DCT frequency; -qtables or -quant-table replace them) at -quality (default 75),
+    /// with per-block quantisation from the embedded DMV-JND map on top (--map-strength). JPEG only.
     Machine,
 }
 

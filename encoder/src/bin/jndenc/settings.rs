@@ -6,7 +6,7 @@
 use anyhow::{Context, bail};
 use jndenc::auto::Target;
 use jndenc::codec::{self, DctMethod, HeifChroma, HeifOptions, JpegColor, JpegOptions, OutputFormat};
-use jndenc::plan::{DeciderKind, JpegEncoder, MapKind, MetadataPolicy, Mode};
+use jndenc::plan::{BaseTables, DeciderKind, JpegEncoder, MapKind, MetadataPolicy, Mode};
 use jndenc::{DecodeOptions, InputFormat, Limits, Settings};
 
 use crate::cli::{
@@ -77,7 +77,13 @@ pub fn map(cli: &Cli, batch: bool) -> anyhow::Result<Mapped> {
     // -qtables without -quality means "these tables as written", as in cjpeg: nothing to search.
     let fixed = qualities.is_some() || cli.qtables.is_some();
     let mode = if let Some(map) = per_block {
-        Mode::PerBlock { map, strength: cli.map_strength, quality: first_quality }
+        // The machine target codes on the machine tables unless the user names base tables.
+        let tables = if map == MapKind::Machine && cli.qtables.is_none() && cli.quant_table.is_none() {
+            BaseTables::Machine
+        } else {
+            BaseTables::Options
+        };
+        Mode::PerBlock { map, strength: cli.map_strength, quality: first_quality, tables }
     } else if fixed {
         Mode::Fixed(first_quality)
     } else {

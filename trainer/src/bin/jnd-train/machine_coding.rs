@@ -1,41 +1,57 @@
-//! Machine-vision coding: rate against classifier agreement on CIFAR-10.
+//! Machine-vision coding: the machine quantisation tables, and rate against classifier agreement on
+//! CIFAR-10.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use trainer::cifar::Part;
 
 use crate::common::*;
 
-/// Rate against RCA on CIFAR-10 test images: uniform JPEG, DMV-JND and pixel-JND per-block quantisation.
+/// The RCA levels of the report.
+const RCA_LEVELS: [f64; 6] = [0.80, 0.85, 0.90, 0.95, 0.98, 0.99];
+
+/// Rate against RCA on CIFAR-10 test images for the four machine codings: standard table, machine
+/// table, and either with DMV-JND per-block quantisation.
 #[derive(Debug, clap::Args)]
 pub struct EvalMachineCodingArgs {
     #[command(flatten)]
     pub data: CifarData,
     #[command(flatten)]
     pub weights: DmvWeights,
-    /// Evaluate every n-th test image.
-    #[arg(long, default_value_t = 5)]
-    pub subsample: usize,
+    /// Evaluate every n-th test image (5: 2,000 images).
+    #[arg(long, alias = "subsample", default_value_t = 5)]
+    pub every: usize,
+    /// Code training images instead of test images (for choosing settings without touching the test
+    /// set; the reported numbers are on test images).
+    #[arg(long)]
+    pub train_images: bool,
     /// Base qualities of the sweep.
-    #[arg(long, value_delimiter = ',', default_values_t = [5u8, 10, 15, 20, 30, 40, 50, 60, 65, 70, 75, 80, 85, 90, 95])]
+    #[arg(long, value_delimiter = ',', default_values_t = [10u8, 20, 30, 40, 50, 60, 70, 75, 80, 85, 90, 93, 95, 97, 99, 100])]
     pub qualities: Vec<u8>,
     /// Move every image this many pixels right and down (edges repeated) before coding, taking the
-    /// JPEG copies' 8x8 grid off the encoder's (0..=7; 0: the images as stored).
-    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=7))]
+    /// JPEG copies' 8x8 grid off the encoder's (0..=7). The headline is off the grid (4): on the
+    /// stored grid (0) a uniform q75 encode gets the stored coefficients back for free.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u8).range(0..=7))]
     pub grid_shift: u8,
     /// Strengths of the DMV-JND map: each base quality is coded with the map times each factor.
-    #[arg(long, value_delimiter = ',', default_values_t = [0.0625f32, 0.125, 0.25, 0.5, 1.0])]
+    #[arg(long, value_delimiter = ',', default_values_t = [0.125f32, 0.25, 0.5])]
     pub dmv_scales: Vec<f32>,
-    /// Strengths of the pixel-wise JND map.
-    #[arg(long, value_delimiter = ',', default_values_t = [1.0f32, 2.0])]
-    pub pixel_scales: Vec<f32>,
+    /// Machine tables to evaluate (a cjpeg -qtables file) instead of the embedded ones.
+    #[arg(long)]
+    pub tables: Option<PathBuf>,
+    /// Code the machine-table methods at 4:4:4 (the standard table stays at cjpeg's 4:2:0).
+    #[arg(long)]
+    pub machine_full_chroma: bool,
     /// Markdown table output.
-    #[arg(long, default_value = "jnd-model/weights/dmvjnd-machine-coding.md")]
+    #[arg(long, default_value = "jnd-model/weights/machine-coding.md")]
     pub out: PathBuf,
     /// SVG plot output.
-    #[arg(long, default_value = "jnd-model/weights/dmvjnd-machine-coding.svg")]
+    #[arg(long, default_value = "jnd-model/weights/machine-coding.svg")]
     pub svg: PathBuf,
+    /// JSON records output (one per method and level).
+    #[arg(long, default_value = "jnd-model/weights/machine-coding.json")]
+    pub json: PathBuf,
 }
 
 /// `jnd-train eval-machine-coding`.
@@ -43,54 +59,40 @@ pub fn run_eval_machine_coding(
     args: EvalMachineCodingArgs,
     device: jnd_model::Accelerator,
 ) -> anyhow::Result<()> {
+    use trainer::machine_coding::{self, RatePoint, SweepPlan};
     let EvalMachineCodingArgs {
         data,
         weights: DmvWeights { classifiers, net },
-        subsample,
+        every,
+        train_images,
         qualities,
         grid_shift,
         dmv_scales,
-        pixel_scales,
+        tables,
+        machine_full_chroma,
         out,
         svg,
+        json,
     } = args;
-    let model = load_dmvjnd(classifiers.as_deref(), net.as_deref(), device)?;
-    eval_machine_coding(
-        &data.cifar,
-        &model,
-        TestImages { every: subsample.max(1), grid_shift: usize::from(grid_shift) },
-        &trainer::machine_coding::SweepPlan { qualities, dmv_scales, pixel_scales },
-        &out,
-        &svg,
-    )
-}
-
-/// Which CIFAR-10 test images `eval-machine-coding` codes, and how they are moved.
-pub struct TestImages {
-    /// Every n-th test image.
-    pub every: usize,
-    /// Pixels the content moves right and down.
-    pub grid_shift: usize,
-}
-
-pub fn eval_machine_coding(
-    data: &Path,
-    model: &jnd_model::dmvjnd::DmvJnd,
-    images: TestImages,
-    plan: &trainer::machine_coding::SweepPlan,
-    out: &Path,
-    svg: &Path,
-) -> anyhow::Result<()> {
-    use trainer::machine_coding::{self, RatePoint};
-    if plan.dmv_scales.iter().chain(&plan.pixel_scales).any(|s| !s.is_finite() || *s <= 0.0) {
+    if dmv_scales.iter().any(|s| !s.is_finite() || *s <= 0.0) {
         anyhow::bail!("map scales must be positive");
     }
-    let TestImages { every, grid_shift } = images;
-    let set = load_cifar(data, Part::Test)?.every(0, every).shifted(grid_shift);
+    if qualities.iter().any(|q| !(1..=100).contains(q)) {
+        anyhow::bail!("qualities must be 1..100");
+    }
+    let model = load_dmvjnd(classifiers.as_deref(), net.as_deref(), device)?;
+    let every = every.max(1);
+    let part = if train_images { Part::Train } else { Part::Test };
+    let set = load_cifar(&data.cifar, part)?.every(0, every).shifted(usize::from(grid_shift));
+    let machine_tables = match &tables {
+        Some(path) => jndenc::codec::parse_qtables(&std::fs::read_to_string(path)?)?,
+        None => jndenc::codec::machine_qtables()?,
+    };
+    let plan = SweepPlan { qualities, dmv_scales, machine_tables, machine_full_chroma };
     let started = Instant::now();
-    let result = machine_coding::sweep(model, &set, plan, |p: &RatePoint| {
+    let result = machine_coding::sweep(&model, &set, &plan, |p: &RatePoint| {
         eprintln!(
-            "q{:>3} {:<20} x{:<8} {:.3} bpp (scan), RCA {:.2} %, accuracy {:.2} %, PSNR {:.2} dB ({:.0} s)",
+            "q{:>3} {:<26} x{:<6} {:.3} bpp (scan), RCA {:.2} %, accuracy {:.2} %, PSNR {:.2} dB ({:.0} s)",
             p.quality,
             p.method.name(),
             p.map_scale,
@@ -101,26 +103,145 @@ pub fn eval_machine_coding(
             started.elapsed().as_secs_f64()
         );
     })?;
+    let seconds = started.elapsed().as_secs_f64();
+    let grid = if grid_shift == 0 {
+        "on the stored grid (a uniform encode at q75 gets the stored coefficients back)".to_string()
+    } else {
+        format!("off the stored grid: every image moved {grid_shift} px right and down, edges repeated")
+    };
+    let command = format!(
+        "jnd-train eval-machine-coding{}{} --every {every} --grid-shift {grid_shift} --qualities {} --dmv-scales {}",
+        if train_images { " --train-images" } else { "" },
+        if plan.machine_full_chroma { " --machine-full-chroma" } else { "" },
+        join(&plan.qualities),
+        join(&plan.dmv_scales)
+    );
     let text = format!(
-        "Machine-vision coding on the CIFAR-10 test set (every {}th image: {} images, 32x32, stored by CIFAR's distributors as JPEG q75{}). \
-Each image is encoded by the same coefficient path (4:2:0, Annex K base tables at the base quality, optimised Huffman, baseline) with a zero map (uniform), the DMV-JND map times a strength factor (`map x`: {:?}) or the pixel-wise JND map (Wu 2017) times {:?}, decoded, and classified by the four embedded classifiers. RCA: decisions equal to the classifier's own decisions on the uncompressed image; accuracy: decisions equal to CIFAR-10's label. bpp: bits of entropy-coded data per pixel (headers and tables excluded; whole-file bpp alongside). Command: `jnd-train eval-machine-coding` ({:.0} s on this run's machine).\n\n{}",
-        every,
+        "Machine-vision coding on the CIFAR-10 {} set (every {every}th image: {} images, 32x32, stored by CIFAR's \
+distributors as JPEG q75), {grid}. Each image is encoded by mozjpeg as `jndenc -quality Q` does (trellis \
+quantisation, optimised Huffman tables, 4:2:0; sequential, no metadata) with the standard (Annex K) tables or the \
+machine tables (`jnd-model/weights/machine-qtables.txt`), and with DMV-JND per-block quantisation on top of either \
+(the map times `map x`){}, decoded, and classified by the four embedded classifiers. RCA: decisions equal to the \
+classifier's own decisions on the uncompressed (moved) image; accuracy: decisions equal to CIFAR-10's label. bpp: \
+bits of entropy-coded data per pixel (headers and tables excluded; whole-file bpp alongside). Command: `{command}` \
+({seconds:.0} s on this run's machine).\n\n{}",
+        if train_images { "training" } else { "test" },
         set.len(),
-        if grid_shift == 0 {
-            String::new()
-        } else {
-            format!(
-                "; every image moved {grid_shift} px right and down, edges repeated, so the q75 block grid no longer lines up with the encoder's"
-            )
-        },
-        plan.dmv_scales,
-        plan.pixel_scales,
-        started.elapsed().as_secs_f64(),
-        machine_coding::table(&result, &[0.80, 0.85, 0.90, 0.95, 0.98, 0.99])
+        if plan.machine_full_chroma { "; the machine-table methods code chroma at 4:4:4" } else { "" },
+        machine_coding::table(&result, &RCA_LEVELS)
     );
     print!("{text}");
-    write_atomic(out, &text)?;
-    write_atomic(svg, &machine_coding::svg(&result.points))?;
-    eprintln!("wrote {} and {}", out.display(), svg.display());
+    write_atomic(&out, &text)?;
+    write_atomic(&svg, &machine_coding::svg(&result.points))?;
+    let about = serde_json::json!({
+        "images": set.len(),
+        "part": if train_images { "train" } else { "test" },
+        "every": every,
+        "grid_shift": grid_shift,
+        "command": command,
+        "labels": "RCA: the four embedded classifiers' own decisions on the uncompressed images; accuracy: CIFAR-10's labels",
+    });
+    let records = machine_coding::json(&result, &RCA_LEVELS, about);
+    write_atomic(&json, &format!("{}\n", serde_json::to_string_pretty(&records)?))?;
+    eprintln!("wrote {}, {} and {}", out.display(), svg.display(), json.display());
+    Ok(())
+}
+
+fn join<T: ToString>(values: &[T]) -> String {
+    values.iter().map(T::to_string).collect::<Vec<_>>().join(",")
+}
+
+/// Derive the machine quantisation tables from the classifiers' sensitivity per DCT frequency.
+#[derive(Debug, clap::Args)]
+pub struct MachineTablesArgs {
+    #[command(flatten)]
+    pub data: CifarData,
+    /// Classifier weights (default: the embedded ones).
+    #[arg(long)]
+    pub classifiers: Option<PathBuf>,
+    /// Measure every n-th training image (5: 10,000 images).
+    #[arg(long, default_value_t = 5)]
+    pub every: usize,
+    /// Move the images this many pixels (as eval-machine-coding does) before measuring.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u8).range(0..=7))]
+    pub grid_shift: u8,
+    /// Images per backward pass.
+    #[arg(long, default_value_t = 100)]
+    pub batch: usize,
+    /// Chroma as coded: 4:2:0 (the default) or 4:4:4 (`--full-chroma`).
+    #[arg(long)]
+    pub full_chroma: bool,
+    /// The rule's exponent: Q = k S^-exponent (0.5: the first-order rule).
+    #[arg(long, default_value_t = trainer::machine_tables::FIRST_ORDER_EXPONENT)]
+    pub exponent: f64,
+    /// The tables (a cjpeg -qtables file, embedded by the encoder).
+    #[arg(long, default_value = "jnd-model/weights/machine-qtables.txt")]
+    pub out: PathBuf,
+    /// The sensitivity grids and the tables, in Markdown.
+    #[arg(long, default_value = "jnd-model/weights/machine-qtables.md")]
+    pub report: PathBuf,
+}
+
+/// `jnd-train machine-tables`.
+pub fn run_machine_tables(args: MachineTablesArgs, device: jnd_model::Accelerator) -> anyhow::Result<()> {
+    use trainer::machine_tables::{self, ANNEX_K_CHROMA, ANNEX_K_LUMA};
+    let MachineTablesArgs { data, classifiers, every, grid_shift, batch, full_chroma, exponent, out, report } =
+        args;
+    let bytes = match &classifiers {
+        Some(path) => std::fs::read(path).map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?,
+        None => jnd_model::dmvjnd::EMBEDDED_CLASSIFIERS.to_vec(),
+    };
+    let every = every.max(1);
+    let set = load_cifar(&data.cifar, Part::Train)?.every(0, every).shifted(usize::from(grid_shift));
+    let started = Instant::now();
+    let device = jnd_model::select_device(device)?;
+    let sensitivity = machine_tables::sensitivity(&bytes, &set, batch, !full_chroma, &device)?;
+    let tables = machine_tables::tables(&sensitivity, exponent)?;
+    let seconds = started.elapsed().as_secs_f64();
+    let command = format!(
+        "jnd-train machine-tables --every {every} --grid-shift {grid_shift} --exponent {exponent}{}",
+        if full_chroma { " --full-chroma" } else { "" }
+    );
+    let header = format!(
+        "Machine quantisation tables (luma, then chroma; natural order; the base at quality 50 that -quality scales).\n\
+Derived by `{command}` from the four embedded CIFAR-10 classifiers' mean squared loss gradient per DCT\n\
+coefficient on {} CIFAR-10 training images: Q = k S^-{exponent}, k matching Annex K's luma geometric mean.",
+        set.len()
+    );
+    write_atomic(&out, &machine_tables::qtables_file(&tables, &header))?;
+    let table_grid = |t: &[u16; 64]| {
+        let mut s = String::from(
+            "| v \\ u | 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 |\n|---|---|---|---|---|---|---|---|---|\n",
+        );
+        for (v, row) in t.chunks(8).enumerate() {
+            let cells: Vec<String> = row.iter().map(u16::to_string).collect();
+            s.push_str(&format!("| {v} | {} |\n", cells.join(" | ")));
+        }
+        s
+    };
+    let ratio = |a: &[u16; 64], b: &[u16; 64]| {
+        let log: f64 = a.iter().zip(b).map(|(&x, &y)| (f64::from(x) / f64::from(y)).ln()).sum::<f64>() / 64.0;
+        log.exp()
+    };
+    let text = format!(
+        "# Machine quantisation tables\n\n`{command}` ({seconds:.0} s): the four embedded classifiers' sensitivity per DCT \
+coefficient, measured on {} CIFAR-10 training images (every {every}th, moved {grid_shift} px; no test image), and the \
+tables derived from it (`trainer::machine_tables` explains the rule). Embedded by the encoder from \
+`machine-qtables.txt`; `jndenc --target machine` codes on them.\n\n\
+## Luma table\n\n{}\n## Chroma table (4:2:0 samples)\n\n{}\n\
+Geometric mean against Annex K's: luma {:.2}x, chroma {:.2}x.\n\n\
+## Sensitivity S: mean squared loss gradient per luma coefficient\n\n{}\n\
+## Sensitivity S per chroma coefficient (Cb and Cr)\n\n{}",
+        sensitivity.images,
+        table_grid(&tables[0]),
+        table_grid(&tables[1]),
+        ratio(&tables[0], &ANNEX_K_LUMA),
+        ratio(&tables[1], &ANNEX_K_CHROMA),
+        machine_tables::grid(&sensitivity.luma),
+        machine_tables::grid(&sensitivity.chroma),
+    );
+    print!("{text}");
+    write_atomic(&report, &text)?;
+    eprintln!("wrote {} and {}", out.display(), report.display());
     Ok(())
 }

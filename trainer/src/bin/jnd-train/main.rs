@@ -54,7 +54,10 @@ enum Command {
     Dmvjnd(dmvjnd::DmvjndArgs),
     /// Reproduce the DMV-JND paper's experiments (RCA, PSNR, WGN control, homogeneous property).
     EvalDmvjnd(dmvjnd::EvalDmvjndArgs),
-    /// Rate against RCA on CIFAR-10 test images: uniform JPEG, DMV-JND and pixel-JND per-block quantisation.
+    /// Derive the machine quantisation tables from the classifiers' sensitivity per DCT frequency.
+    MachineTables(machine_coding::MachineTablesArgs),
+    /// Rate against RCA on CIFAR-10 test images: standard and machine tables, each with and without
+    /// DMV-JND per-block quantisation.
     EvalMachineCoding(machine_coding::EvalMachineCodingArgs),
     /// Evaluate VP-JNDnet on the validation photos: pair metrics and the block search against the teacher.
     EvalVpjnd(vpjnd::EvalVpjndArgs),
@@ -96,6 +99,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Classifiers(args) => dmvjnd::run_classifiers(args, device),
         Command::Dmvjnd(args) => dmvjnd::run_dmvjnd(args, device),
         Command::EvalDmvjnd(args) => dmvjnd::run_eval_dmvjnd(args, device),
+        Command::MachineTables(args) => machine_coding::run_machine_tables(args, device),
         Command::EvalMachineCoding(args) => machine_coding::run_eval_machine_coding(args, device),
         Command::EvalVpjnd(args) => vpjnd::run_eval_vpjnd(args, device),
         Command::Labels(args) => labels::run_labels(args),
