@@ -29,7 +29,7 @@ timeout 240 "$jt" gpu-check --out "$out/gpu-check.md" 2> "$out/gpu-check.log"
 echo "gpu-check exit $?" >> "$out/gpu-check.log"
 cat "$out/gpu-check.md" 2>/dev/null
 for d in cpu cuda wgpu; do
-  for mode in "--decider model" "--target machine -quality 75"; do
+  for mode in "--decider model" "--target machine --map-strength 0.5 -quality 75"; do
     tag="$d-$(echo "$mode" | awk '{print $2}')"
     # shellcheck disable=SC2086
     /usr/bin/time -f "$tag %e s %M kB" timeout 60 "$je" --device "$d" $mode --report "$out/$tag.json" \

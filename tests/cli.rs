@@ -130,7 +130,11 @@ fn grayscale_and_rgb_set_the_components() {
     assert!(psnr(&fixture_image("photo.ppm").to_gray(), &decoded) > 33.0);
     // British spelling and abbreviation.
     assert!(ok(run(&["-q", "90", "-grey", input])) == gray, "-grey is -grayscale");
-    let rgb = info(&ok(run(&["-q", "90", "-rgb", input])));
+    let rgb_bytes = ok(run(&["-q", "90", "-rgb", input]));
+    let rgb = info(&rgb_bytes);
+    // Marked by Adobe's APP14 alone: with a JFIF marker readers take the components for YCbCr.
+    assert!(rgb.adobe && !rgb.jfif, "adobe {} jfif {}", rgb.adobe, rgb.jfif);
+    assert!(psnr(&fixture_image("photo.ppm"), &decode_bytes(&rgb_bytes)) > 30.0, "RGB decoded as RGB");
     let ids: Vec<u8> = rgb.components.iter().map(|c| c.id).collect();
     assert_eq!(ids, b"RGB", "RGB JPEGs use component ids 'R','G','B'");
     assert!(rgb.components.iter().all(|c| (c.h, c.v) == (1, 1)));

@@ -71,6 +71,11 @@
 // The quality 75 % of MCL-JCI's viewers cannot tell from the original (3-norm 2.095).
 #define JND_TARGET_SUR75 2
 
+// Machine consumers, as `jndenc --target machine`: the machine quantisation tables at the handle's
+// fixed quality (75 when automatic), the plain mozjpeg encode (the DMV-JND map's default strength
+// is 0: on top of these tables it saved nothing). JPEG through mozjpeg only.
+#define JND_TARGET_MACHINE 3
+
 // Largest side accepted, as `jndenc` (65,500 pixels).
 #define JND_MAX_SIDE 65500
 
@@ -120,8 +125,8 @@ int jnd_encoder_set_format(struct JndEncoder *encoder,
 int jnd_encoder_set_codec(struct JndEncoder *encoder,
                           int codec);
 
-// Sets the perceptual target: [`JND_TARGET_HUMAN_FIRST_JND`], [`JND_TARGET_SUR75`] or
-// [`JND_TARGET_STRICT`].
+// Sets the target: [`JND_TARGET_HUMAN_FIRST_JND`], [`JND_TARGET_SUR75`], [`JND_TARGET_STRICT`]
+// (people) or [`JND_TARGET_MACHINE`] (classifiers).
 //
 // # Safety
 // `encoder` must be NULL or a live handle.
@@ -232,7 +237,7 @@ int jnd_machine_jnd_map(struct JndEncoder *encoder,
 // Fills `luma` and `chroma` (each `out_len` floats, at least `width * height`) with the DMV-JND per
 // JPEG component: how much Y, and Cb/Cr (mean of the two), may change before the embedded classifiers
 // change their decisions, in 8-bit code values, row-major. These are the maps `jndenc --target
-// machine` quantises with (it multiplies both by its `--map-strength`, 0.5 by default). The model
+// machine --map-strength F` quantises with (it multiplies both by F). The model
 // loads on first use.
 //
 // # Safety

@@ -70,8 +70,8 @@ pub const JND_TARGET_STRICT: c_int = 1;
 /// The quality 75 % of MCL-JCI's viewers cannot tell from the original (3-norm 2.095).
 pub const JND_TARGET_SUR75: c_int = 2;
 /// Machine consumers, as `jndenc --target machine`: the machine quantisation tables at the handle's
-/// fixed quality (75 when automatic), with per-block quantisation from the embedded DMV-JND map on top
-/// (strength 0.5). JPEG through mozjpeg only; the models run on the handle's device.
+/// fixed quality (75 when automatic), the plain mozjpeg encode (the DMV-JND map's default strength
+/// is 0: on top of these tables it saved nothing). JPEG through mozjpeg only.
 pub const JND_TARGET_MACHINE: c_int = 3;
 
 /// Largest side accepted, as `jndenc` (65,500 pixels).
@@ -719,7 +719,7 @@ pub unsafe extern "C" fn jnd_machine_jnd_map(
 /// Fills `luma` and `chroma` (each `out_len` floats, at least `width * height`) with the DMV-JND per
 /// JPEG component: how much Y, and Cb/Cr (mean of the two), may change before the embedded classifiers
 /// change their decisions, in 8-bit code values, row-major. These are the maps `jndenc --target
-/// machine` quantises with (it multiplies both by its `--map-strength`, 0.5 by default). The model
+/// machine --map-strength F` quantises with (it multiplies both by F). The model
 /// loads on first use.
 ///
 /// # Safety

@@ -26,9 +26,10 @@
 //! step about twice the JND", in the units of the base table. Because the DCT is orthonormal, uniform
 //! quantisation with steps `s * T[k]` gives a pixel RMS error of about `s * T_rms / sqrt(12) = 0.58 J`.
 //!
-//! - A scaled block's AC levels `L` (in base steps) become `round(L / s) * s`, with a dead zone: a level
-//!   under 0.62 scaled steps becomes zero (plain rounding zeroes under 0.5), as jpegli does; zeros are
-//!   what make the rate drop. A coefficient the trellis zeroed stays zero.
+//! - A scaled block's AC levels `L` (in base steps) are quantised again with step `s` and a dead zone:
+//!   `floor(|L| / s + 0.38)` scaled steps (under 0.62 steps zero, as jpegli's dead zone; plain rounding
+//!   zeroes under 0.5), written back in base steps and never above `|L|`, so no coefficient grows and a
+//!   coefficient the trellis zeroed stays zero.
 //! - DC keeps the base step in every block, so flat areas never band.
 //! - Luma is measured against the luma table. Chroma blocks (Cb, Cr) are measured against the chroma
 //!   table with the chroma map when one is given ([`encode_adaptive_components`]; the DMV-JND's signed
@@ -38,7 +39,7 @@
 use jnd_model::JndMap;
 use mozjpeg_sys as ffi;
 
-use super::{Codec, Encoded, JpegOptions, MozJpeg, Restart};
+use super::{Codec, Encoded, JpegColor, JpegOptions, MozJpeg, Restart};
 use crate::libjpeg::{Compressor, Decompressor, guarded};
 use crate::{Error, Image, Result};
 
@@ -169,13 +170,16 @@ pub fn block_scale(jnd: f32, rms: f32) -> f32 {
     (2.0 * jnd.max(0.0) / rms.max(1.0)).max(1.0)
 }
 
-/// Quantises a block's AC levels (natural order, in base steps) again at `scale` times the base step,
-/// with the dead zone. DC is kept.
+/// Quantises a block's AC levels (natural order, in base steps) again at `scale` times the base step:
+/// a magnitude of `x` scaled steps becomes `floor(x + 1 - DEAD_ZONE)` of them (under 0.62 steps zero,
+/// 0.62 to 1.62 one step, ...), written back in base steps and never above the level it came from, so
+/// no coefficient grows. DC is kept.
 pub fn coarsen(block: &mut [i16; 64], scale: f32) {
     for level in &mut block[1..] {
-        let x = f32::from(*level) / scale;
-        let coarse = if x.abs() < DEAD_ZONE { 0.0 } else { x.round() };
-        *level = (coarse * scale).round().clamp(-32767.0, 32767.0) as i16;
+        let magnitude = f32::from(level.unsigned_abs().min(32767) as i16);
+        let steps = (magnitude / scale + 1.0 - DEAD_ZONE).floor();
+        let coarse = (steps * scale).round().min(magnitude);
+        *level = (coarse as i16) * level.signum();
     }
 }
 
@@ -199,6 +203,11 @@ unsafe fn requantise(
         let src: *mut ffi::jpeg_decompress_struct = source.cinfo();
         let src = &mut *src;
         ffi::jpeg_read_header(src, 1);
+        // mozjpeg writes -rgb files with both JFIF and an Adobe marker (transform 0), and libjpeg's
+        // reader lets JFIF win (YCbCr): the options say what the plain encoder wrote.
+        if options.jpeg.color == JpegColor::Rgb && src.num_components == 3 {
+            src.jpeg_color_space = ffi::J_COLOR_SPACE::JCS_RGB;
+        }
         let arrays = ffi::jpeg_read_coefficients(src);
         let components = src.num_components as usize;
         let comps = std::slice::from_raw_parts(src.comp_info, components);
@@ -215,9 +224,11 @@ unsafe fn requantise(
             std::panic::resume_unwind(Box::new("libjpeg has no virtual block arrays".to_string()));
         };
         let mut changed = 0usize;
+        // The chroma map is for Cb and Cr: an RGB-coded file (-rgb) takes the luma map everywhere.
+        let ycc = src.jpeg_color_space == ffi::J_COLOR_SPACE::JCS_YCbCr;
         for (c, comp) in comps.iter().enumerate() {
             let (map, rms) = match (&maps.chroma, c) {
-                (Some(chroma), 1..) => (chroma, rms[c]),
+                (Some(chroma), 1..) if ycc => (chroma, rms[c]),
                 _ => (&maps.luma, rms[0]),
             };
             // Pixels per block along each axis (16 for 4:2:0 chroma, 8 for luma).
@@ -241,8 +252,10 @@ unsafe fn requantise(
         let jpeg = &options.jpeg;
         let mut guard = Compressor::new();
         let cinfo = guard.cinfo();
-        // libjpeg-turbo behaviour (no trellis, no scan search): the coefficients are final.
-        ffi::jpeg_c_set_int_param(cinfo, ffi::JINT_COMPRESS_PROFILE, ffi::JCP_FASTEST as std::ffi::c_int);
+        // The plain encoder's profile: mozjpeg's scan search for progressive files unless -revert (the
+        // coefficients themselves are final: no quantisation happens when writing coefficients).
+        let profile = if jpeg.revert { ffi::JCP_FASTEST } else { ffi::JCP_MAX_COMPRESSION };
+        ffi::jpeg_c_set_int_param(cinfo, ffi::JINT_COMPRESS_PROFILE, profile as std::ffi::c_int);
         ffi::jpeg_copy_critical_parameters(src, cinfo);
         cinfo.optimize_coding = 1;
         if !jpeg.jfif {
@@ -253,8 +266,15 @@ unsafe fn requantise(
             Some(Restart::Rows(rows)) => cinfo.restart_in_rows = std::ffi::c_int::from(rows),
             Some(Restart::Blocks(blocks)) => cinfo.restart_interval = std::ffi::c_uint::from(blocks),
         }
+        if jpeg.restart.is_some() {
+            // As the plain encoder: mozjpeg's scan search mishandles restart markers (mozjpeg#195).
+            ffi::jpeg_c_set_bool_param(cinfo, ffi::JBOOLEAN_OPTIMIZE_SCANS, 0);
+        }
         if jpeg.progressive {
             ffi::jpeg_simple_progression(cinfo);
+        } else {
+            cinfo.num_scans = 0;
+            cinfo.scan_info = std::ptr::null();
         }
         ffi::jpeg_write_coefficients(cinfo, arrays);
         guard.write_metadata(&image.metadata, jpeg.keep_icc, jpeg.keep_exif);
@@ -274,10 +294,19 @@ mod tests {
         block[0] = 37;
         block[1] = 1; // 0.5 scaled steps at s = 2: dead zone
         block[2] = -2; // -1 scaled step
-        block[3] = 5; // 2.5 -> 3 scaled steps -> 6
+        block[3] = 5; // 2.5 scaled steps -> 2 -> 4
         block[4] = 0;
+        block[5] = -7; // 3.5 -> 3 -> -6
+        block[6] = 8; // 4 scaled steps exactly
+        block[7] = 3; // 1.5 -> 1 -> 2
         coarsen(&mut block, 2.0);
-        assert_eq!(&block[..5], &[37, 0, -2, 6, 0]);
+        assert_eq!(&block[..8], &[37, 0, -2, 4, 0, -6, 8, 2]);
+        let mut odd = [0i16; 64];
+        odd[1] = 2; // 1.5 at s = 4/3 -> 1 step -> 1.33 -> 1
+        odd[2] = 4; // 3 steps -> 4
+        odd[3] = 5; // 3.75 -> 4 steps -> 5.33, kept at 5
+        coarsen(&mut odd, 4.0 / 3.0);
+        assert_eq!(&odd[1..4], &[1, 4, 5]);
         let mut same = [3i16; 64];
         coarsen(&mut same, 1.0);
         assert_eq!(same, [3; 64]);

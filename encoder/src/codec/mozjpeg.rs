@@ -101,7 +101,9 @@ unsafe fn compress(image: &Image, quality: u8, options: &JpegOptions) -> (Vec<u8
             DctMethod::Fast => ffi::J_DCT_METHOD::JDCT_IFAST,
             DctMethod::Float => ffi::J_DCT_METHOD::JDCT_FLOAT,
         };
-        cinfo.write_JFIF_header = options.jfif as ffi::boolean;
+        // JFIF means YCbCr or grey to every reader (libjpeg lets it override Adobe's transform 0):
+        // an RGB-coded file is marked by the Adobe marker alone, as cjpeg -rgb writes it.
+        cinfo.write_JFIF_header = (options.jfif && options.color != JpegColor::Rgb) as ffi::boolean;
         match options.restart {
             None => {}
             Some(Restart::Rows(rows)) => {

@@ -136,8 +136,8 @@ pub struct Cli {
     #[arg(long, value_enum, help_heading = "Auto quality")]
     pub adaptive: Option<AdaptiveArg>,
     /// Multiplies the JND map of --target machine / --adaptive before it sets the per-block steps
-    /// (larger: coarser blocks, smaller files). Default: 0.5 for the DMV-JND map (the evaluation's best
-    /// trade-off), 1 for the pixel-wise map.
+    /// (larger: coarser blocks, smaller files; 0: no map). Default: 0 for the DMV-JND map (the machine
+    /// tables alone: the map on top saved nothing in the evaluation), 1 for the pixel-wise map.
     #[arg(long = "map-strength", value_name = "F", value_parser = parse_map_strength, help_heading = "Auto quality")]
     pub map_strength: Option<f32>,
     /// Who judges candidates: the butteraugli teacher (the default; the search starts at the
@@ -232,8 +232,8 @@ pub enum TargetArg {
     /// (SSIMULACRA 2 of 74 to 79).
     Strict,
     /// Machine consumers (classifiers): the machine quantisation tables (derived from four classifiers'
-    /// sensitivity per DCT frequency; -qtables or -quant-table replace them) at -quality (default 75),
-    /// with per-block quantisation from the embedded DMV-JND map on top (--map-strength). JPEG only.
+    /// sensitivity per DCT frequency; -qtables or -quant-table replace them) at -quality (default 75);
+    /// --map-strength adds per-block quantisation from the embedded DMV-JND map. JPEG only.
     Machine,
 }
 

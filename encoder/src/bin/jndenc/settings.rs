@@ -6,7 +6,9 @@
 use anyhow::{Context, bail};
 use jndenc::auto::Target;
 use jndenc::codec::{self, DctMethod, HeifChroma, HeifOptions, JpegColor, JpegOptions, OutputFormat};
-use jndenc::plan::{BaseTables, DeciderKind, JpegEncoder, MapKind, MetadataPolicy, Mode};
+use jndenc::plan::{
+    BaseTables, DeciderKind, JpegEncoder, MACHINE_MAP_STRENGTH, MapKind, MetadataPolicy, Mode,
+};
 use jndenc::{DecodeOptions, InputFormat, Limits, Settings};
 
 use crate::cli::{
@@ -130,14 +132,16 @@ pub fn map(cli: &Cli, batch: bool) -> anyhow::Result<Mapped> {
         }
     }
     let runs_model = matches!(mode, Mode::Auto { decider: DeciderKind::Model, .. })
-        || matches!(mode, Mode::PerBlock { map: MapKind::Machine, .. });
+        || matches!(mode, Mode::PerBlock { map: MapKind::Machine, strength, .. }
+            if strength.unwrap_or(MACHINE_MAP_STRENGTH) > 0.0);
     if let Some(device) = cli.device.filter(|d| *d != DeviceArg::Cpu)
         && (!runs_model || cli.jnd_map.is_some())
     {
         let name = format!("{device:?}").to_ascii_lowercase();
         warnings.push(format!(
-            "--device {name} has no effect here: only --decider model and --target machine run a model \
-             (the teacher, the quality prior and the pixel-wise JND map run on the CPU)"
+            "--device {name} has no effect here: only --decider model and --target machine with \
+             --map-strength run a model (the teacher, the quality prior, the pixel-wise JND map and the \
+             machine tables run on the CPU)"
         ));
     }
     if cli.jnd_model.is_some() && cli.jnd_map.is_none() && !matches!(per_block, Some(MapKind::Human(_))) {

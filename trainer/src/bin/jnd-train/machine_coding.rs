@@ -27,7 +27,7 @@ pub struct EvalMachineCodingArgs {
     #[arg(long)]
     pub train_images: bool,
     /// Base qualities of the sweep.
-    #[arg(long, value_delimiter = ',', default_values_t = [10u8, 20, 30, 40, 50, 60, 70, 75, 80, 85, 90, 93, 95, 97, 99, 100])]
+    #[arg(long, value_delimiter = ',', default_values_t = [10u8, 20, 30, 40, 50, 60, 70, 75, 80, 85, 90, 92, 94, 96, 98, 100])]
     pub qualities: Vec<u8>,
     /// Move every image this many pixels right and down (edges repeated) before coding, taking the
     /// JPEG copies' 8x8 grid off the encoder's (0..=7). The headline is off the grid (4): on the
