@@ -177,12 +177,12 @@ pub fn qtables_file(tables: &[[u16; 64]; 2], header: &str) -> String {
     out
 }
 
-/// A Markdown grid of 64 values (natural order) with `digits` significant digits.
-pub fn grid(values: &[f64; 64]) -> String {
+/// A Markdown grid of 64 values in natural order (rows v, columns u), each cell written by `cell`.
+pub fn grid<T>(values: &[T; 64], cell: impl Fn(&T) -> String) -> String {
     let mut out =
         String::from("| v \\ u | 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 |\n|---|---|---|---|---|---|---|---|---|\n");
-    for v in 0..8 {
-        let cells: Vec<String> = (0..8).map(|u| format!("{:.3e}", values[v * 8 + u])).collect();
+    for (v, row) in values.chunks(8).enumerate() {
+        let cells: Vec<String> = row.iter().map(&cell).collect();
         let _ = writeln!(out, "| {v} | {} |", cells.join(" | "));
     }
     out

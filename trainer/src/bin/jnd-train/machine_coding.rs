@@ -209,16 +209,7 @@ coefficient on {} CIFAR-10 training images: Q = k S^-{exponent}, k matching Anne
         set.len()
     );
     write_atomic(&out, &machine_tables::qtables_file(&tables, &header))?;
-    let table_grid = |t: &[u16; 64]| {
-        let mut s = String::from(
-            "| v \\ u | 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 |\n|---|---|---|---|---|---|---|---|---|\n",
-        );
-        for (v, row) in t.chunks(8).enumerate() {
-            let cells: Vec<String> = row.iter().map(u16::to_string).collect();
-            s.push_str(&format!("| {v} | {} |\n", cells.join(" | ")));
-        }
-        s
-    };
+    let table_grid = |t: &[u16; 64]| machine_tables::grid(t, u16::to_string);
     let ratio = |a: &[u16; 64], b: &[u16; 64]| {
         let log: f64 = a.iter().zip(b).map(|(&x, &y)| (f64::from(x) / f64::from(y)).ln()).sum::<f64>() / 64.0;
         log.exp()
@@ -237,8 +228,8 @@ Geometric mean against Annex K's: luma {:.2}x, chroma {:.2}x.\n\n\
         table_grid(&tables[1]),
         ratio(&tables[0], &ANNEX_K_LUMA),
         ratio(&tables[1], &ANNEX_K_CHROMA),
-        machine_tables::grid(&sensitivity.luma),
-        machine_tables::grid(&sensitivity.chroma),
+        machine_tables::grid(&sensitivity.luma, |s| format!("{s:.3e}")),
+        machine_tables::grid(&sensitivity.chroma, |s| format!("{s:.3e}")),
     );
     print!("{text}");
     write_atomic(&report, &text)?;
