@@ -6,8 +6,9 @@
 #   libjpeg-turbo-progs  cjpeg/djpeg, the reference the compatibility tests compare against
 #   pkg-config        how libheif-sys finds libheif
 #   cmake, g++        jpegli-sys builds libjxl's jpegli (C++) from its bundled sources
+#   chromium          headless browser of the HTML report's test (tests/auto.rs)
 set -euo pipefail
-packages=(libheif-dev libheif-examples nasm libjpeg-turbo-progs pkg-config cmake g++)
+packages=(libheif-dev libheif-examples nasm libjpeg-turbo-progs pkg-config cmake g++ chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

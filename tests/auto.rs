@@ -4,6 +4,8 @@
 
 mod common;
 
+use std::path::{Path, PathBuf};
+
 use common::*;
 use jndenc::codec::{Codec, Heif};
 
@@ -224,4 +226,106 @@ fn inverted_quality_bounds_are_refused_by_the_library() {
     options.max_quality = 2;
     let ok = encode_at_jnd(&image, &codec, &decider, &options).unwrap();
     assert_eq!(ok.quality, 2);
+}
+
+/// Debian's Chromium (`scripts/install-deps.sh` installs it), or `JNDENC_CHROMIUM`.
+fn chromium() -> PathBuf {
+    let path =
+        std::env::var_os("JNDENC_CHROMIUM").map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from);
+    assert!(
+        path.exists(),
+        "{} is missing: the browser test needs Chromium (scripts/install-deps.sh)",
+        path.display()
+    );
+    path
+}
+
+/// Runs headless Chromium on `page` with `args`; returns its standard output.
+fn headless(page: &Path, args: &[&str]) -> Vec<u8> {
+    let profile = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(chromium())
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--allow-file-access-from-files",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(args)
+        .arg(format!("file://{}", page.display()))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("spawn chromium");
+    assert!(out.status.success(), "chromium failed: {}", String::from_utf8_lossy(&out.stderr));
+    out.stdout
+}
+
+#[test]
+fn the_html_report_renders_in_a_real_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let outdir = dir.path().join("out");
+    let report = dir.path().join("report.html");
+    let out = run(&[
+        "--outdir",
+        outdir.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+        fixture("photo.png").to_str().unwrap(),
+        fixture("gray.pgm").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let html = std::fs::read_to_string(&report).unwrap();
+    let outside = html.replace("xmlns=\"http://www.w3.org/2000/svg\"", "");
+    assert!(!outside.contains("http:") && !outside.contains("https:"), "self-contained: nothing to fetch");
+    assert!(!html.contains("<script"), "no scripts");
+    // The DOM Chromium builds from the page.
+    let dom = String::from_utf8(headless(&report, &["--dump-dom"])).unwrap();
+    assert!(dom.contains("2 images (0 failed)"), "{dom}");
+    let sizes: Vec<u64> =
+        ["photo.jpg", "gray.jpg"].iter().map(|n| std::fs::metadata(outdir.join(n)).unwrap().len()).collect();
+    let total: u64 = sizes.iter().sum();
+    assert!(dom.contains(&format!("{total} bytes against")), "the totals are the files' sizes");
+    for size in &sizes {
+        assert!(dom.contains(&format!("<td>{size}</td>")), "each file's size is in the table");
+    }
+    assert_eq!(dom.matches("class=\"ladder\"").count(), 2);
+    assert_eq!(dom.matches("class=\"histogram\"").count(), 1);
+    // Ticks and units on every axis: 0..100 in steps of 10 on each ladder, 0..100 % on the histogram.
+    assert_eq!(dom.matches("class=\"xtick\"").count(), 3 * 11);
+    assert!(dom.matches("class=\"ytick\"").count() >= 3 * 3);
+    assert!(
+        dom.contains("size (kB)")
+            && dom.contains("quality (jpegli scale)")
+            && dom.contains("saving against the top quality (%)")
+    );
+    // Each probe with its score and verdict, the chosen one marked.
+    let probes = dom.matches("<tr class=\"probe ").count();
+    assert!(probes >= 4, "at least two probes per image, found {probes}");
+    assert_eq!(dom.matches("probe invisible chosen").count(), 2, "one chosen probe per image");
+    assert!(
+        dom.contains("<td class=\"verdict\">visible</td>")
+            && dom.contains("<td class=\"verdict\">invisible</td>")
+    );
+    // Before and after at 1:1 and 2x of two regions per image, and a JND map thumbnail each.
+    for alt in ["before 1:1", "after 1:1", "before 2x", "after 2x"] {
+        assert_eq!(dom.matches(&format!("alt=\"{alt}\"")).count(), 4, "{alt}");
+    }
+    assert_eq!(dom.matches("alt=\"JND map\"").count(), 2);
+    assert_eq!(
+        dom.matches("width=\"128\" height=\"128\" src=\"data:image/png;base64,").count(),
+        8,
+        "2x crops are 128 px"
+    );
+    // A screenshot: the crops and thumbnails are drawn (a page of text and plots has few colours).
+    let shot = dir.path().join("report.png");
+    headless(&report, &[&format!("--screenshot={}", shot.display()), "--window-size=1280,2600"]);
+    let png =
+        jndenc::decode::decode(&std::fs::read(&shot).unwrap(), &jndenc::DecodeOptions::default()).unwrap();
+    assert_eq!((png.width(), png.height()), (1280, 2600));
+    let colours: std::collections::HashSet<&[u8]> = png.pixels().chunks_exact(3).collect();
+    assert!(colours.len() > 2000, "only {} colours: the pictures were not drawn", colours.len());
+    if let Some(keep) = std::env::var_os("JNDENC_REPORT_SCREENSHOT") {
+        std::fs::copy(&shot, keep).unwrap();
+    }
 }

@@ -169,7 +169,10 @@ fn empty_file() {
 
 #[test]
 fn text_file() {
-    refused("text.txt", "unrecognised input format (jndenc reads PPM/PGM, BMP, PNG, Targa, GIF, JPEG, HEIF)");
+    refused(
+        "text.txt",
+        "unrecognised input format (jndenc reads PPM/PGM, BMP, PNG, Targa, GIF, TIFF, WebP, JPEG, HEIF)",
+    );
 }
 
 #[test]

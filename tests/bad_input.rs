@@ -46,6 +46,18 @@ fn truncated_png_and_jpeg() {
 }
 
 #[test]
+fn truncated_tiff_and_webp() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, format) in [("photo16.tif", "TIFF"), ("photo.webp", "WebP")] {
+        let bytes = std::fs::read(fixture(name)).unwrap();
+        for (cut, len) in [("half", bytes.len() / 2), ("header", 16)] {
+            let path = write_temp(dir.path(), &format!("{cut}-{name}"), &bytes[..len]);
+            fails_cleanly(&[], &path, format);
+        }
+    }
+}
+
+#[test]
 fn zero_byte_file_and_empty_stdin() {
     let dir = tempfile::tempdir().unwrap();
     let empty = write_temp(dir.path(), "empty.png", b"");
@@ -64,6 +76,45 @@ fn absurd_dimensions_are_refused_before_allocation() {
     // Within JPEG's limits but over -maxmemory.
     let big = write_temp(dir.path(), "big.ppm", b"P6\n12000 12000\n255\n\x00\x00\x00");
     fails_cleanly(&["-maxmemory", "100M"], &big, "memory limit");
+    // A TIFF header (no pixel data) claiming 100000x100000 and one within the sides but over
+    // -maxmemory: refused from the header, as PPM is.
+    for (name, side, extra, expect) in [
+        ("huge.tif", 100_000u32, &[][..], "100000x100000"),
+        ("big.tif", 12_000, &["-maxmemory", "100M"][..], "memory limit"),
+    ] {
+        let tiff = write_temp(dir.path(), name, &tiff_header(side, side));
+        fails_cleanly(extra, &tiff, expect);
+    }
+}
+
+/// A little-endian baseline RGB TIFF header of `width` x `height` whose one strip is missing.
+fn tiff_header(width: u32, height: u32) -> Vec<u8> {
+    let entries: [(u16, u16, u32); 9] = [
+        (256, 4, width),
+        (257, 4, height),
+        (258, 3, 8),
+        (259, 3, 1),
+        (262, 3, 2),
+        (273, 4, 200),
+        (277, 3, 3),
+        (278, 4, height),
+        (279, 4, width.wrapping_mul(height).wrapping_mul(3)),
+    ];
+    let mut bytes = b"II*\0\x08\0\0\0".to_vec();
+    bytes.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+    for (tag, kind, value) in entries {
+        bytes.extend_from_slice(&tag.to_le_bytes());
+        bytes.extend_from_slice(&kind.to_le_bytes());
+        bytes.extend_from_slice(&1u32.to_le_bytes());
+        if kind == 3 {
+            bytes.extend_from_slice(&(value as u16).to_le_bytes());
+            bytes.extend_from_slice(&[0, 0]);
+        } else {
+            bytes.extend_from_slice(&value.to_le_bytes());
+        }
+    }
+    bytes.extend_from_slice(&[0; 68]);
+    bytes
 }
 
 #[test]

@@ -22,6 +22,31 @@ fn icc_from_png_is_embedded_in_the_jpeg() {
 }
 
 #[test]
+fn sixteen_bit_tiff_and_webp_encode_with_their_profile() {
+    let icc = std::fs::read(fixture("srgb.icc")).unwrap();
+    let original = fixture_image("icc.png");
+    for name in ["photo16.tif", "photo.webp"] {
+        // Decoded, the 16-bit TIFF (samples v * 257) and the lossless WebP are the 8-bit original
+        // within one level, with the profile.
+        let input = fixture_image(name);
+        assert_eq!((input.width(), input.height(), input.color()), (96, 64, original.color()), "{name}");
+        let worst = input.pixels().iter().zip(original.pixels()).map(|(a, b)| a.abs_diff(*b)).max().unwrap();
+        assert!(worst <= 1, "{name}: {worst} levels from the original");
+        assert_eq!(input.metadata.icc.as_deref(), Some(&icc[..]), "{name}");
+        // Encoded, the JPEG carries the profile and looks like the original.
+        let out = ok(run(&["-q", "90", fixture(name).to_str().unwrap()]));
+        assert_eq!(jpeg_info::parse(&out).unwrap().icc.as_deref(), Some(&icc[..]), "{name}");
+        let psnr = psnr(&decode_bytes(&out), &original);
+        assert!(psnr > 34.0, "{name}: {psnr:.1} dB");
+    }
+    // The WebP's EXIF (Orientation 1, Software) is carried as it is.
+    let webp = fixture_image("photo.webp").metadata.exif.expect("the fixture has EXIF");
+    let out = ok(run(&["-q", "90", fixture("photo.webp").to_str().unwrap()]));
+    assert_eq!(jpeg_info::parse(&out).unwrap().exif.as_deref(), Some(&webp[..]));
+    assert!(webp.windows(15).any(|w| w == b"jndenc fixtures"));
+}
+
+#[test]
 fn icc_switch_embeds_a_profile_file() {
     let icc = std::fs::read(fixture("srgb.icc")).unwrap();
     let out = ok(run(&[

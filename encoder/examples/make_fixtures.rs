@@ -145,6 +145,26 @@ fn main() -> Res<()> {
         Some(&icc),
     )?;
 
+    // photo16.tif: the same crop as 16-bit RGB TIFF (each sample v * 257, so 8 bits give it back
+    // exactly) with the sRGB profile; photo.webp: the crop as lossless WebP with the profile and an
+    // EXIF block (Orientation = 1, Software).
+    {
+        use image::ImageEncoder;
+        let samples: Vec<u8> =
+            icc_crop.as_raw().iter().flat_map(|&v| (u16::from(v) * 257).to_ne_bytes()).collect();
+        let mut tiff = image::codecs::tiff::TiffEncoder::new(std::io::BufWriter::new(std::fs::File::create(
+            out.join("photo16.tif"),
+        )?));
+        tiff.set_icc_profile(icc.clone())?;
+        tiff.write_image(&samples, 96, 64, image::ExtendedColorType::Rgb16)?;
+        let mut webp = image::codecs::webp::WebPEncoder::new_lossless(std::io::BufWriter::new(
+            std::fs::File::create(out.join("photo.webp"))?,
+        ));
+        webp.set_icc_profile(icc.clone())?;
+        webp.set_exif_metadata(exif_with_orientation(1))?;
+        webp.write_image(icc_crop.as_raw(), 96, 64, image::ExtendedColorType::Rgb8)?;
+    }
+
     // exif-orientation: a JPEG carrying EXIF Orientation = 6 (rotate 90 CW to display).
     let exif_crop = crop(&photos.join("001.png"), 100, 100, 64, 96)?;
     let mut image = Image::new(64, 96, ColorType::Rgb, exif_crop.into_raw())?;

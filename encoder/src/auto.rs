@@ -65,6 +65,12 @@ impl Target {
         }
     }
 
+    /// The named operating point called `name` (`human-first-jnd`, `sur75`, `strict`), as
+    /// [`Target::name`] writes it; `None` for any other text.
+    pub fn from_name(name: &str) -> Option<Target> {
+        [Target::HumanFirstJnd, Target::Sur75, Target::Strict].into_iter().find(|t| t.name() == name)
+    }
+
     /// The name used on the command line and in reports (`distance=D` for `--distance`).
     pub fn name(self) -> String {
         match self {

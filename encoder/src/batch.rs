@@ -28,8 +28,10 @@ use crate::plan::{EncodePlan, Encoding};
 use crate::{Error, Result};
 
 /// File extensions batch mode treats as images (lower case).
-pub const IMAGE_EXTENSIONS: &[&str] =
-    &["png", "ppm", "pgm", "pnm", "pbm", "pam", "bmp", "tga", "gif", "jpg", "jpeg", "jpe", "heic", "heif"];
+pub const IMAGE_EXTENSIONS: &[&str] = &[
+    "png", "ppm", "pgm", "pnm", "pbm", "pam", "bmp", "tga", "gif", "jpg", "jpeg", "jpe", "heic", "heif",
+    "tif", "tiff", "webp",
+];
 
 /// How a batch runs.
 #[derive(Debug, Clone, PartialEq, Eq)]

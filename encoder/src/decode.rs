@@ -23,6 +23,10 @@ pub enum InputFormat {
     Jpeg,
     /// HEIF/HEIC (with the `heif` feature).
     Heif,
+    /// TIFF (8- or 16-bit; the first image of the file).
+    Tiff,
+    /// WebP (lossy or lossless; the first frame).
+    WebP,
 }
 
 impl InputFormat {
@@ -36,12 +40,14 @@ impl InputFormat {
             InputFormat::Gif => "GIF",
             InputFormat::Jpeg => "JPEG",
             InputFormat::Heif => "HEIF",
+            InputFormat::Tiff => "TIFF",
+            InputFormat::WebP => "WebP",
         }
     }
 
     /// Guesses the format from the first bytes, as cjpeg does: by the first byte (`B`, `G`, `P`,
     /// `0xFF`, `0x89`, and `0x00` for Targa, whose header has no signature), plus the `ftyp` box for
-    /// HEIF.
+    /// HEIF, TIFF's byte-order mark (`II*\0`, `MM\0*`) and WebP's `RIFF....WEBP`.
     pub fn sniff(bytes: &[u8]) -> Option<InputFormat> {
         if bytes.len() >= 12 && &bytes[4..8] == b"ftyp" {
             let brand = &bytes[8..12];
@@ -54,6 +60,8 @@ impl InputFormat {
         }
         match bytes {
             [0xFF, 0xD8, 0xFF, ..] => Some(InputFormat::Jpeg),
+            [b'I', b'I', 0x2A, 0x00, ..] | [b'M', b'M', 0x00, 0x2A, ..] => Some(InputFormat::Tiff),
+            [b'R', b'I', b'F', b'F', _, _, _, _, b'W', b'E', b'B', b'P', ..] => Some(InputFormat::WebP),
             [0x89, b'P', b'N', b'G', ..] => Some(InputFormat::Png),
             [b'B', b'M', ..] => Some(InputFormat::Bmp),
             [b'G', b'I', b'F', b'8', ..] => Some(InputFormat::Gif),
@@ -71,6 +79,8 @@ impl InputFormat {
             InputFormat::Targa => Some(ImageFormat::Tga),
             InputFormat::Gif => Some(ImageFormat::Gif),
             InputFormat::Jpeg => Some(ImageFormat::Jpeg),
+            InputFormat::Tiff => Some(ImageFormat::Tiff),
+            InputFormat::WebP => Some(ImageFormat::WebP),
             InputFormat::Heif => None,
         }
     }
@@ -166,6 +176,10 @@ mod tests {
         assert_eq!(InputFormat::sniff(b"P6\n1 1\n255\n"), Some(InputFormat::Pnm));
         assert_eq!(InputFormat::sniff(b"BM...."), Some(InputFormat::Bmp));
         assert_eq!(InputFormat::sniff(b"GIF89a"), Some(InputFormat::Gif));
+        assert_eq!(InputFormat::sniff(b"II*\0\x08\0\0\0"), Some(InputFormat::Tiff));
+        assert_eq!(InputFormat::sniff(b"MM\0*\0\0\0\x08"), Some(InputFormat::Tiff));
+        assert_eq!(InputFormat::sniff(b"RIFF\x10\0\0\0WEBPVP8L"), Some(InputFormat::WebP));
+        assert_eq!(InputFormat::sniff(b"RIFF\x10\0\0\0WAVEfmt "), None);
         assert_eq!(InputFormat::sniff(b"hello world"), None);
         assert_eq!(InputFormat::sniff(b""), None);
     }

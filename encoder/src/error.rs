@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 #[non_exhaustive]
 pub enum Error {
     /// The input bytes are not a picture in any format this build reads.
-    #[error("unrecognised input format (jndenc reads PPM/PGM, BMP, PNG, Targa, GIF, JPEG{heif})", heif = if cfg!(feature = "heif") { ", HEIF" } else { "" })]
+    #[error("unrecognised input format (jndenc reads PPM/PGM, BMP, PNG, Targa, GIF, TIFF, WebP, JPEG{heif})", heif = if cfg!(feature = "heif") { ", HEIF" } else { "" })]
     UnknownFormat,
     /// The input has no bytes at all.
     #[error("the input is empty (0 bytes)")]

@@ -6,8 +6,8 @@
 //! all do exactly that. Underneath:
 //!
 //! - [`Image`]: an 8-bit RGB or grayscale picture with its ICC profile and EXIF carried alongside;
-//! - [`decode`]: reading PPM/PGM, BMP, PNG (16-bit is rounded to 8-bit), Targa, GIF, JPEG (libjpeg, one
-//!   pass, corrupt data refused) and, with the `heif` feature, HEIF, with [`Limits`] checked before any
+//! - [`decode`]: reading PPM/PGM, BMP, PNG and TIFF (16-bit is rounded to 8-bit), Targa, GIF, WebP, JPEG
+//!   (libjpeg, one pass, corrupt data refused) and, with the `heif` feature, HEIF, with [`Limits`] checked before any
 //!   large allocation;
 //! - [`codec`]: the output codecs behind one [`Codec`] trait: JPEG through mozjpeg
 //!   ([`codec::MozJpeg`]), JPEG through the pure-Rust `jpeg-encoder` crate ([`codec::RustJpeg`]), and
@@ -49,6 +49,8 @@ pub mod plan;
 mod raster;
 pub mod report;
 pub mod search;
+mod tiff_metadata;
+mod visual;
 
 pub use codec::Codec;
 pub use decode::{DecodeOptions, InputFormat};

@@ -254,6 +254,9 @@ pub struct Settings {
     pub decode: DecodeOptions,
     /// Measure the output's teacher distance for the report.
     pub verify: bool,
+    /// Cut what the HTML report shows from the picture: the regions butteraugli rates most
+    /// different, before and after, and a JND map thumbnail ([`crate::report::Visual`]).
+    pub visuals: bool,
     /// Measure the size at the top quality for the report's saving, encoding it if the search did not.
     pub measure_saving: bool,
     /// Write jndenc's marker into JPEG output: a COM segment naming jndenc, its version and the
@@ -277,6 +280,7 @@ impl Default for Settings {
             metadata: MetadataPolicy::default(),
             decode: DecodeOptions::default(),
             verify: false,
+            visuals: false,
             measure_saving: false,
             marker: true,
             force: false,
@@ -380,6 +384,7 @@ pub struct EncodePlan {
     decode: DecodeOptions,
     jpeg_color: JpegColor,
     verify: bool,
+    visuals: bool,
     measure_saving: bool,
     marker: bool,
     force: bool,
@@ -425,6 +430,7 @@ impl EncodePlan {
             metadata,
             decode,
             verify,
+            visuals,
             measure_saving,
             marker,
             force,
@@ -508,7 +514,18 @@ impl EncodePlan {
                 per_block_strategy(format, jpeg_encoder, &jpeg, map, strength, quality, models)?
             }
         };
-        Ok(Self { codec, strategy, metadata, decode, jpeg_color, verify, measure_saving, marker, force })
+        Ok(Self {
+            codec,
+            strategy,
+            metadata,
+            decode,
+            jpeg_color,
+            verify,
+            visuals,
+            measure_saving,
+            marker,
+            force,
+        })
     }
 
     /// The output format.
@@ -681,8 +698,21 @@ impl EncodePlan {
             Some(bytes) => Encoded { bytes, warnings: Vec::new() },
             None => encoded,
         };
-        let verified_distance =
-            if self.verify { Some(self.teacher_distance(judged, &bytes, copied_input)?) } else { None };
+        let decoded = if self.verify || self.visuals {
+            Some(self.decoded_output(judged, &bytes, copied_input)?)
+        } else {
+            None
+        };
+        let verified_distance = match (&decoded, self.verify) {
+            (Some((reference, output)), true) => {
+                Some(ButteraugliRef::new(reference)?.compare(output)?.pnorm3)
+            }
+            _ => None,
+        };
+        let visual = match (&decoded, self.visuals) {
+            (Some((reference, output)), true) => Some(crate::visual::of(reference, output)?),
+            _ => None,
+        };
         let report = ImageReport {
             input: input.to_string(),
             output: String::new(),
@@ -720,6 +750,7 @@ impl EncodePlan {
                 total: started.elapsed().as_secs_f64(),
             },
             verified_distance,
+            visual,
         };
         Ok(Encoding { bytes, warnings, report })
     }
@@ -803,6 +834,7 @@ impl EncodePlan {
             saturated: false,
             seconds: StageSeconds { total: started.elapsed().as_secs_f64(), ..StageSeconds::default() },
             verified_distance: None,
+            visual: None,
         };
         Ok(Encoding { bytes, warnings: Vec::new(), report })
     }
@@ -825,8 +857,9 @@ impl EncodePlan {
         colour_fits.then_some(info)
     }
 
-    /// The butteraugli 3-norm distance of the output `bytes` from `image`.
-    fn teacher_distance(&self, image: &Image, bytes: &[u8], copied_input: bool) -> Result<f64> {
+    /// The output `bytes` decoded, beside `image` in the same colour type (for `verify` and
+    /// `visuals`).
+    fn decoded_output(&self, image: &Image, bytes: &[u8], copied_input: bool) -> Result<(Image, Image)> {
         let decoded = if copied_input {
             crate::decode::decode(bytes, &DecodeOptions::default())?
         } else {
@@ -834,7 +867,7 @@ impl EncodePlan {
         };
         let decoded = if decoded.color() == image.color() { decoded } else { decoded.to_rgb() };
         let reference = if decoded.color() == image.color() { image.clone() } else { image.to_rgb() };
-        Ok(ButteraugliRef::new(&reference)?.compare(&decoded)?.pnorm3)
+        Ok((reference, decoded))
     }
 }
 

@@ -27,8 +27,15 @@ pub(crate) fn decode(
     image_limits.max_image_height = Some(limits.max_dimension);
     image_limits.max_alloc = Some(limits.max_memory);
     decoder.set_limits(image_limits).map_err(|e| map_image_error(name, e))?;
-    let icc = decoder.icc_profile().ok().flatten().filter(|p| !p.is_empty());
+    let mut icc = decoder.icc_profile().ok().flatten().filter(|p| !p.is_empty());
     let exif = decoder.exif_metadata().ok().flatten().map(strip_exif_prefix).filter(|e| !e.is_empty());
+    // A TIFF's EXIF is tags of its own directories, which the `image` crate does not hand out, nor
+    // (0.25.10) its ICC profile.
+    let mut exif = exif;
+    if image_format == ImageFormat::Tiff {
+        icc = icc.or_else(|| crate::tiff_metadata::icc(bytes));
+        exif = exif.or_else(|| crate::tiff_metadata::exif(bytes));
+    }
     let dynamic = DynamicImage::from_decoder(decoder).map_err(|e| map_image_error(name, e))?;
     let mut image = from_dynamic(dynamic)?;
     image.metadata = Metadata { icc, exif };

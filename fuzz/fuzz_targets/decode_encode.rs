@@ -7,7 +7,7 @@ use jndenc::decode::decode;
 use jndenc::{DecodeOptions, InputFormat, Limits};
 use libfuzzer_sys::fuzz_target;
 
-const FORMATS: [Option<InputFormat>; 8] = [
+const FORMATS: [Option<InputFormat>; 10] = [
     None,
     Some(InputFormat::Pnm),
     Some(InputFormat::Bmp),
@@ -16,6 +16,8 @@ const FORMATS: [Option<InputFormat>; 8] = [
     Some(InputFormat::Gif),
     Some(InputFormat::Jpeg),
     Some(InputFormat::Heif),
+    Some(InputFormat::Tiff),
+    Some(InputFormat::WebP),
 ];
 
 fuzz_target!(|data: &[u8]| {

@@ -197,7 +197,8 @@ impl StripSums {
 }
 
 /// butteraugli of two same-sized pictures, `rows` rows at a time: each strip is compared with
-/// [`BUTTERAUGLI_HALO_ROWS`] more on each side and only its own rows' diffmap is counted. Only
+/// [`BUTTERAUGLI_HALO_ROWS`] more on each side and only its own rows of the diffmap are handed to
+/// `visit`, top to bottom. Only
 /// one strip's working planes exist at a time, and nothing the size of the whole picture is
 /// allocated but the candidate's strip copy.
 fn butteraugli_by_strips(
@@ -206,9 +207,9 @@ fn butteraugli_by_strips(
     width: usize,
     height: usize,
     rows: usize,
-) -> Result<(f64, f64)> {
+    mut visit: impl FnMut(&[f32]),
+) -> Result<()> {
     let params = ButteraugliParams::default().with_compute_diffmap(true);
-    let mut sums = StripSums::default();
     let mut y = 0;
     while y < height {
         // Strip edges on even rows, so the half-resolution pass sees the same pixel pairs; a last
@@ -233,11 +234,11 @@ fn butteraugli_by_strips(
         let diffmap = result.diffmap.ok_or_else(|| Error::Model("butteraugli returned no diffmap".into()))?;
         let (buf, stride) = (diffmap.buf(), diffmap.stride());
         for row in (y - top)..(end - top) {
-            sums.add(&buf[row * stride..row * stride + width]);
+            visit(&buf[row * stride..row * stride + width]);
         }
         y = end;
     }
-    Ok(sums.finish())
+    Ok(())
 }
 
 /// butteraugli's smallest picture side.
@@ -308,8 +309,11 @@ impl ButteraugliRef {
         let result = match &self.kind {
             RefKind::Full(reference) => reference.compare(&rgb).map_err(butteraugli_error)?,
             RefKind::Strips { pixels, width, height } => {
-                let (max_norm, pnorm3) =
-                    butteraugli_by_strips(pixels, &rgb, *width, *height, BUTTERAUGLI_STRIP_ROWS)?;
+                let mut sums = StripSums::default();
+                butteraugli_by_strips(pixels, &rgb, *width, *height, BUTTERAUGLI_STRIP_ROWS, |row| {
+                    sums.add(row)
+                })?;
+                let (max_norm, pnorm3) = sums.finish();
                 return Ok(ButteraugliScores { max_norm, pnorm3 });
             }
         };
@@ -321,6 +325,27 @@ impl ButteraugliRef {
 pub fn butteraugli(reference: &Image, distorted: &Image) -> Result<f64> {
     same_shape(reference, distorted)?;
     Ok(ButteraugliRef::new(reference)?.compare(distorted)?.max_norm)
+}
+
+/// butteraugli's per-pixel difference map of `distorted` against `reference`, row by row at the
+/// picture's size (1.0 is butteraugli's just-noticeable boundary): where the teacher finds the
+/// change. Computed strip by strip, so memory stays bounded by the picture's width.
+pub fn butteraugli_diffmap(reference: &Image, distorted: &Image) -> Result<Vec<f32>> {
+    same_shape(reference, distorted)?;
+    let (rgb, w, h) = butteraugli_rgb(reference);
+    let pixels: Vec<RGB8> = rgb.chunks_exact(3).map(|p| RGB8::new(p[0], p[1], p[2])).collect();
+    let (theirs, _, _) = butteraugli_rgb(distorted);
+    let (width, height) = (reference.width() as usize, reference.height() as usize);
+    let mut map = Vec::with_capacity(width * height);
+    let mut row = 0;
+    butteraugli_by_strips(&pixels, &theirs, w, h, BUTTERAUGLI_STRIP_ROWS, |values| {
+        // Pictures under 8 pixels a side were extended: keep their own rows and columns.
+        if row < height {
+            map.extend_from_slice(&values[..width]);
+        }
+        row += 1;
+    })?;
+    Ok(map)
 }
 
 /// Butteraugli 3-norm (libjxl's aggregation of the same diffmap).

@@ -7,7 +7,7 @@ use jndenc::codec::Restart;
 
 /// jndenc: a cjpeg-compatible encoder for JPEG and HEIF.
 ///
-/// Reads PPM/PGM, BMP, PNG, Targa, GIF, JPEG (and HEIF) from a file or standard input and writes a
+/// Reads PPM/PGM, BMP, PNG, Targa, GIF, TIFF, WebP, JPEG (and HEIF) from a file or standard input and writes a
 /// JPEG (or HEIF) to standard output or -outfile. Switches are cjpeg's, single dash, abbreviated as
 /// cjpeg allows (-q 80, -outf out.jpg, -gray); jndenc's own switches use two dashes.
 #[derive(Debug, Parser)]

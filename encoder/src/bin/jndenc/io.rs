@@ -78,6 +78,14 @@ pub fn check_report_name(path: &Path) -> anyhow::Result<()> {
     }
 }
 
+/// Whether the report at `path` is the HTML one (which shows pictures: `Settings::visuals`).
+pub fn is_html_report(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref(),
+        Some("html" | "htm")
+    )
+}
+
 /// Writes `report` as JSON, CSV or HTML by `path`'s extension, atomically.
 pub fn write_report(path: &Path, report: &Report, input: Option<&Path>) -> anyhow::Result<()> {
     let text = match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {

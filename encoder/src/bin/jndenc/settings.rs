@@ -202,6 +202,7 @@ pub fn map(cli: &Cli, batch: bool) -> anyhow::Result<Mapped> {
         metadata,
         decode: DecodeOptions { format: cli.targa.then_some(InputFormat::Targa), limits },
         verify: cli.verify,
+        visuals: cli.report.as_deref().is_some_and(crate::io::is_html_report),
         measure_saving: cli.report.is_some() || cli.verbose > 0,
         // The marker is metadata of jndenc's own: --strip all, -nojfif (no APP0 either) and -revert
         // (libjpeg-turbo's cjpeg, byte for byte) leave it out.
