@@ -129,6 +129,7 @@ def encode(
     strip: str = "none",
     decider: Optional[str] = None,
     name: Optional[str] = None,
+    visuals: bool = False,
 ) -> Tuple[bytes, Dict[str, Any]]:
     """Encodes ``image``; returns the output bytes and the report as a dict.
 
@@ -138,14 +139,23 @@ def encode(
     quantisation tables (at ``quality``, 75 by default). ``format`` is ``"jpeg"`` or ``"heif"``;
     ``strip`` drops metadata (``"icc"``, ``"exif"``, ``"all"``); ``decider`` is ``"teacher"``
     (butteraugli, the default) or ``"model"`` (the VP-JND network). The same as the command
-    ``jndenc --format F --target T --distance D -quality Q --strip S --decider X``.
+    ``jndenc --format F --target T --distance D -quality Q --strip S --decider X``. ``name`` names
+    the input in the report; ``visuals`` adds what the HTML report shows (the regions butteraugli rates
+    most different, before and after, and a JND map thumbnail, as base64 PNGs under
+    ``report["visual"]``), as ``--report x.html`` does.
 
     Raises a :class:`JndencError` subclass with the command's message for bad input or arguments.
     """
     if strip not in _STRIP:
         raise ParameterError(f"unknown strip {strip!r} (none, icc, exif or all)")
     options = dict(
-        format=format, target=target, distance=distance, quality=quality, strip=strip, decider=decider
+        format=format,
+        target=target,
+        distance=distance,
+        quality=quality,
+        strip=strip,
+        decider=decider,
+        visuals=bool(visuals),
     )
     kind, payload = _source(image)
     if kind == "file":

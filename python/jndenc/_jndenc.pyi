@@ -23,6 +23,7 @@ def encode_file(
     quality: Optional[int],
     strip: str,
     decider: Optional[str],
+    visuals: bool,
 ) -> Tuple[bytes, str]: ...
 def encode_pixels(
     pixels: Any,
@@ -39,6 +40,7 @@ def encode_pixels(
     quality: Optional[int],
     strip: str,
     decider: Optional[str],
+    visuals: bool,
 ) -> Tuple[bytes, str]: ...
 def jnd_map_file(data: bytes, *, model: str) -> Tuple[int, int, bytes]: ...
 def jnd_map_pixels(pixels: Any, width: int, height: int, channels: int, *, model: str) -> Tuple[int, int, bytes]: ...

@@ -136,6 +136,9 @@ def encode_paths(
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [inputs]
     extension = "heic" if options.get("format", "jpeg") in ("heif", "heic") else "jpg"
+    if report is not None and os.fspath(report).lower().endswith((".html", ".htm")):
+        # The HTML report shows crops and JND thumbnails: cut on the workers, beside each encode.
+        options = {**options, "visuals": True}
     jobs = list_inputs(inputs, recursive=recursive)
     out = os.fspath(outdir) if outdir is not None else None
     outputs = [
@@ -160,6 +163,7 @@ def encode_paths(
     if report is not None:
         path = os.fspath(report)
         kind = os.path.splitext(path)[1].lower().lstrip(".")
+        kind = "html" if kind == "htm" else kind
         if kind not in ("json", "csv", "html"):
             raise ParameterError(f"{path}: a report is .json, .csv or .html")
         body = text if kind == "json" else batch_report(images, failures, kind=kind)

@@ -92,6 +92,7 @@ struct Request {
     quality: Option<u32>,
     strip: String,
     decider: Option<String>,
+    visuals: bool,
 }
 
 impl Request {
@@ -175,6 +176,7 @@ impl Request {
             metadata: MetadataPolicy { keep_icc, keep_exif, icc: None },
             // As the CLI with --report: the report's saving needs the size at the top quality.
             measure_saving: true,
+            visuals: self.visuals,
             marker: self.strip != "all",
             ..Settings::default()
         })
@@ -255,7 +257,7 @@ fn pixels_image(
 
 /// Encodes an input file's bytes (any format jndenc reads): returns the output and the report (JSON).
 #[pyfunction]
-#[pyo3(signature = (data, *, name, format, target, distance, quality, strip, decider))]
+#[pyo3(signature = (data, *, name, format, target, distance, quality, strip, decider, visuals))]
 #[allow(clippy::too_many_arguments)]
 fn encode_file(
     py: Python<'_>,
@@ -267,14 +269,16 @@ fn encode_file(
     quality: Option<u32>,
     strip: String,
     decider: Option<String>,
+    visuals: bool,
 ) -> PyResult<(Py<PyBytes>, String)> {
-    let request = Request { format: output_format(format)?, target, distance, quality, strip, decider };
+    let request =
+        Request { format: output_format(format)?, target, distance, quality, strip, decider, visuals };
     run(py, &request, Input::File(data), name)
 }
 
 /// Encodes 8-bit pixels from a buffer (height x width x channels, C order or strided).
 #[pyfunction]
-#[pyo3(signature = (pixels, width, height, channels, *, icc, exif, name, format, target, distance, quality, strip, decider))]
+#[pyo3(signature = (pixels, width, height, channels, *, icc, exif, name, format, target, distance, quality, strip, decider, visuals))]
 #[allow(clippy::too_many_arguments)]
 fn encode_pixels(
     py: Python<'_>,
@@ -291,8 +295,10 @@ fn encode_pixels(
     quality: Option<u32>,
     strip: String,
     decider: Option<String>,
+    visuals: bool,
 ) -> PyResult<(Py<PyBytes>, String)> {
-    let request = Request { format: output_format(format)?, target, distance, quality, strip, decider };
+    let request =
+        Request { format: output_format(format)?, target, distance, quality, strip, decider, visuals };
     let metadata = Metadata { icc: icc.filter(|p| !p.is_empty()), exif: exif.filter(|e| !e.is_empty()) };
     let image = pixels_image(py, pixels, width, height, channels, metadata)?;
     run(py, &request, Input::Pixels(image), name)

@@ -51,6 +51,12 @@ def test_folder_on_two_workers_matches_the_command(client, tmp_path, jndenc_cli)
     assert all(i["target"] == "strict" for i in report["images"])
     html = (tmp_path / "report.html").read_text()
     assert html.startswith("<!doctype html>") and "4 images (1 failed)" in html
+    # The HTML report's pictures were cut on the workers: every region, before and after, 1:1 and 2x.
+    regions = sum(len(i["visual"]["regions"]) for i in report["images"])
+    assert regions >= 7
+    for alt in ("before 1:1", "after 1:1", "before 2x", "after 2x"):
+        assert html.count(f'alt="{alt}"') == regions
+    assert html.count('alt="JND map"') == 4
     # The JSON report is the command's --report format.
     again = jndenc.dask.encode_paths([inputs / "photo.png"], None, client=client, report=tmp_path / "r.json")
     assert json.loads((tmp_path / "r.json").read_text()) == again
