@@ -420,7 +420,7 @@ fn tick_label(v: f64) -> String {
 /// Size against quality of the judged candidates (red: visible, green: invisible), the chosen point
 /// ringed; quality 0 to 100 on x, kB on y, both with ticks.
 fn ladder_svg(image: &ImageReport) -> String {
-    let (w, h, left, right, top, bottom) = (360.0, 230.0, 48.0, 12.0, 24.0, 40.0);
+    let (w, h, left, right, top, bottom) = (360.0, 240.0, 48.0, 12.0, 36.0, 40.0);
     let mut points: Vec<(u8, usize, bool)> =
         image.candidates.iter().map(|c| (c.quality, c.bytes, c.visible)).collect();
     if image.top_bytes > 0 && !points.iter().any(|p| p.0 == image.top_quality) {
@@ -471,8 +471,8 @@ fn ladder_svg(image: &ImageReport) -> String {
         "<text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"middle\">quality ({} scale)</text>\
          <text x=\"12\" y=\"{}\" font-size=\"11\" text-anchor=\"middle\" transform=\"rotate(-90 12 {})\">size (kB)</text>\
          <text x=\"{left}\" y=\"15\" font-size=\"11\">chosen (ringed): quality {}, {} bytes</text>\
-         <circle cx=\"{lx:.1}\" cy=\"11\" r=\"3.5\" fill=\"#d33\"/><text x=\"{lt:.1}\" y=\"15\" font-size=\"10\">visible</text>\
-         <circle cx=\"{gx:.1}\" cy=\"11\" r=\"3.5\" fill=\"#2a2\"/><text x=\"{gt:.1}\" y=\"15\" font-size=\"10\">invisible</text>",
+         <circle cx=\"{lx:.1}\" cy=\"25\" r=\"3.5\" fill=\"#d33\"/><text x=\"{lt:.1}\" y=\"29\" font-size=\"10\">visible</text>\
+         <circle cx=\"{gx:.1}\" cy=\"25\" r=\"3.5\" fill=\"#2a2\"/><text x=\"{gt:.1}\" y=\"29\" font-size=\"10\">invisible</text>",
         (left + w - right) / 2.0,
         h - 8.0,
         html_escape(&image.codec),
@@ -480,10 +480,10 @@ fn ladder_svg(image: &ImageReport) -> String {
         (top + h - bottom) / 2.0,
         image.quality,
         image.bytes,
-        lx = w - right - 105.0,
-        lt = w - right - 99.0,
-        gx = w - right - 58.0,
-        gt = w - right - 52.0,
+        lx = left + 4.0,
+        lt = left + 10.0,
+        gx = left + 56.0,
+        gt = left + 62.0,
     );
     for (q, b, visible) in &points {
         let color = if *visible { "#d33" } else { "#2a2" };
