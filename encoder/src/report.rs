@@ -73,6 +73,9 @@ pub struct Visual {
     pub regions: Vec<Region>,
     /// The original's pixel-wise JND map (Wu 2017), gray = 8 x threshold, shrunk to at most 160 px.
     pub jnd_thumbnail: String,
+    /// 1 when the map was computed on the picture itself, else the whole factor of the reduction
+    /// it was computed on (pictures above 2 MP).
+    pub jnd_scale: u32,
     /// The map's mean threshold, in code values.
     pub jnd_mean: f64,
     /// The map's largest threshold, in code values.
@@ -393,9 +396,18 @@ fn image_section(out: &mut String, n: usize, image: &ImageReport) {
         let _ = writeln!(
             out,
             "<figure class=\"jnd\"><img alt=\"JND map\" src=\"data:image/png;base64,{}\">\
-             <figcaption>Pixel-wise JND map of the original ({}x{}; Wu 2017), brighter = more change hidden \
+             <figcaption>Pixel-wise JND map of the original ({}x{}{}; Wu 2017), brighter = more change hidden \
              (gray = 8 x threshold); mean {:.2}, max {:.2} code values.</figcaption></figure>\n</div>",
-            visual.jnd_thumbnail, visual.width, visual.height, visual.jnd_mean, visual.jnd_max
+            visual.jnd_thumbnail,
+            visual.width,
+            visual.height,
+            if visual.jnd_scale > 1 {
+                format!(", computed on its 1/{} reduction", visual.jnd_scale)
+            } else {
+                String::new()
+            },
+            visual.jnd_mean,
+            visual.jnd_max
         );
     }
     out.push_str("</section>\n");

@@ -14,6 +14,8 @@ pub const REGION_SIDE: u32 = 64;
 pub const REGIONS: usize = 2;
 /// Longest side of the JND map thumbnail.
 pub const THUMBNAIL_SIDE: u32 = 160;
+/// Pictures above this many pixels have their JND map computed on a reduction.
+pub const JND_MAX_PIXELS: u64 = 2_000_000;
 
 /// The visual part of a report: `original` is what was judged, `output` the decoded output.
 pub(crate) fn of(original: &Image, output: &Image) -> Result<Visual> {
@@ -22,19 +24,14 @@ pub(crate) fn of(original: &Image, output: &Image) -> Result<Visual> {
     } else {
         (original.to_rgb(), output.to_rgb())
     };
-    let diffmap = jnd_model::metrics::butteraugli_diffmap(&original, &output)?;
     let (w, h) = (original.width(), original.height());
     let side = REGION_SIDE.min(w).min(h);
-    // The grid of regions, each scored by the largest difference inside it.
+    let blocks = jnd_model::metrics::butteraugli_block_max(&original, &output, side)?;
+    // Whole blocks only, each scored by the largest difference inside it.
     let mut cells: Vec<(f32, u32, u32)> = Vec::new();
-    for y in (0..=h - side).step_by(side as usize) {
-        for x in (0..=w - side).step_by(side as usize) {
-            let mut worst = 0f32;
-            for row in y..y + side {
-                let start = (row * w + x) as usize;
-                worst = diffmap[start..start + side as usize].iter().fold(worst, |m, &v| m.max(v));
-            }
-            cells.push((worst, x, y));
+    for by in 0..h / side {
+        for bx in 0..w / side {
+            cells.push((blocks.values[(by * blocks.columns + bx) as usize], bx * side, by * side));
         }
     }
     cells.sort_by(|a, b| b.0.total_cmp(&a.0).then((a.2, a.1).cmp(&(b.2, b.1))));
@@ -52,13 +49,24 @@ pub(crate) fn of(original: &Image, output: &Image) -> Result<Visual> {
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    let jnd = PixelJndModel::default().compute(&original);
+    // The JND map of a large picture is computed on a whole-factor reduction of it (the thumbnail
+    // shows far less anyway), so the report's memory stays small beside the encode's.
+    let jnd_scale = (original.pixel_count().div_ceil(JND_MAX_PIXELS) as f64).sqrt().ceil().max(1.0) as u32;
+    let reduced;
+    let jnd_source = if jnd_scale > 1 {
+        reduced = shrink_by(&original, jnd_scale);
+        &reduced
+    } else {
+        &original
+    };
+    let jnd = PixelJndModel::default().compute(jnd_source);
     let (map, stats) = (jnd.to_image(), jnd.stats());
     Ok(Visual {
         width: w,
         height: h,
         regions,
         jnd_thumbnail: base64(&encode_png(&shrink(&map, THUMBNAIL_SIDE))?),
+        jnd_scale,
         jnd_mean: f64::from(stats.mean),
         jnd_max: f64::from(stats.max),
     })
@@ -78,8 +86,12 @@ fn crop(image: &Image, x: u32, y: u32, side: u32) -> Image {
 
 /// `image` shrunk by a whole factor (box filter) so its longest side is at most `longest`.
 fn shrink(image: &Image, longest: u32) -> Image {
-    let factor = image.width().max(image.height()).div_ceil(longest).max(1);
-    if factor == 1 {
+    shrink_by(image, image.width().max(image.height()).div_ceil(longest).max(1))
+}
+
+/// `image` shrunk by the whole `factor` (box filter; a partial last row or column is dropped).
+fn shrink_by(image: &Image, factor: u32) -> Image {
+    if factor <= 1 {
         return image.clone();
     }
     let (w, h) = (image.width() / factor, image.height() / factor);
@@ -153,6 +165,17 @@ mod tests {
         assert!(visual.regions[0].score > visual.regions[1].score);
         assert!(visual.jnd_thumbnail.starts_with("iVBORw0KGgo"), "a PNG");
         assert!(visual.jnd_max >= visual.jnd_mean && visual.jnd_mean > 0.0);
+        assert_eq!(visual.jnd_scale, 1);
+    }
+
+    #[test]
+    fn a_large_picture_has_its_jnd_map_computed_on_a_reduction() {
+        let (w, h) = (2000u32, 1500u32);
+        let pixels: Vec<u8> = (0..w * h).map(|i| ((i * 31) % 253) as u8).collect();
+        let original = Image::new(w, h, ColorType::Gray, pixels).unwrap();
+        let visual = of(&original, &original).unwrap();
+        assert_eq!(visual.jnd_scale, 2, "3 MP: halved");
+        assert!(visual.regions.iter().all(|r| r.score == 0.0), "identical pictures differ nowhere");
     }
 
     #[test]

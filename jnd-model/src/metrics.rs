@@ -327,25 +327,47 @@ pub fn butteraugli(reference: &Image, distorted: &Image) -> Result<f64> {
     Ok(ButteraugliRef::new(reference)?.compare(distorted)?.max_norm)
 }
 
-/// butteraugli's per-pixel difference map of `distorted` against `reference`, row by row at the
-/// picture's size (1.0 is butteraugli's just-noticeable boundary): where the teacher finds the
-/// change. Computed strip by strip, so memory stays bounded by the picture's width.
-pub fn butteraugli_diffmap(reference: &Image, distorted: &Image) -> Result<Vec<f32>> {
+/// The largest butteraugli difference in each `side` x `side` block of a picture, on a grid from
+/// the top left (the last column and row of blocks are cut short where the picture ends).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BlockMax {
+    /// Blocks per row.
+    pub columns: u32,
+    /// Rows of blocks.
+    pub rows: u32,
+    /// The blocks' side, in pixels.
+    pub side: u32,
+    /// Row by row, `columns * rows` values (1.0 is butteraugli's just-noticeable boundary).
+    pub values: Vec<f32>,
+}
+
+/// Where the teacher finds the change: butteraugli's diffmap of `distorted` against `reference`,
+/// reduced to its largest value per `side` x `side` block. Computed strip by strip and reduced as it
+/// goes, so memory stays bounded by the picture's width, whatever its height.
+pub fn butteraugli_block_max(reference: &Image, distorted: &Image, side: u32) -> Result<BlockMax> {
     same_shape(reference, distorted)?;
+    if side == 0 {
+        return Err(Error::Mismatch("a block side of 0".into()));
+    }
     let (rgb, w, h) = butteraugli_rgb(reference);
     let pixels: Vec<RGB8> = rgb.chunks_exact(3).map(|p| RGB8::new(p[0], p[1], p[2])).collect();
     let (theirs, _, _) = butteraugli_rgb(distorted);
     let (width, height) = (reference.width() as usize, reference.height() as usize);
-    let mut map = Vec::with_capacity(width * height);
+    let (columns, rows) = (reference.width().div_ceil(side), reference.height().div_ceil(side));
+    let mut values = vec![0f32; columns as usize * rows as usize];
     let mut row = 0;
-    butteraugli_by_strips(&pixels, &theirs, w, h, BUTTERAUGLI_STRIP_ROWS, |values| {
-        // Pictures under 8 pixels a side were extended: keep their own rows and columns.
+    butteraugli_by_strips(&pixels, &theirs, w, h, BUTTERAUGLI_STRIP_ROWS, |diffs| {
+        // Pictures under 8 pixels a side were extended: only their own rows and columns count.
         if row < height {
-            map.extend_from_slice(&values[..width]);
+            let blocks = &mut values[(row / side as usize) * columns as usize..][..columns as usize];
+            for (x, &d) in diffs[..width].iter().enumerate() {
+                let block = &mut blocks[x / side as usize];
+                *block = block.max(d);
+            }
         }
         row += 1;
     })?;
-    Ok(map)
+    Ok(BlockMax { columns, rows, side, values })
 }
 
 /// Butteraugli 3-norm (libjxl's aggregation of the same diffmap).
