@@ -6,6 +6,8 @@
 #   3. jndenc with --device cpu|cuda|wgpu on the fixture: the learned decision and the machine map, and
 #      whether the outputs are the same bytes.
 # Writes everything to $OUT (or the folder given) and finishes in about five minutes on an H200.
+# Time caps (seconds) can be lowered to leave a lease's time to training: GPU_CHECK_SECONDS (the
+# gpu-check table, 240), JNDENC_SECONDS (each of the six jndenc runs, 60).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-${OUT:-gpu-check-out}}"
@@ -24,15 +26,15 @@ jt=/tmp/jnd/jnd-train je=/tmp/jnd/jndenc
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
   "$je" -version 2>&1
 } > "$out/machine.txt" 2>&1
-timeout 120 "$jt" devices 2>&1 | tee "$out/devices.txt"
-timeout 240 "$jt" gpu-check --out "$out/gpu-check.md" 2> "$out/gpu-check.log"
+timeout 60 "$jt" devices 2>&1 | tee "$out/devices.txt"
+timeout "${GPU_CHECK_SECONDS:-240}" "$jt" gpu-check --out "$out/gpu-check.md" 2> "$out/gpu-check.log"
 echo "gpu-check exit $?" >> "$out/gpu-check.log"
 cat "$out/gpu-check.md" 2>/dev/null
 for d in cpu cuda wgpu; do
   for mode in "--decider model" "--target machine --map-strength 0.5 -quality 75"; do
     tag="$d-$(echo "$mode" | awk '{print $2}')"
     # shellcheck disable=SC2086
-    /usr/bin/time -f "$tag %e s %M kB" timeout 60 "$je" --device "$d" $mode --report "$out/$tag.json" \
+    /usr/bin/time -f "$tag %e s %M kB" timeout "${JNDENC_SECONDS:-60}" "$je" --device "$d" $mode --report "$out/$tag.json" \
       -outfile "/tmp/jnd/$tag.jpg" fixtures/photo.png 2>> "$out/jndenc.log"
     echo "$tag exit $? $(stat -c %s "/tmp/jnd/$tag.jpg" 2>/dev/null) bytes" >> "$out/jndenc.log"
   done

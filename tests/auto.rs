@@ -201,7 +201,7 @@ fn bad_auto_switches_fail_cleanly() {
     let input = fixture("photo.png");
     let out = run(&["--min-quality", "80", "--max-quality", "40", input.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("--min-quality 80 is above --max-quality 40"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--min-quality and --max-quality: 80 is above 40"), "{}", stderr(&out));
     let out = run(&["--report", "/tmp/report.txt", input.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains(".json, .csv or .html"), "{}", stderr(&out));

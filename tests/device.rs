@@ -46,18 +46,18 @@ fn cuda_not_compiled_in_is_one_line_exit_1_and_no_file() {
         &["--device", "cuda", "-quality", "80"],
     ] {
         let (output, written) = encode(args, None);
-        assert_refused(&output, written, "--features cuda");
+        assert_refused(&output, written, "`cuda` cargo feature");
     }
     // The same from the environment.
     let (output, written) = encode(&[], Some("cuda"));
-    assert_refused(&output, written, "--features cuda");
+    assert_refused(&output, written, "`cuda` cargo feature");
 }
 
 #[cfg(not(feature = "wgpu"))]
 #[test]
 fn wgpu_not_compiled_in_is_refused_the_same_way() {
     let (output, written) = encode(&["--device", "wgpu", "--target", "machine"], None);
-    assert_refused(&output, written, "--features wgpu");
+    assert_refused(&output, written, "`wgpu` cargo feature");
 }
 
 /// With the backend compiled in, the answer depends on the machine: a GPU that runs, or one line
@@ -69,7 +69,7 @@ fn cuda_compiled_in_runs_or_says_what_is_missing() {
     if output.status.success() {
         assert!(written);
     } else {
-        assert_refused(&output, written, "--device cuda: ");
+        assert_refused(&output, written, "device cuda: ");
     }
 }
 

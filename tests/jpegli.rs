@@ -134,7 +134,7 @@ fn switches_jpegli_cannot_honour_are_refused_by_name() {
     assert!(stderr(&per_block).contains("--codec jpegli with per-block quantisation"));
     let heif = run(&["--codec", "jpegli", "--format", "heif", &photo()]);
     assert_eq!(heif.status.code(), Some(1));
-    assert!(stderr(&heif).contains("--codec jpegli writes JPEG, not HEIF"));
+    assert!(stderr(&heif).contains("codec jpegli writes JPEG, not HEIF"));
 }
 
 #[test]

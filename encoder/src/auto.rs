@@ -17,6 +17,7 @@ use jnd_model::prior::{Features, QualityPrior};
 use jnd_model::vpjnd::{self, VpJnd};
 
 use crate::codec::{Codec, Encoded, OutputFormat};
+use crate::settings::{Named, Preset};
 use crate::{Error, Image, Result};
 
 /// The perceptual operating point to aim at, in butteraugli 3-norm units so it carries across codecs.
@@ -42,17 +43,9 @@ impl Target {
     /// human-first-jnd (`jnd-train fit-teacher --pw sur75`, `trainer/DATA.md`).
     pub const SUR75_TAU: f64 = 2.095;
 
-    /// A `--distance` target, refused outside [`Target::DISTANCE_RANGE`] (and for NaN).
+    /// A `distance` target, refused outside [`Target::DISTANCE_RANGE`] (and for NaN).
     pub fn distance(d: f64) -> Result<Target> {
-        if Self::DISTANCE_RANGE.contains(&d) {
-            Ok(Target::Distance(d))
-        } else {
-            Err(Error::Parameter(format!(
-                "--distance {d} is outside {}..{} (butteraugli 3-norm; 1.0 is strict, 2.295 human-first-jnd)",
-                Self::DISTANCE_RANGE.start(),
-                Self::DISTANCE_RANGE.end()
-            )))
-        }
+        Ok(Target::Distance(crate::settings::request::check_distance(d)?))
     }
 
     /// The butteraugli 3-norm threshold of this operating point.
@@ -65,18 +58,12 @@ impl Target {
         }
     }
 
-    /// The named operating point called `name` (`human-first-jnd`, `sur75`, `strict`), as
-    /// [`Target::name`] writes it; `None` for any other text.
-    pub fn from_name(name: &str) -> Option<Target> {
-        [Target::HumanFirstJnd, Target::Sur75, Target::Strict].into_iter().find(|t| t.name() == name)
-    }
-
-    /// The name used on the command line and in reports (`distance=D` for `--distance`).
+    /// The name used in reports and the marker: the preset's ([`Preset`]), `distance=D` for a distance.
     pub fn name(self) -> String {
         match self {
-            Target::HumanFirstJnd => "human-first-jnd".into(),
-            Target::Sur75 => "sur75".into(),
-            Target::Strict => "strict".into(),
+            Target::HumanFirstJnd => Preset::HumanFirstJnd.name().into(),
+            Target::Sur75 => Preset::Sur75.name().into(),
+            Target::Strict => Preset::Strict.name().into(),
             Target::Distance(d) => format!("distance={d}"),
         }
     }

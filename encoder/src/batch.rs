@@ -330,14 +330,14 @@ fn encode_job(plan: &EncodePlan, job: &Job, budget: &Budget) -> Result<Encoding>
     budget.acquire(need);
     let result = (|| {
         let image = plan.decode(&bytes)?;
-        let mut encoding = plan.encode(&image, Some(&bytes), &job.input.display().to_string())?;
+        let (input, output) = (job.input.display().to_string(), job.output.display().to_string());
+        let names = crate::Names { input: &input, output: &output };
+        let encoding = plan.encode_decoded(&image, Some(&bytes), names, started)?;
         drop(image);
-        encoding.report.output = job.output.display().to_string();
         if let Some(folder) = job.output.parent() {
             std::fs::create_dir_all(folder).map_err(|e| Error::io(folder, e))?;
         }
         crate::output::write_atomic(&job.output, &encoding.bytes, Some(&job.input))?;
-        encoding.report.seconds.total = started.elapsed().as_secs_f64();
         Ok(encoding)
     })();
     budget.release(need);

@@ -1,6 +1,10 @@
 use std::path::{Path, PathBuf};
 
-/// Everything that can go wrong in the encoder library, split by kind as image-rs does.
+use crate::settings::Opt;
+
+/// Everything that can go wrong in the encoder library, split by kind as image-rs does. Messages are
+/// in the library's words (options by their vocabulary names); front ends spell options their own
+/// way through [`OptionError::describe`].
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -29,18 +33,25 @@ pub enum Error {
         /// What the codec said.
         message: String,
     },
-    /// A parameter is out of range or inconsistent with the others.
+    /// An option's value, or a combination of options, that the vocabulary refuses.
+    #[error(transparent)]
+    Option(#[from] OptionError),
+    /// Settings built by hand that do not hold together (the vocabulary's [`crate::settings::Request`]
+    /// never builds such settings).
     #[error("invalid parameter: {0}")]
     Parameter(String),
     /// The request is valid but this codec or build does not support it.
     #[error("unsupported: {0}")]
     Unsupported(String),
+    /// The device asked for is not compiled into this build or cannot run on this machine.
+    #[error("{0}")]
+    Device(String),
     /// An embedded model could not be loaded or run.
     #[error("{0}")]
     Model(String),
-    /// Pixel data that does not form a picture.
-    #[error(transparent)]
-    Image(#[from] jnd_model::Error),
+    /// Pixel data that does not form a picture (a caller's buffer, or two pictures that must match).
+    #[error("{0}")]
+    Pixels(String),
     /// Reading or writing a file failed.
     #[error("{}: {source}", path.display())]
     Io {
@@ -52,10 +63,62 @@ pub enum Error {
     },
 }
 
+/// An option the vocabulary refuses: its value, or its combination with `other`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.describe(|opt| opt.name().to_string()))]
+pub struct OptionError {
+    /// The option refused.
+    pub option: Opt,
+    /// The option it conflicts with, when the combination is what is refused.
+    pub other: Option<Opt>,
+    /// Why, in the library's words.
+    pub reason: String,
+}
+
+impl OptionError {
+    /// The message with options spelled by `spell` (the CLI's `--min-quality`, Python's `min_quality`).
+    pub fn describe(&self, spell: impl Fn(Opt) -> String) -> String {
+        match self.other {
+            Some(other) => format!("{} and {}: {}", spell(self.option), spell(other), self.reason),
+            None => format!("{}: {}", spell(self.option), self.reason),
+        }
+    }
+}
+
+impl From<jnd_model::Error> for Error {
+    /// Device errors, model errors and pixel errors of the model crate, each as its kind.
+    fn from(error: jnd_model::Error) -> Self {
+        use jnd_model::Error as M;
+        match error {
+            M::BackendUnavailable(..) | M::UnknownDevice(_) | M::DeviceUnusable(..) | M::SmokeTest(_) => {
+                Error::Device(error.to_string())
+            }
+            M::Model(message) => Error::Model(message),
+            M::InvalidImage(_) | M::Mismatch(_) => Error::Pixels(error.to_string()),
+            _ => Error::Model(error.to_string()),
+        }
+    }
+}
+
 impl Error {
     /// An I/O error on `path`.
     pub fn io(path: impl AsRef<Path>, source: std::io::Error) -> Self {
         Error::Io { path: path.as_ref().to_path_buf(), source }
+    }
+
+    /// A short name of the kind, as front ends name their exception classes and status codes.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::UnknownFormat | Error::EmptyInput | Error::Decode { .. } => "decode",
+            Error::Limits(_) => "limits",
+            Error::Encode { .. } => "encode",
+            Error::Option(_) | Error::Parameter(_) => "parameter",
+            Error::Unsupported(_) => "unsupported",
+            Error::Device(_) => "device",
+            Error::Model(_) => "model",
+            Error::Pixels(_) => "pixels",
+            Error::Io { .. } => "io",
+        }
     }
 }
 

@@ -69,7 +69,8 @@ int main(int argc, char **argv) {
     if (status == JND_OK)
         status = jnd_encode(enc, pixels, width, height, stride, format, &out, &out_len, &used);
     free(pixels);
-    if (status != JND_OK) {
+    if (status == JND_WARNING) fprintf(stderr, "warning: %s\n", jnd_last_error(enc));
+    if (status < 0) {
         fprintf(stderr, "jnd_encode failed (%d): %s\n", status, jnd_last_error(enc));
         jnd_encoder_free(enc);
         return 1;

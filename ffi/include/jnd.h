@@ -11,13 +11,18 @@
 // Success.
 #define JND_OK 0
 
+// Success, but an option given has no effect in this mode (as cjpeg's exit status 2): the output is
+// written, and [`jnd_last_error`] says which option and why.
+#define JND_WARNING 1
+
 // A required pointer was NULL.
 #define JND_ERROR_NULL_POINTER -1
 
-// An argument is out of range: dimensions, stride, enum value, quality, buffer size.
+// An argument is out of range or conflicts with another: an option's value or combination (the
+// message names the options), dimensions, stride, enum value, buffer size.
 #define JND_ERROR_INVALID_ARGUMENT -2
 
-// Encoding, decoding or the model failed (the message says why).
+// The codec failed while encoding.
 #define JND_ERROR_ENCODE -3
 
 // A panic inside the library was caught (a bug: please report the message).
@@ -26,6 +31,15 @@
 // The device asked for is not compiled into this library, or cannot run on this machine (no
 // driver, no GPU, no NVRTC or CUDA headers: the message says which).
 #define JND_ERROR_DEVICE_UNAVAILABLE -5
+
+// The picture is larger than a limit (a side, the pixel count or the memory budget).
+#define JND_ERROR_LIMITS -6
+
+// Valid, but this codec or build cannot do it (a JPEG codec with HEIF output, a feature not built).
+#define JND_ERROR_UNSUPPORTED -7
+
+// An embedded model could not be loaded or run.
+#define JND_ERROR_MODEL -8
 
 // Pixel layout: 8-bit R, G, B interleaved.
 #define JND_PIXEL_RGB8 0
@@ -53,6 +67,9 @@
 // jpegli's own scale).
 #define JND_CODEC_JPEGLI 2
 
+// JPEG codec: the pure-Rust `jpeg-encoder` crate.
+#define JND_CODEC_RUST 3
+
 // Models on the CPU (burn's flex backend). The default.
 #define JND_DEVICE_CPU 0
 
@@ -76,13 +93,50 @@
 // is 0: on top of these tables it saved nothing). JPEG through mozjpeg only.
 #define JND_TARGET_MACHINE 3
 
+// Chroma subsampling: the codec's default (4:2:0).
+#define JND_SAMPLING_DEFAULT 0
+
+// Chroma subsampling 4:2:0.
+#define JND_SAMPLING_420 1
+
+// Chroma subsampling 4:4:4 (none).
+#define JND_SAMPLING_444 2
+
+// Metadata: keep it (C callers hand pixels, so this concerns jndenc's marker only).
+#define JND_STRIP_NONE 0
+
+// Leave out the ICC profile.
+#define JND_STRIP_ICC 1
+
+// Leave out EXIF.
+#define JND_STRIP_EXIF 2
+
+// Leave out ICC, EXIF and jndenc's marker.
+#define JND_STRIP_ALL 3
+
+// Who judges candidates: the default (butteraugli, the teacher).
+#define JND_DECIDER_DEFAULT 0
+
+// butteraugli 3-norm against the target.
+#define JND_DECIDER_TEACHER 1
+
+// The embedded VP-JND network.
+#define JND_DECIDER_MODEL 2
+
+// The search starts at the quality prior and brackets the answer (the default).
+#define JND_SEARCH_PRIOR 0
+
+// The block search over the whole range.
+#define JND_SEARCH_BLOCK 1
+
 // Largest side accepted, as `jndenc` (65,500 pixels).
 #define JND_MAX_SIDE 65500
 
 // Largest pixel count accepted (256 megapixels, 2^28 pixels): the library's default limit.
 #define JND_MAX_PIXELS 268435456
 
-// An encoder: settings, the models (loaded on first use), its thread pool, and the last error message.
+// An encoder: the request its setters built (the library's vocabulary), the models (loaded on first
+// use), its thread pool, and the last error or warning message.
 typedef struct JndEncoder JndEncoder;
 
 #ifdef __cplusplus
@@ -93,7 +147,8 @@ extern "C" {
 const char *jnd_version(void);
 
 // A new encoder with jndenc's defaults: JPEG, `human-first-jnd`, qualities 1..100 (HEIF 0..100),
-// automatic quality, the global thread pool. NULL only if memory is exhausted.
+// automatic quality, the global thread pool, the models on the device `JNDENC_DEVICE` names (the
+// CPU when unset or unusable). NULL only if memory is exhausted.
 struct JndEncoder *jnd_encoder_new(void);
 
 // Frees an encoder. NULL is a no-op.
@@ -102,7 +157,8 @@ struct JndEncoder *jnd_encoder_new(void);
 // `encoder` must be NULL or a handle from [`jnd_encoder_new`] not yet freed.
 void jnd_encoder_free(struct JndEncoder *encoder);
 
-// The message of the handle's last failure ("" if none), valid until the next call on the handle.
+// The message of the handle's last failure or warning ("" if none), valid until the next call on
+// the handle.
 // NULL gives a static message saying so.
 //
 // # Safety
@@ -117,23 +173,24 @@ const char *jnd_last_error(const struct JndEncoder *encoder);
 int jnd_encoder_set_format(struct JndEncoder *encoder,
                            int format);
 
-// Sets the JPEG codec: [`JND_CODEC_DEFAULT`], [`JND_CODEC_MOZJPEG`] or [`JND_CODEC_JPEGLI`]. A named
-// codec with HEIF output fails at the next encode.
+// Sets the JPEG codec: [`JND_CODEC_DEFAULT`], [`JND_CODEC_MOZJPEG`], [`JND_CODEC_JPEGLI`] or
+// [`JND_CODEC_RUST`]. A named codec with HEIF output fails at the next encode
+// ([`JND_ERROR_UNSUPPORTED`]).
 //
 // # Safety
 // `encoder` must be NULL or a live handle.
-int jnd_encoder_set_codec(struct JndEncoder *encoder,
-                          int codec);
+int jnd_encoder_set_codec(struct JndEncoder *encoder, int codec);
 
 // Sets the target: [`JND_TARGET_HUMAN_FIRST_JND`], [`JND_TARGET_SUR75`], [`JND_TARGET_STRICT`]
-// (people) or [`JND_TARGET_MACHINE`] (classifiers).
+// (people) or [`JND_TARGET_MACHINE`] (classifiers). Replaces a distance set before.
 //
 // # Safety
 // `encoder` must be NULL or a live handle.
 int jnd_encoder_set_target(struct JndEncoder *encoder, int target);
 
 // Sets the target as a butteraugli 3-norm distance (0.5 to 4.0), as `jndenc --distance`; NaN and
-// values outside the range are refused with `JND_ERROR_INVALID_ARGUMENT`.
+// values outside the range are refused with `JND_ERROR_INVALID_ARGUMENT`. Replaces a target set
+// before.
 //
 // # Safety
 // `encoder` must be NULL or a live handle.
@@ -151,7 +208,42 @@ int jnd_encoder_set_quality_bounds(struct JndEncoder *encoder, int min, int max)
 // `encoder` must be NULL or a live handle.
 int jnd_encoder_set_quality(struct JndEncoder *encoder, int quality);
 
-// Where this handle's models run (the DMV-JND map of [`jnd_machine_jnd_map`] and
+// Sets the chroma subsampling of JPEG and HEIF output: [`JND_SAMPLING_DEFAULT`],
+// [`JND_SAMPLING_420`] or [`JND_SAMPLING_444`].
+//
+// # Safety
+// `encoder` must be NULL or a live handle.
+int jnd_encoder_set_sampling(struct JndEncoder *encoder, int sampling);
+
+// Sets which metadata the output leaves out: [`JND_STRIP_NONE`] (the default), [`JND_STRIP_ICC`],
+// [`JND_STRIP_EXIF`] or [`JND_STRIP_ALL`] (which also leaves out jndenc's marker).
+//
+// # Safety
+// `encoder` must be NULL or a live handle.
+int jnd_encoder_set_strip(struct JndEncoder *encoder, int strip);
+
+// Sets who judges candidates: [`JND_DECIDER_DEFAULT`], [`JND_DECIDER_TEACHER`] or
+// [`JND_DECIDER_MODEL`].
+//
+// # Safety
+// `encoder` must be NULL or a live handle.
+int jnd_encoder_set_decider(struct JndEncoder *encoder, int decider);
+
+// Sets how the search runs: [`JND_SEARCH_PRIOR`] (the default) or [`JND_SEARCH_BLOCK`].
+//
+// # Safety
+// `encoder` must be NULL or a live handle.
+int jnd_encoder_set_search(struct JndEncoder *encoder, int search);
+
+// Sets any option of jndenc's vocabulary by its name and value as text (`"block"`, `"3"`;
+// `"map-strength"`, `"0.5"`; the table in `docs/options.md`), as the CLI's `--NAME VALUE`. A NULL
+// `value` returns the option to its default.
+//
+// # Safety
+// `encoder` must be NULL or a live handle; `name` and `value` NULL or NUL-terminated strings.
+int jnd_encoder_set_option(struct JndEncoder *encoder, const char *name, const char *value);
+
+// Where this handle's models run (the VP-JND decider, the DMV-JND map of [`jnd_machine_jnd_map`] and
 // [`jnd_machine_jnd_components`]): [`JND_DEVICE_CPU`] (the default), [`JND_DEVICE_CUDA`] or
 // [`JND_DEVICE_WGPU`]. The device is checked here, once: [`JND_ERROR_DEVICE_UNAVAILABLE`] when it is
 // not compiled in or cannot run on this machine, and the handle keeps its device. The quality
@@ -181,9 +273,9 @@ int jnd_predict_quality(struct JndEncoder *encoder,
                         int pixel_format,
                         int *quality);
 
-// Encodes an image at the JND quality (or the fixed one). On success `*out` holds `*out_len` bytes
-// allocated by the library, to be freed with [`jnd_free_buffer`]; `quality` (may be NULL) receives the
-// quality used.
+// Encodes an image at the JND quality (or the fixed one). On success ([`JND_OK`], or [`JND_WARNING`]
+// when an option set has no effect) `*out` holds `*out_len` bytes allocated by the library, to be
+// freed with [`jnd_free_buffer`]; `quality` (may be NULL) receives the quality used.
 //
 // # Safety
 // `encoder` NULL or live; `pixels` NULL or `stride * (height - 1) + width * bpp` readable bytes;

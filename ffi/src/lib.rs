@@ -16,24 +16,37 @@ use std::ffi::{CStr, CString, c_char, c_float, c_int};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use jnd_model::Accelerator;
-use jndenc::auto::{AutoOptions, Decider, Target, TeacherDecider};
+use jndenc::Models;
+use jndenc::auto::{Decider, TeacherDecider};
 use jndenc::codec::OutputFormat;
-use jndenc::plan::{BaseTables, DeciderKind, JpegEncoder, MapKind, Mode, Models};
-use jndenc::{ColorType, EncodePlan, Image, Settings};
+use jndenc::pixels::{PixelLayout, PixelView, Strides};
+use jndenc::settings::{DeciderKind, JpegEncoder};
+use jndenc::settings::{Opt, Preset, Request, Sampling, SearchKind, Strip, Value};
+use jndenc::{EncodePlan, Image, Metadata, Names};
 
 /// Success.
 pub const JND_OK: c_int = 0;
+/// Success, but an option given has no effect in this mode (as cjpeg's exit status 2): the output is
+/// written, and [`jnd_last_error`] says which option and why.
+pub const JND_WARNING: c_int = 1;
 /// A required pointer was NULL.
 pub const JND_ERROR_NULL_POINTER: c_int = -1;
-/// An argument is out of range: dimensions, stride, enum value, quality, buffer size.
+/// An argument is out of range or conflicts with another: an option's value or combination (the
+/// message names the options), dimensions, stride, enum value, buffer size.
 pub const JND_ERROR_INVALID_ARGUMENT: c_int = -2;
-/// Encoding, decoding or the model failed (the message says why).
+/// The codec failed while encoding.
 pub const JND_ERROR_ENCODE: c_int = -3;
 /// A panic inside the library was caught (a bug: please report the message).
 pub const JND_ERROR_INTERNAL: c_int = -4;
 /// The device asked for is not compiled into this library, or cannot run on this machine (no
 /// driver, no GPU, no NVRTC or CUDA headers: the message says which).
 pub const JND_ERROR_DEVICE_UNAVAILABLE: c_int = -5;
+/// The picture is larger than a limit (a side, the pixel count or the memory budget).
+pub const JND_ERROR_LIMITS: c_int = -6;
+/// Valid, but this codec or build cannot do it (a JPEG codec with HEIF output, a feature not built).
+pub const JND_ERROR_UNSUPPORTED: c_int = -7;
+/// An embedded model could not be loaded or run.
+pub const JND_ERROR_MODEL: c_int = -8;
 
 /// Pixel layout: 8-bit R, G, B interleaved.
 pub const JND_PIXEL_RGB8: c_int = 0;
@@ -55,6 +68,8 @@ pub const JND_CODEC_MOZJPEG: c_int = 1;
 /// JPEG codec: jpegli (butteraugli-distance tables, adaptive quantisation; a fixed quality is on
 /// jpegli's own scale).
 pub const JND_CODEC_JPEGLI: c_int = 2;
+/// JPEG codec: the pure-Rust `jpeg-encoder` crate.
+pub const JND_CODEC_RUST: c_int = 3;
 
 /// Models on the CPU (burn's flex backend). The default.
 pub const JND_DEVICE_CPU: c_int = 0;
@@ -74,6 +89,34 @@ pub const JND_TARGET_SUR75: c_int = 2;
 /// is 0: on top of these tables it saved nothing). JPEG through mozjpeg only.
 pub const JND_TARGET_MACHINE: c_int = 3;
 
+/// Chroma subsampling: the codec's default (4:2:0).
+pub const JND_SAMPLING_DEFAULT: c_int = 0;
+/// Chroma subsampling 4:2:0.
+pub const JND_SAMPLING_420: c_int = 1;
+/// Chroma subsampling 4:4:4 (none).
+pub const JND_SAMPLING_444: c_int = 2;
+
+/// Metadata: keep it (C callers hand pixels, so this concerns jndenc's marker only).
+pub const JND_STRIP_NONE: c_int = 0;
+/// Leave out the ICC profile.
+pub const JND_STRIP_ICC: c_int = 1;
+/// Leave out EXIF.
+pub const JND_STRIP_EXIF: c_int = 2;
+/// Leave out ICC, EXIF and jndenc's marker.
+pub const JND_STRIP_ALL: c_int = 3;
+
+/// Who judges candidates: the default (butteraugli, the teacher).
+pub const JND_DECIDER_DEFAULT: c_int = 0;
+/// butteraugli 3-norm against the target.
+pub const JND_DECIDER_TEACHER: c_int = 1;
+/// The embedded VP-JND network.
+pub const JND_DECIDER_MODEL: c_int = 2;
+
+/// The search starts at the quality prior and brackets the answer (the default).
+pub const JND_SEARCH_PRIOR: c_int = 0;
+/// The block search over the whole range.
+pub const JND_SEARCH_BLOCK: c_int = 1;
+
 /// Largest side accepted, as `jndenc` (65,500 pixels).
 pub const JND_MAX_SIDE: u32 = 65_500;
 /// Largest pixel count accepted (256 megapixels, 2^28 pixels): the library's default limit.
@@ -83,19 +126,31 @@ pub const JND_MAX_PIXELS: u64 = 268_435_456;
 const _: () = assert!(JND_MAX_PIXELS == jndenc::MAX_PIXELS);
 const _: () = assert!(JND_MAX_SIDE == jndenc::JPEG_MAX_DIMENSION);
 
-/// An encoder: settings, the models (loaded on first use), its thread pool, and the last error message.
+/// An encoder: the request its setters built (the library's vocabulary), the models (loaded on first
+/// use), its thread pool, and the last error or warning message.
 pub struct JndEncoder {
-    format: OutputFormat,
-    target: Target,
-    min_quality: u8,
-    max_quality: u8,
-    fixed_quality: Option<u8>,
-    /// `JND_TARGET_MACHINE` was set (then `target` is not used).
-    machine: bool,
-    codec: Option<JpegEncoder>,
+    request: Request,
     pool: Option<rayon::ThreadPool>,
     models: Models,
     last_error: CString,
+}
+
+/// The status of a library error: one code per kind.
+fn status_of(error: &jndenc::Error) -> c_int {
+    use jndenc::Error as E;
+    match error {
+        E::Option(_) | E::Parameter(_) | E::Pixels(_) => JND_ERROR_INVALID_ARGUMENT,
+        E::Limits(_) => JND_ERROR_LIMITS,
+        E::Unsupported(_) => JND_ERROR_UNSUPPORTED,
+        E::Device(_) => JND_ERROR_DEVICE_UNAVAILABLE,
+        E::Model(_) => JND_ERROR_MODEL,
+        _ => JND_ERROR_ENCODE,
+    }
+}
+
+/// A library error as (status, message).
+fn failure(error: jndenc::Error) -> (c_int, String) {
+    (status_of(&error), error.to_string())
 }
 
 impl JndEncoder {
@@ -105,41 +160,42 @@ impl JndEncoder {
         status
     }
 
-    /// The settings of an encode: the handle's, with the quality fixed or searched.
-    fn settings(&self, fixed: Option<u8>) -> Settings {
-        Settings {
-            format: Some(self.format),
-            jpeg_encoder: self.codec,
-            mode: match fixed {
-                _ if self.machine => Mode::PerBlock {
-                    map: MapKind::Machine,
-                    strength: None,
-                    quality: fixed.unwrap_or(75).max(1),
-                    tables: BaseTables::Machine,
-                },
-                Some(quality) => Mode::Fixed(quality),
-                None => Mode::Auto {
-                    target: self.target,
-                    decider: DeciderKind::default(),
-                    min_quality: Some(self.min_quality),
-                    max_quality: Some(self.max_quality),
-                    block: 3,
-                    prior: true,
-                },
-            },
-            ..Settings::default()
+    /// Records a library error and returns its status.
+    fn fail_with(&mut self, error: jndenc::Error) -> c_int {
+        let (status, message) = failure(error);
+        self.fail(status, message)
+    }
+
+    /// Sets one option through the vocabulary (which checks the value), recording a refusal.
+    fn set(&mut self, option: Opt, value: Value<'_>) -> c_int {
+        match self.request.set(option, value) {
+            Ok(()) => JND_OK,
+            Err(error) => self.fail_with(error.into()),
         }
     }
 
-    /// The plan for the handle's settings (the models come from the handle's cache).
-    fn plan(&self, fixed: Option<u8>) -> Result<EncodePlan, (c_int, String)> {
-        EncodePlan::new(self.settings(fixed), &self.models).map_err(|e| (JND_ERROR_ENCODE, e.to_string()))
+    /// The plan of the handle's request (`auto`: with the quality left to the search) and the
+    /// warnings about options that have no effect.
+    fn plan(&self, auto: bool) -> Result<(EncodePlan, Vec<String>), (c_int, String)> {
+        let mut request = self.request.clone();
+        if auto {
+            request.clear(Opt::Quality);
+        }
+        let resolved = request.resolve().map_err(failure)?;
+        let warnings = resolved.warnings.iter().map(ToString::to_string).collect();
+        let plan = EncodePlan::new(resolved.settings, &self.models).map_err(failure)?;
+        Ok((plan, warnings))
     }
 
     /// The decider of `jnd_judge`: auto mode's default judge (the butteraugli teacher) at the
     /// handle's target, so C callers get the decisions `jnd_encode` makes.
-    fn decider(&self) -> TeacherDecider {
-        TeacherDecider { tau: self.target.tau() }
+    fn decider(&self) -> Result<TeacherDecider, (c_int, String)> {
+        let resolved = self.request.resolve().map_err(failure)?;
+        let target = match resolved.settings.mode {
+            jndenc::settings::Mode::Auto { target, .. } => target,
+            _ => jndenc::auto::Target::default(),
+        };
+        Ok(TeacherDecider { tau: target.tau() })
     }
 
     /// Runs `f` on the handle's thread pool (the process-wide pool when none was set).
@@ -192,7 +248,7 @@ unsafe fn with_encoder(encoder: *mut JndEncoder, body: impl FnOnce(&mut JndEncod
     }
 }
 
-/// Copies caller pixels into an [`Image`], validating everything first.
+/// Copies caller pixels into an [`Image`] through the library's checked [`PixelView`].
 ///
 /// # Safety
 /// `pixels` must be NULL or point to `stride * (height - 1) + width * bytes_per_pixel` readable bytes.
@@ -206,49 +262,26 @@ unsafe fn image_from(
     if pixels.is_null() {
         return Err((JND_ERROR_NULL_POINTER, "pixels is NULL".into()));
     }
-    let (channels, color) = match pixel_format {
-        JND_PIXEL_RGB8 => (3usize, ColorType::Rgb),
-        JND_PIXEL_GRAY8 => (1, ColorType::Gray),
-        JND_PIXEL_RGBA8 => (4, ColorType::Rgb),
+    let layout = match pixel_format {
+        JND_PIXEL_RGB8 => PixelLayout::Rgb8,
+        JND_PIXEL_GRAY8 => PixelLayout::Gray8,
+        JND_PIXEL_RGBA8 => PixelLayout::Rgba8,
         other => return Err((JND_ERROR_INVALID_ARGUMENT, format!("unknown pixel format {other}"))),
     };
+    // An empty picture, the limits and the row stride first, then the span (checked for overflow)
+    // the slice covers.
     if width == 0 || height == 0 {
-        return Err((JND_ERROR_INVALID_ARGUMENT, format!("empty image ({width}x{height})")));
+        return Err((JND_ERROR_INVALID_ARGUMENT, format!("an empty picture ({width}x{height})")));
     }
-    if width > JND_MAX_SIDE || height > JND_MAX_SIDE || u64::from(width) * u64::from(height) > JND_MAX_PIXELS
-    {
-        return Err((
-            JND_ERROR_INVALID_ARGUMENT,
-            format!("{width}x{height} exceeds the limits ({JND_MAX_SIDE} a side, {JND_MAX_PIXELS} pixels)"),
-        ));
-    }
-    let row = width as usize * channels;
-    if stride < row {
-        return Err((
-            JND_ERROR_INVALID_ARGUMENT,
-            format!("stride {stride} is smaller than a row ({row} bytes)"),
-        ));
-    }
-    // The last byte read is at stride * (height - 1) + row: refuse strides whose span overflows.
-    if stride.checked_mul(height as usize - 1).and_then(|span| span.checked_add(row)).is_none() {
-        return Err((
-            JND_ERROR_INVALID_ARGUMENT,
-            format!("stride {stride} x {} rows overflows the address space", height - 1),
-        ));
-    }
-    let out_channels = if color == ColorType::Gray { 1 } else { 3 };
-    let mut data = Vec::with_capacity(width as usize * height as usize * out_channels);
-    for y in 0..height as usize {
-        // SAFETY: the caller guarantees `stride * y + row` bytes are readable for every row; the
-        // product was checked not to overflow above.
-        let line = unsafe { std::slice::from_raw_parts(pixels.add(stride * y), row) };
-        if channels == 4 {
-            data.extend(line.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]));
-        } else {
-            data.extend_from_slice(line);
-        }
-    }
-    Image::new(width, height, color, data).map_err(|e| (JND_ERROR_INVALID_ARGUMENT, e.to_string()))
+    jndenc::Limits::default().check(width, height).map_err(failure)?;
+    jndenc::pixels::check_row_stride(width, stride, layout).map_err(failure)?;
+    let span = PixelView::span(width, height, layout, Strides::rows(stride, layout)).map_err(failure)?;
+    // SAFETY: the caller guarantees `stride * (height - 1) + width * bpp` readable bytes, which is
+    // `span` (computed without overflow above).
+    let samples = unsafe { std::slice::from_raw_parts(pixels, span) };
+    PixelView::packed(samples, width, height, stride, layout)
+        .and_then(|view| view.to_image(Metadata::default()))
+        .map_err(failure)
 }
 
 /// The library version as a NUL-terminated string, valid for the life of the process.
@@ -263,20 +296,20 @@ pub extern "C" fn jnd_version() -> *const c_char {
 }
 
 /// A new encoder with jndenc's defaults: JPEG, `human-first-jnd`, qualities 1..100 (HEIF 0..100),
-/// automatic quality, the global thread pool. NULL only if memory is exhausted.
+/// automatic quality, the global thread pool, the models on the device `JNDENC_DEVICE` names (the
+/// CPU when unset or unusable). NULL only if memory is exhausted.
 #[unsafe(no_mangle)]
 pub extern "C" fn jnd_encoder_new() -> *mut JndEncoder {
     catch_unwind(|| {
+        let models = Request::default()
+            .accelerator()
+            .ok()
+            .and_then(|device| Models::on(device).ok())
+            .unwrap_or_default();
         Box::into_raw(Box::new(JndEncoder {
-            format: OutputFormat::Jpeg,
-            target: Target::HumanFirstJnd,
-            min_quality: 1,
-            max_quality: 100,
-            fixed_quality: None,
-            machine: false,
-            codec: None,
+            request: Request::default(),
             pool: None,
-            models: Models::default(),
+            models,
             last_error: CString::default(),
         }))
     })
@@ -295,7 +328,8 @@ pub unsafe extern "C" fn jnd_encoder_free(encoder: *mut JndEncoder) {
     }
 }
 
-/// The message of the handle's last failure ("" if none), valid until the next call on the handle.
+/// The message of the handle's last failure or warning ("" if none), valid until the next call on
+/// the handle.
 /// NULL gives a static message saying so.
 ///
 /// # Safety
@@ -317,31 +351,34 @@ pub unsafe extern "C" fn jnd_last_error(encoder: *const JndEncoder) -> *const c_
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn jnd_encoder_set_format(encoder: *mut JndEncoder, format: c_int) -> c_int {
     let body = |e: &mut JndEncoder| {
-        e.format = match format {
+        let format = match format {
             JND_FORMAT_JPEG => OutputFormat::Jpeg,
             JND_FORMAT_HEIF => OutputFormat::Heif,
             other => return e.fail(JND_ERROR_INVALID_ARGUMENT, format!("unknown format {other}")),
         };
-        let defaults = AutoOptions::for_format(e.format);
-        (e.min_quality, e.max_quality) = (defaults.min_quality, defaults.max_quality);
+        e.request.format = Some(format);
+        e.request.clear(Opt::MinQuality);
+        e.request.clear(Opt::MaxQuality);
         JND_OK
     };
     // SAFETY: forwarded caller contract.
     unsafe { with_encoder(encoder, body) }
 }
 
-/// Sets the JPEG codec: [`JND_CODEC_DEFAULT`], [`JND_CODEC_MOZJPEG`] or [`JND_CODEC_JPEGLI`]. A named
-/// codec with HEIF output fails at the next encode.
+/// Sets the JPEG codec: [`JND_CODEC_DEFAULT`], [`JND_CODEC_MOZJPEG`], [`JND_CODEC_JPEGLI`] or
+/// [`JND_CODEC_RUST`]. A named codec with HEIF output fails at the next encode
+/// ([`JND_ERROR_UNSUPPORTED`]).
 ///
 /// # Safety
 /// `encoder` must be NULL or a live handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn jnd_encoder_set_codec(encoder: *mut JndEncoder, codec: c_int) -> c_int {
     let body = |e: &mut JndEncoder| {
-        e.codec = match codec {
+        e.request.codec = match codec {
             JND_CODEC_DEFAULT => None,
             JND_CODEC_MOZJPEG => Some(JpegEncoder::MozJpeg),
             JND_CODEC_JPEGLI => Some(JpegEncoder::Jpegli),
+            JND_CODEC_RUST => Some(JpegEncoder::Rust),
             other => return e.fail(JND_ERROR_INVALID_ARGUMENT, format!("unknown codec {other}")),
         };
         JND_OK
@@ -351,24 +388,22 @@ pub unsafe extern "C" fn jnd_encoder_set_codec(encoder: *mut JndEncoder, codec: 
 }
 
 /// Sets the target: [`JND_TARGET_HUMAN_FIRST_JND`], [`JND_TARGET_SUR75`], [`JND_TARGET_STRICT`]
-/// (people) or [`JND_TARGET_MACHINE`] (classifiers).
+/// (people) or [`JND_TARGET_MACHINE`] (classifiers). Replaces a distance set before.
 ///
 /// # Safety
 /// `encoder` must be NULL or a live handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn jnd_encoder_set_target(encoder: *mut JndEncoder, target: c_int) -> c_int {
     let body = |e: &mut JndEncoder| {
-        let human = match target {
-            JND_TARGET_HUMAN_FIRST_JND => Target::HumanFirstJnd,
-            JND_TARGET_STRICT => Target::Strict,
-            JND_TARGET_SUR75 => Target::Sur75,
-            JND_TARGET_MACHINE => {
-                e.machine = true;
-                return JND_OK;
-            }
+        let preset = match target {
+            JND_TARGET_HUMAN_FIRST_JND => Preset::HumanFirstJnd,
+            JND_TARGET_STRICT => Preset::Strict,
+            JND_TARGET_SUR75 => Preset::Sur75,
+            JND_TARGET_MACHINE => Preset::Machine,
             other => return e.fail(JND_ERROR_INVALID_ARGUMENT, format!("unknown target {other}")),
         };
-        (e.target, e.machine) = (human, false);
+        e.request.target = Some(preset);
+        e.request.clear(Opt::Distance);
         JND_OK
     };
     // SAFETY: forwarded caller contract.
@@ -376,18 +411,19 @@ pub unsafe extern "C" fn jnd_encoder_set_target(encoder: *mut JndEncoder, target
 }
 
 /// Sets the target as a butteraugli 3-norm distance (0.5 to 4.0), as `jndenc --distance`; NaN and
-/// values outside the range are refused with `JND_ERROR_INVALID_ARGUMENT`.
+/// values outside the range are refused with `JND_ERROR_INVALID_ARGUMENT`. Replaces a target set
+/// before.
 ///
 /// # Safety
 /// `encoder` must be NULL or a live handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn jnd_encoder_set_distance(encoder: *mut JndEncoder, distance: f64) -> c_int {
-    let body = |e: &mut JndEncoder| match Target::distance(distance) {
-        Ok(target) => {
-            (e.target, e.machine) = (target, false);
-            JND_OK
+    let body = |e: &mut JndEncoder| {
+        let status = e.set(Opt::Distance, Value::Float(distance));
+        if status == JND_OK {
+            e.request.clear(Opt::Target);
         }
-        Err(err) => e.fail(JND_ERROR_INVALID_ARGUMENT, err.to_string()),
+        status
     };
     // SAFETY: forwarded caller contract.
     unsafe { with_encoder(encoder, body) }
@@ -404,14 +440,21 @@ pub unsafe extern "C" fn jnd_encoder_set_quality_bounds(
     max: c_int,
 ) -> c_int {
     let body = |e: &mut JndEncoder| {
-        if !(0..=100).contains(&min) || !(0..=100).contains(&max) || min > max {
-            return e.fail(
+        let before = e.request.clone();
+        let mut status = e.set(Opt::MinQuality, Value::Int(i64::from(min)));
+        if status == JND_OK {
+            status = e.set(Opt::MaxQuality, Value::Int(i64::from(max)));
+        }
+        if status == JND_OK && min > max {
+            status = e.fail(
                 JND_ERROR_INVALID_ARGUMENT,
-                format!("quality bounds {min}..{max} (need 0 <= min <= max <= 100)"),
+                format!("min-quality and max-quality: {min} is above {max}"),
             );
         }
-        (e.min_quality, e.max_quality) = (min as u8, max as u8);
-        JND_OK
+        if status != JND_OK {
+            e.request = before;
+        }
+        status
     };
     // SAFETY: forwarded caller contract.
     unsafe { with_encoder(encoder, body) }
@@ -424,12 +467,29 @@ pub unsafe extern "C" fn jnd_encoder_set_quality_bounds(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn jnd_encoder_set_quality(encoder: *mut JndEncoder, quality: c_int) -> c_int {
     let body = |e: &mut JndEncoder| {
-        e.fixed_quality = match quality {
-            -1 => None,
-            0..=100 => Some(quality as u8),
-            other => {
-                return e.fail(JND_ERROR_INVALID_ARGUMENT, format!("quality {other} (need -1 or 0..100)"));
-            }
+        if quality == -1 {
+            e.request.clear(Opt::Quality);
+            return JND_OK;
+        }
+        e.set(Opt::Quality, Value::Int(i64::from(quality)))
+    };
+    // SAFETY: forwarded caller contract.
+    unsafe { with_encoder(encoder, body) }
+}
+
+/// Sets the chroma subsampling of JPEG and HEIF output: [`JND_SAMPLING_DEFAULT`],
+/// [`JND_SAMPLING_420`] or [`JND_SAMPLING_444`].
+///
+/// # Safety
+/// `encoder` must be NULL or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn jnd_encoder_set_sampling(encoder: *mut JndEncoder, sampling: c_int) -> c_int {
+    let body = |e: &mut JndEncoder| {
+        e.request.sampling = match sampling {
+            JND_SAMPLING_DEFAULT => None,
+            JND_SAMPLING_420 => Some(Sampling::S420),
+            JND_SAMPLING_444 => Some(Sampling::S444),
+            other => return e.fail(JND_ERROR_INVALID_ARGUMENT, format!("unknown sampling {other}")),
         };
         JND_OK
     };
@@ -437,7 +497,118 @@ pub unsafe extern "C" fn jnd_encoder_set_quality(encoder: *mut JndEncoder, quali
     unsafe { with_encoder(encoder, body) }
 }
 
-/// Where this handle's models run (the DMV-JND map of [`jnd_machine_jnd_map`] and
+/// Sets which metadata the output leaves out: [`JND_STRIP_NONE`] (the default), [`JND_STRIP_ICC`],
+/// [`JND_STRIP_EXIF`] or [`JND_STRIP_ALL`] (which also leaves out jndenc's marker).
+///
+/// # Safety
+/// `encoder` must be NULL or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn jnd_encoder_set_strip(encoder: *mut JndEncoder, strip: c_int) -> c_int {
+    let body = |e: &mut JndEncoder| {
+        e.request.strip = Some(match strip {
+            JND_STRIP_NONE => Strip::None,
+            JND_STRIP_ICC => Strip::Icc,
+            JND_STRIP_EXIF => Strip::Exif,
+            JND_STRIP_ALL => Strip::All,
+            other => return e.fail(JND_ERROR_INVALID_ARGUMENT, format!("unknown strip {other}")),
+        });
+        JND_OK
+    };
+    // SAFETY: forwarded caller contract.
+    unsafe { with_encoder(encoder, body) }
+}
+
+/// Sets who judges candidates: [`JND_DECIDER_DEFAULT`], [`JND_DECIDER_TEACHER`] or
+/// [`JND_DECIDER_MODEL`].
+///
+/// # Safety
+/// `encoder` must be NULL or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn jnd_encoder_set_decider(encoder: *mut JndEncoder, decider: c_int) -> c_int {
+    let body = |e: &mut JndEncoder| {
+        e.request.decider = match decider {
+            JND_DECIDER_DEFAULT => None,
+            JND_DECIDER_TEACHER => Some(DeciderKind::Teacher),
+            JND_DECIDER_MODEL => Some(DeciderKind::Model),
+            other => return e.fail(JND_ERROR_INVALID_ARGUMENT, format!("unknown decider {other}")),
+        };
+        JND_OK
+    };
+    // SAFETY: forwarded caller contract.
+    unsafe { with_encoder(encoder, body) }
+}
+
+/// Sets how the search runs: [`JND_SEARCH_PRIOR`] (the default) or [`JND_SEARCH_BLOCK`].
+///
+/// # Safety
+/// `encoder` must be NULL or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn jnd_encoder_set_search(encoder: *mut JndEncoder, search: c_int) -> c_int {
+    let body = |e: &mut JndEncoder| {
+        e.request.search = Some(match search {
+            JND_SEARCH_PRIOR => SearchKind::Prior,
+            JND_SEARCH_BLOCK => SearchKind::Block,
+            other => return e.fail(JND_ERROR_INVALID_ARGUMENT, format!("unknown search {other}")),
+        });
+        JND_OK
+    };
+    // SAFETY: forwarded caller contract.
+    unsafe { with_encoder(encoder, body) }
+}
+
+/// Sets any option of jndenc's vocabulary by its name and value as text (`"block"`, `"3"`;
+/// `"map-strength"`, `"0.5"`; the table in `docs/options.md`), as the CLI's `--NAME VALUE`. A NULL
+/// `value` returns the option to its default.
+///
+/// # Safety
+/// `encoder` must be NULL or a live handle; `name` and `value` NULL or NUL-terminated strings.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn jnd_encoder_set_option(
+    encoder: *mut JndEncoder,
+    name: *const c_char,
+    value: *const c_char,
+) -> c_int {
+    let body = |e: &mut JndEncoder| {
+        if name.is_null() {
+            return e.fail(JND_ERROR_NULL_POINTER, "name is NULL");
+        }
+        // SAFETY: non-NULL and NUL-terminated per the contract.
+        let name = unsafe { CStr::from_ptr(name) }.to_string_lossy();
+        let Some(option) = Opt::from_name(&name) else {
+            return e.fail(JND_ERROR_INVALID_ARGUMENT, format!("unknown option {name:?}"));
+        };
+        if value.is_null() {
+            e.request.clear(option);
+            return JND_OK;
+        }
+        // SAFETY: non-NULL and NUL-terminated per the contract.
+        let value = unsafe { CStr::from_ptr(value) }.to_string_lossy();
+        if option == Opt::Device {
+            let device = match value.parse::<Accelerator>() {
+                Ok(device) => device,
+                Err(err) => return e.fail(JND_ERROR_INVALID_ARGUMENT, format!("device: {err}")),
+            };
+            return set_device(e, device);
+        }
+        e.set(option, Value::Text(&value))
+    };
+    // SAFETY: forwarded caller contract.
+    unsafe { with_encoder(encoder, body) }
+}
+
+/// Checks `device` once and moves the handle's models there; the handle keeps its device on failure.
+fn set_device(e: &mut JndEncoder, device: Accelerator) -> c_int {
+    if device != e.models.accelerator() {
+        match Models::on(device) {
+            Ok(models) => e.models = models,
+            Err(err) => return e.fail_with(err),
+        }
+    }
+    e.request.device = Some(device);
+    JND_OK
+}
+
+/// Where this handle's models run (the VP-JND decider, the DMV-JND map of [`jnd_machine_jnd_map`] and
 /// [`jnd_machine_jnd_components`]): [`JND_DEVICE_CPU`] (the default), [`JND_DEVICE_CUDA`] or
 /// [`JND_DEVICE_WGPU`]. The device is checked here, once: [`JND_ERROR_DEVICE_UNAVAILABLE`] when it is
 /// not compiled in or cannot run on this machine, and the handle keeps its device. The quality
@@ -454,16 +625,7 @@ pub unsafe extern "C" fn jnd_encoder_set_device(encoder: *mut JndEncoder, device
             JND_DEVICE_WGPU => Accelerator::Wgpu,
             other => return e.fail(JND_ERROR_INVALID_ARGUMENT, format!("unknown device {other}")),
         };
-        if accelerator == e.models.accelerator() {
-            return JND_OK;
-        }
-        match Models::on(accelerator) {
-            Ok(models) => {
-                e.models = models;
-                JND_OK
-            }
-            Err(err) => e.fail(JND_ERROR_DEVICE_UNAVAILABLE, err.to_string()),
-        }
+        set_device(e, accelerator)
     };
     // SAFETY: forwarded caller contract.
     unsafe { with_encoder(encoder, body) }
@@ -493,13 +655,24 @@ pub unsafe extern "C" fn jnd_encoder_set_threads(encoder: *mut JndEncoder, threa
     unsafe { with_encoder(encoder, body) }
 }
 
-/// Encodes through the plan of the handle's settings (`fixed`: the quality, or the search when
-/// `None`) on the handle's pool; returns the bytes and the quality.
-fn encode_image(e: &JndEncoder, image: &Image, fixed: Option<u8>) -> Result<(Vec<u8>, u8), (c_int, String)> {
-    let plan = e.plan(fixed)?;
-    let encoding =
-        e.run(|| plan.encode(image, None, "pixels")).map_err(|err| (JND_ERROR_ENCODE, err.to_string()))?;
-    Ok((encoding.bytes, encoding.report.quality))
+/// What one encode through the handle's plan gave: the bytes, the quality, the warnings.
+struct Encoded {
+    bytes: Vec<u8>,
+    quality: u8,
+    warnings: Vec<String>,
+}
+
+/// Encodes through the plan of the handle's request (`auto`: the search, whatever quality is set) on
+/// the handle's pool.
+fn encode_image(e: &JndEncoder, image: Image, auto: bool) -> Result<Encoded, (c_int, String)> {
+    let (plan, warnings) = e.plan(auto)?;
+    let encoding = e.run(|| plan.encode_pixels(image, Names::pixels())).map_err(failure)?;
+    Ok(Encoded { bytes: encoding.bytes, quality: encoding.report.quality, warnings })
+}
+
+/// [`JND_OK`], or [`JND_WARNING`] with the warnings kept as the handle's message.
+fn with_warnings(e: &mut JndEncoder, warnings: &[String]) -> c_int {
+    if warnings.is_empty() { JND_OK } else { e.fail(JND_WARNING, warnings.join("; ")) }
 }
 
 /// Predicts the JND quality of an image (runs the search on real candidates) without returning bytes.
@@ -521,7 +694,7 @@ pub unsafe extern "C" fn jnd_predict_quality(
         if quality.is_null() {
             return e.fail(JND_ERROR_NULL_POINTER, "quality is NULL");
         }
-        if e.machine {
+        if e.request.target == Some(Preset::Machine) {
             return e.fail(
                 JND_ERROR_INVALID_ARGUMENT,
                 "JND_TARGET_MACHINE codes at a fixed base quality: there is no quality to predict",
@@ -532,11 +705,11 @@ pub unsafe extern "C" fn jnd_predict_quality(
             Ok(image) => image,
             Err(status) => return status,
         };
-        match encode_image(e, &image, None) {
-            Ok((_, q)) => {
+        match encode_image(e, image, true) {
+            Ok(encoded) => {
                 // SAFETY: checked non-NULL; the caller guarantees it is writable.
-                unsafe { *quality = c_int::from(q) };
-                JND_OK
+                unsafe { *quality = c_int::from(encoded.quality) };
+                with_warnings(e, &encoded.warnings)
             }
             Err((status, message)) => e.fail(status, message),
         }
@@ -545,9 +718,9 @@ pub unsafe extern "C" fn jnd_predict_quality(
     unsafe { with_encoder(encoder, body) }
 }
 
-/// Encodes an image at the JND quality (or the fixed one). On success `*out` holds `*out_len` bytes
-/// allocated by the library, to be freed with [`jnd_free_buffer`]; `quality` (may be NULL) receives the
-/// quality used.
+/// Encodes an image at the JND quality (or the fixed one). On success ([`JND_OK`], or [`JND_WARNING`]
+/// when an option set has no effect) `*out` holds `*out_len` bytes allocated by the library, to be
+/// freed with [`jnd_free_buffer`]; `quality` (may be NULL) receives the quality used.
 ///
 /// # Safety
 /// `encoder` NULL or live; `pixels` NULL or `stride * (height - 1) + width * bpp` readable bytes;
@@ -579,8 +752,8 @@ pub unsafe extern "C" fn jnd_encode(
             Ok(image) => image,
             Err(status) => return status,
         };
-        match encode_image(e, &image, e.fixed_quality) {
-            Ok((bytes, q)) => {
+        match encode_image(e, image, false) {
+            Ok(Encoded { bytes, quality: q, warnings }) => {
                 let boxed = bytes.into_boxed_slice();
                 let len = boxed.len();
                 // SAFETY: checked non-NULL and writable; ownership passes to the caller until
@@ -592,7 +765,7 @@ pub unsafe extern "C" fn jnd_encode(
                         *quality = c_int::from(q);
                     }
                 }
-                JND_OK
+                with_warnings(e, &warnings)
             }
             Err((status, message)) => e.fail(status, message),
         }
@@ -628,7 +801,7 @@ unsafe fn fill_maps<const N: usize>(
     pixel_format: c_int,
     outs: [*mut c_float; N],
     out_len: usize,
-    compute: impl FnOnce(&mut JndEncoder, Image) -> Result<[jnd_model::JndMap; N], String>,
+    compute: impl FnOnce(&mut JndEncoder, Image) -> Result<[jnd_model::JndMap; N], jndenc::Error>,
 ) -> c_int {
     if outs.iter().any(|out| out.is_null()) {
         return e.fail(JND_ERROR_NULL_POINTER, "an output map is NULL");
@@ -644,7 +817,7 @@ unsafe fn fill_maps<const N: usize>(
     }
     let maps = match compute(e, image) {
         Ok(maps) => maps,
-        Err(message) => return e.fail(JND_ERROR_INTERNAL, message),
+        Err(error) => return e.fail_with(error),
     };
     for (out, map) in outs.into_iter().zip(&maps) {
         // SAFETY: checked non-NULL, `needed <= out_len` writable floats per the contract.
@@ -706,8 +879,8 @@ pub unsafe extern "C" fn jnd_machine_jnd_map(
         // SAFETY: forwarded caller contract.
         unsafe {
             fill_maps(e, pixels, width, height, stride, pixel_format, [out], out_len, |e, image| {
-                let model = e.models.dmvjnd().map_err(|err| err.to_string())?;
-                let map = e.run(move || model.machine_jnd_map(&image)).map_err(|err| err.to_string())?;
+                let model = e.models.dmvjnd()?;
+                let map = e.run(move || model.machine_jnd_map(&image))?;
                 Ok([map])
             })
         }
@@ -742,9 +915,8 @@ pub unsafe extern "C" fn jnd_machine_jnd_components(
         // SAFETY: forwarded caller contract.
         unsafe {
             fill_maps(e, pixels, width, height, stride, pixel_format, [luma, chroma], out_len, |e, image| {
-                let model = e.models.dmvjnd().map_err(|err| err.to_string())?;
-                let maps =
-                    e.run(move || model.machine_jnd_components(&image)).map_err(|err| err.to_string())?;
+                let model = e.models.dmvjnd()?;
+                let maps = e.run(move || model.machine_jnd_components(&image))?;
                 Ok([maps.luma, maps.chroma])
             })
         }
@@ -784,7 +956,10 @@ pub unsafe extern "C" fn jnd_judge(
             Ok(pair) => pair,
             Err((status, message)) => return e.fail(status, message),
         };
-        let decider = e.decider();
+        let decider = match e.decider() {
+            Ok(decider) => decider,
+            Err((status, message)) => return e.fail(status, message),
+        };
         let verdict = e.run(|| {
             decider.prepare(&original).and_then(|p| decider.judge(&p, &candidate)).map(|d| d.visible)
         });
@@ -794,7 +969,7 @@ pub unsafe extern "C" fn jnd_judge(
                 unsafe { *lossless = c_int::from(!visible) };
                 JND_OK
             }
-            Err(err) => e.fail(JND_ERROR_ENCODE, err.to_string()),
+            Err(err) => e.fail_with(err),
         }
     };
     // SAFETY: forwarded caller contract.

@@ -100,10 +100,9 @@ fn the_c_example_encodes_like_jndenc() {
     let said = run(&exe, &[&input, &output]);
     let from_c = std::fs::read(&output).unwrap();
     // The same plan through the library, as the jndenc binary runs it.
-    let plan =
-        jndenc::EncodePlan::new(jndenc::Settings::default(), &jndenc::plan::Models::default()).unwrap();
+    let plan = jndenc::EncodePlan::new(jndenc::Settings::default(), &jndenc::Models::default()).unwrap();
     let image = plan.decode(&std::fs::read(&input).unwrap()).unwrap();
-    let expected = plan.encode(&image, None, "photo.ppm").unwrap();
+    let expected = plan.encode_pixels(image.clone(), jndenc::Names::pixels()).unwrap();
     assert_eq!(from_c, expected.bytes, "C example vs library");
     let expected = (expected.report.quality, ());
     assert!(said.starts_with(&format!("quality {}, {} bytes", expected.0, from_c.len())), "{said}");
@@ -120,9 +119,13 @@ fn the_c_example_encodes_like_jndenc() {
     let fixed_path = dir.path().join("q70.jpg");
     let said = run(&exe, &[Path::new("-q"), Path::new("70"), &input, &fixed_path]);
     assert!(said.starts_with("quality 70,"), "{said}");
-    let settings = jndenc::Settings { mode: jndenc::plan::Mode::Fixed(70), ..jndenc::Settings::default() };
-    let fixed = jndenc::EncodePlan::new(settings, &jndenc::plan::Models::default()).unwrap();
-    assert_eq!(std::fs::read(&fixed_path).unwrap(), fixed.encode(&image, None, "photo.ppm").unwrap().bytes);
+    let settings =
+        jndenc::Settings { mode: jndenc::settings::Mode::Fixed(70), ..jndenc::Settings::default() };
+    let fixed = jndenc::EncodePlan::new(settings, &jndenc::Models::default()).unwrap();
+    assert_eq!(
+        std::fs::read(&fixed_path).unwrap(),
+        fixed.encode_pixels(image, jndenc::Names::pixels()).unwrap().bytes
+    );
 }
 
 #[test]
@@ -137,6 +140,17 @@ fn eight_threads_with_their_own_encoders_match_serial() {
     let dir = tempfile::tempdir().unwrap();
     let exe = compile(&root().join("ffi/tests/c/threads.c"), "threads", dir.path());
     assert!(run(&exe, &[]).contains("8 of 8 identical"));
+}
+
+#[test]
+fn every_setter_the_options_table_names_is_in_the_header() {
+    let header = std::fs::read_to_string(root().join("ffi/include/jnd.h")).unwrap();
+    for info in jndenc::settings::OPTIONS {
+        if let Some(setter) = info.c {
+            assert!(header.contains(&format!("int {setter}(")), "{}: {setter} is not in jnd.h", info.name);
+        }
+    }
+    assert!(header.contains("int jnd_encoder_set_option("), "the by-name setter");
 }
 
 #[test]

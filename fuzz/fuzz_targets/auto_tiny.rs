@@ -8,7 +8,8 @@ use std::sync::OnceLock;
 use jnd_model::{ColorType, Image};
 use jndenc::auto::Target;
 use jndenc::decode::decode;
-use jndenc::plan::{DeciderKind, Mode, Models};
+use jndenc::Models;
+use jndenc::settings::{DeciderKind, Mode};
 use jndenc::{DecodeOptions, EncodePlan, Settings};
 use libfuzzer_sys::fuzz_target;
 
@@ -41,7 +42,7 @@ fuzz_target!(|data: &[u8]| {
         assert!(min > max);
         return;
     };
-    let result = plan.encode(&image, None, "fuzz").expect("a valid plan encodes any picture");
+    let result = plan.encode_pixels(image, jndenc::Names::pixels()).expect("a valid plan encodes any picture");
     assert!((min..=max).contains(&result.report.quality));
     let back = decode(&result.bytes, &DecodeOptions::default()).expect("output decodes");
     assert_eq!((back.width(), back.height()), (width, height));

@@ -235,10 +235,10 @@ mod tests {
         #[cfg(not(feature = "cuda"))]
         {
             let err = select_device(Accelerator::Cuda).unwrap_err().to_string();
-            assert!(err.contains("--features cuda"), "{err}");
+            assert!(err.contains("`cuda` cargo feature"), "{err}");
             assert!(!err.contains('\n'), "{err}");
         }
         #[cfg(not(feature = "wgpu"))]
-        assert!(select_device(Accelerator::Wgpu).unwrap_err().to_string().contains("--features wgpu"));
+        assert!(select_device(Accelerator::Wgpu).unwrap_err().to_string().contains("`wgpu` cargo feature"));
     }
 }

@@ -34,13 +34,13 @@ pub use pixel_jnd::{JndMap, PixelJndModel};
 #[non_exhaustive]
 pub enum Error {
     /// The requested accelerator is not compiled into this build.
-    #[error("the {0} backend is not compiled into this build (rebuild with `--features {1}`)")]
+    #[error("the {0} backend is not compiled into this build (the `{1}` cargo feature)")]
     BackendUnavailable(&'static str, &'static str),
     /// A device name that names none (the text as given, quoted).
     #[error("unknown device {0}: expected cpu, cuda or wgpu")]
     UnknownDevice(String),
     /// The accelerator is compiled in but cannot run on this machine, and why.
-    #[error("--device {0}: {1}")]
+    #[error("device {0}: {1}")]
     DeviceUnusable(&'static str, String),
     /// A backend compiled in but computing wrong results.
     #[error("device smoke test failed: {0}")]

@@ -18,14 +18,17 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Any, Dict, Iterable, Optional, Tuple
+import warnings
+from typing import Any, Dict, Iterable, Optional, Tuple, Union
 
 from . import _jndenc
 from ._jndenc import (
     DecodeError,
+    DeviceError,
     EncodeError,
     ImageError,
     JndencError,
+    JndencWarning,
     LimitsError,
     ModelError,
     ParameterError,
@@ -45,11 +48,16 @@ __all__ = [
     "UnsupportedError",
     "EncodeError",
     "ModelError",
+    "DeviceError",
     "ImageError",
+    "JndencWarning",
+    "OPTIONS",
     "__version__",
 ]
 
-_STRIP = ("none", "icc", "exif", "all")
+#: The keywords of :func:`encode` that set options, as the library's vocabulary names them
+#: (``docs/options.md``: the same options as the command's switches and libjnd's setters).
+OPTIONS: Tuple[str, ...] = tuple(_jndenc.OPTIONS)
 
 
 def _is_pillow(image: Any) -> bool:
@@ -122,51 +130,88 @@ def _source(image: Any) -> Tuple[str, Any]:
 def encode(
     image: Any,
     *,
-    format: str = "jpeg",
+    format: Optional[str] = None,
     target: Optional[str] = None,
     distance: Optional[float] = None,
     quality: Optional[int] = None,
-    strip: str = "none",
+    min_quality: Optional[int] = None,
+    max_quality: Optional[int] = None,
+    codec: Optional[str] = None,
+    sampling: Union[str, int, None] = None,
+    strip: Optional[str] = None,
     decider: Optional[str] = None,
+    device: Optional[str] = None,
+    search: Optional[str] = None,
+    block: Optional[int] = None,
+    adaptive: Optional[str] = None,
+    map_strength: Optional[float] = None,
+    pixel_model: Optional[str] = None,
+    heif_preset: Optional[str] = None,
+    verify: Optional[bool] = None,
     name: Optional[str] = None,
     visuals: bool = False,
 ) -> Tuple[bytes, Dict[str, Any]]:
     """Encodes ``image``; returns the output bytes and the report as a dict.
 
-    Without ``quality`` the quality is chosen at the just-noticeable difference of ``target``
-    (``"human-first-jnd"`` by default, ``"sur75"``, ``"strict"``) or of a butteraugli 3-norm
-    ``distance`` (0.5 to 4.0); ``target="machine"`` codes for machine consumers on the machine
-    quantisation tables (at ``quality``, 75 by default). ``format`` is ``"jpeg"`` or ``"heif"``;
-    ``strip`` drops metadata (``"icc"``, ``"exif"``, ``"all"``); ``decider`` is ``"teacher"``
-    (butteraugli, the default) or ``"model"`` (the VP-JND network). The same as the command
-    ``jndenc --format F --target T --distance D -quality Q --strip S --decider X``. ``name`` names
-    the input in the report; ``visuals`` adds what the HTML report shows (the regions butteraugli rates
-    most different, before and after, and a JND map thumbnail, as base64 PNGs under
-    ``report["visual"]``), as ``--report x.html`` does.
+    The options are the command's switches of the same names (``docs/options.md`` lists them with
+    their values and defaults; ``None`` leaves one at its default). Without ``quality`` the quality
+    is chosen at the just-noticeable difference of ``target`` (``"human-first-jnd"`` by default,
+    ``"sur75"``, ``"strict"``) or of a butteraugli 3-norm ``distance`` (0.5 to 4.0), between
+    ``min_quality`` and ``max_quality``; ``target="machine"`` codes for machine consumers on the
+    machine quantisation tables (at ``quality``, 75 by default). ``format`` is ``"jpeg"`` or
+    ``"heif"``; ``codec`` ``"mozjpeg"``, ``"jpegli"`` or ``"rust"``; ``sampling`` ``"420"`` or
+    ``"444"``; ``strip`` drops metadata (``"icc"``, ``"exif"``, ``"all"``); ``decider`` is
+    ``"teacher"`` (butteraugli, the default) or ``"model"`` (the VP-JND network), run on ``device``
+    (``"cpu"``, ``"cuda"``, ``"wgpu"``). ``name`` names the input in the report; ``visuals`` adds what
+    the HTML report shows (the regions butteraugli rates most different, before and after, and a JND
+    map thumbnail, as base64 PNGs under ``report["visual"]``), as ``--report x.html`` does.
 
-    Raises a :class:`JndencError` subclass with the command's message for bad input or arguments.
+    An option that has no effect in the mode asked for (``decider`` with a fixed ``quality``) is a
+    :class:`JndencWarning`, as the command's warnings (exit status 2). Raises a :class:`JndencError`
+    subclass with the command's message for bad input or arguments.
     """
-    if strip not in _STRIP:
-        raise ParameterError(f"unknown strip {strip!r} (none, icc, exif or all)")
     options = dict(
         format=format,
         target=target,
         distance=distance,
         quality=quality,
+        min_quality=min_quality,
+        max_quality=max_quality,
+        codec=codec,
+        sampling=sampling,
         strip=strip,
         decider=decider,
-        visuals=bool(visuals),
+        device=device,
+        search=search,
+        block=block,
+        adaptive=adaptive,
+        map_strength=map_strength,
+        pixel_model=pixel_model,
+        heif_preset=heif_preset,
+        verify=verify,
     )
     kind, payload = _source(image)
     if kind == "file":
         data, default_name = payload
-        out, report = _jndenc.encode_file(data, name=name or default_name, **options)
+        out, report, notes = _jndenc.encode_file(
+            data, name=name or default_name, options=options, visuals=bool(visuals)
+        )
     else:
         pixels, icc, exif = payload
         array, width, height, channels = _pixels(pixels)
-        out, report = _jndenc.encode_pixels(
-            array, width, height, channels, icc=icc, exif=exif, name=name or "<pixels>", **options
+        out, report, notes = _jndenc.encode_pixels(
+            array,
+            width,
+            height,
+            channels,
+            icc=icc,
+            exif=exif,
+            name=name or "<pixels>",
+            options=options,
+            visuals=bool(visuals),
         )
+    for note in notes:
+        warnings.warn(note, JndencWarning, stacklevel=2)
     return out, json.loads(report)
 
 

@@ -1,6 +1,6 @@
 """Type stubs of the extension module (python/src/lib.rs). Use the functions of ``jndenc``."""
 
-from typing import Any, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 __version__: str
 
@@ -12,19 +12,18 @@ class UnsupportedError(JndencError): ...
 class EncodeError(JndencError): ...
 class ModelError(JndencError): ...
 class ImageError(JndencError): ...
+class DeviceError(JndencError): ...
+class JndencWarning(UserWarning): ...
+
+OPTIONS: List[str]
 
 def encode_file(
     data: bytes,
     *,
     name: str,
-    format: str,
-    target: Optional[str],
-    distance: Optional[float],
-    quality: Optional[int],
-    strip: str,
-    decider: Optional[str],
+    options: Dict[str, Any],
     visuals: bool,
-) -> Tuple[bytes, str]: ...
+) -> Tuple[bytes, str, List[str]]: ...
 def encode_pixels(
     pixels: Any,
     width: int,
@@ -34,14 +33,9 @@ def encode_pixels(
     icc: Optional[bytes],
     exif: Optional[bytes],
     name: str,
-    format: str,
-    target: Optional[str],
-    distance: Optional[float],
-    quality: Optional[int],
-    strip: str,
-    decider: Optional[str],
+    options: Dict[str, Any],
     visuals: bool,
-) -> Tuple[bytes, str]: ...
+) -> Tuple[bytes, str, List[str]]: ...
 def jnd_map_file(data: bytes, *, model: str) -> Tuple[int, int, bytes]: ...
 def jnd_map_pixels(pixels: Any, width: int, height: int, channels: int, *, model: str) -> Tuple[int, int, bytes]: ...
 IMAGE_EXTENSIONS: List[str]

@@ -1,25 +1,27 @@
 //! `jndenc._jndenc`: the extension module behind the `jndenc` Python package.
 //!
-//! Thin by design: every call builds the library's [`Settings`] from a few typed arguments
-//! ([`Request`]), then runs the same [`EncodePlan`] the `jndenc` binary runs, so the bytes are the
-//! CLI's for the same switches. The Python layer (`python/jndenc/__init__.py`) turns Pillow images and
-//! numpy arrays into a buffer of 8-bit samples; this module copies it (honouring strides), releases
-//! the GIL and encodes. Library errors become one exception class per kind, with the library's
-//! message (the text the CLI prints after `jndenc: `).
+//! Thin by design: `jndenc.encode`'s keywords go one by one into the library's vocabulary
+//! ([`Request::set`]: the names and checks of `docs/options.md`), which resolves them into settings,
+//! then the same [`EncodePlan`] the `jndenc` binary runs encodes, so the bytes are the CLI's for the
+//! same switches. The Python layer (`python/jndenc/__init__.py`) turns Pillow images and numpy arrays
+//! into a buffer of 8-bit samples; this module reads it through the library's [`PixelView`] (the
+//! buffer's own strides), releases the GIL and encodes. Library errors become one exception class per
+//! kind, with the library's message (options spelled as keywords); warnings come back as text for
+//! the Python layer to issue as [`JndencWarning`]s.
 
 use std::sync::OnceLock;
 
-use jndenc::auto::Target;
-use jndenc::codec::OutputFormat;
-use jndenc::plan::{BaseTables, DeciderKind, MapKind, MetadataPolicy, Mode, Models};
+use jnd_model::Accelerator;
+use jndenc::pixels::{PixelLayout, PixelView, Strides};
 use jndenc::report::{ImageReport, Report};
-use jndenc::{ColorType, DecodeOptions, EncodePlan, Image, Limits, Metadata, Settings};
+use jndenc::settings::{OPTIONS, Opt, Request, Value};
+use jndenc::{DecodeOptions, EncodePlan, Image, Metadata, Models, Names};
 use pyo3::buffer::PyBuffer;
 use pyo3::create_exception;
-use pyo3::exceptions::PyException;
+use pyo3::exceptions::{PyException, PyUserWarning};
 use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
-use pyo3::types::PyBytes;
+use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyString};
 
 create_exception!(
     _jndenc,
@@ -50,165 +52,122 @@ create_exception!(_jndenc, EncodeError, JndencError, "The codec failed while enc
 create_exception!(_jndenc, ModelError, JndencError, "An embedded model could not be loaded or run.");
 create_exception!(
     _jndenc,
+    DeviceError,
+    JndencError,
+    "The device asked for is not compiled in or cannot run on this machine."
+);
+create_exception!(
+    _jndenc,
     ImageError,
     JndencError,
     "Pixel data that does not form a picture (shape, dtype, channels, size)."
 );
+create_exception!(
+    _jndenc,
+    JndencWarning,
+    PyUserWarning,
+    "An option given has no effect in this mode (the command line's exit status 2)."
+);
 
-/// The library's error as the exception of its kind.
+/// An option's Python spelling (its keyword of `jndenc.encode`).
+fn keyword(option: Opt) -> String {
+    option.info().python.map_or_else(|| option.name().to_string(), str::to_string)
+}
+
+/// The library's error as the exception of its kind (options spelled as keywords).
 fn to_py(error: jndenc::Error) -> PyErr {
     use jndenc::Error as E;
-    let message = error.to_string();
     match error {
-        E::UnknownFormat | E::EmptyInput | E::Decode { .. } => DecodeError::new_err(message),
-        E::Limits(_) => LimitsError::new_err(message),
-        E::Parameter(_) => ParameterError::new_err(message),
-        E::Unsupported(_) => UnsupportedError::new_err(message),
-        E::Encode { .. } | E::Io { .. } => EncodeError::new_err(message),
-        E::Model(_) => ModelError::new_err(message),
-        E::Image(_) => ImageError::new_err(message),
-        _ => JndencError::new_err(message),
+        E::Option(e) => ParameterError::new_err(e.describe(keyword)),
+        E::UnknownFormat | E::EmptyInput | E::Decode { .. } => DecodeError::new_err(error.to_string()),
+        E::Limits(_) => LimitsError::new_err(error.to_string()),
+        E::Parameter(_) => ParameterError::new_err(error.to_string()),
+        E::Unsupported(_) => UnsupportedError::new_err(error.to_string()),
+        E::Encode { .. } | E::Io { .. } => EncodeError::new_err(error.to_string()),
+        E::Device(_) => DeviceError::new_err(error.to_string()),
+        E::Model(_) => ModelError::new_err(error.to_string()),
+        E::Pixels(_) => ImageError::new_err(error.to_string()),
+        _ => JndencError::new_err(error.to_string()),
     }
 }
 
-/// The models of this process: loaded on first use, shared by every call and thread, on the device
-/// `JNDENC_DEVICE` names (the CPU by default), as the CLI does without `--device`.
-fn models() -> PyResult<&'static Models> {
-    static MODELS: OnceLock<Models> = OnceLock::new();
-    if let Some(models) = MODELS.get() {
+/// The models of this process on `device`: loaded on first use, shared by every call and thread.
+fn models(device: Accelerator) -> PyResult<&'static Models> {
+    static MODELS: [OnceLock<Models>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    let slot = &MODELS[Accelerator::ALL.iter().position(|&a| a == device).unwrap_or(0)];
+    if let Some(models) = slot.get() {
         return Ok(models);
     }
-    let accelerator = jnd_model::Accelerator::from_env().map_err(|e| ModelError::new_err(e.to_string()))?;
-    let models = Models::on(accelerator.unwrap_or_default()).map_err(to_py)?;
-    Ok(MODELS.get_or_init(|| models))
+    let models = Models::on(device).map_err(to_py)?;
+    Ok(slot.get_or_init(|| models))
 }
 
-/// What a Python call asks for, mapped to [`Settings`] once, as `jndenc`'s switches of the same names
-/// are (`--format`, `--target`, `--distance`, `-quality`, `--strip`, `--decider`).
-struct Request {
-    format: OutputFormat,
-    target: Option<String>,
-    distance: Option<f64>,
-    quality: Option<u32>,
-    strip: String,
-    decider: Option<String>,
-    visuals: bool,
-}
-
-impl Request {
-    fn settings(&self) -> PyResult<Settings> {
-        let quality = match self.quality {
-            Some(q) if q > 100 => {
-                return Err(ParameterError::new_err(format!("quality {q} is outside 0..100")));
-            }
-            Some(q) => Some(q as u8),
-            None => None,
-        };
-        let machine = self.target.as_deref() == Some("machine");
-        if machine && self.distance.is_some() {
-            return Err(ParameterError::new_err(
-                "distance and target=\"machine\" name two operating points: give one",
-            ));
-        }
-        if quality.is_some() && !machine && (self.target.is_some() || self.distance.is_some()) {
-            return Err(ParameterError::new_err(
-                "quality fixes the output; target and distance steer the search without it: give one",
-            ));
-        }
-        if quality.is_some() && self.decider.is_some() {
-            return Err(ParameterError::new_err("decider steers the search: it has no effect with quality"));
-        }
-        let target = match (self.target.as_deref(), self.distance) {
-            (Some(name), Some(_)) if name != "machine" => {
-                return Err(ParameterError::new_err(
-                    "distance and target name two operating points: give one",
-                ));
-            }
-            (_, Some(d)) => Target::distance(d).map_err(to_py)?,
-            (None, None) => Target::default(),
-            (Some(name), None) => match Target::from_name(name) {
-                Some(target) => target,
-                None if name == "machine" => Target::default(),
-                None => {
-                    return Err(ParameterError::new_err(format!(
-                        "unknown target {name:?} (human-first-jnd, sur75, strict or machine)"
-                    )));
-                }
-            },
-        };
-        let decider = match self.decider.as_deref() {
-            None => DeciderKind::default(),
-            Some("teacher") => DeciderKind::Teacher,
-            Some("model") => DeciderKind::Model,
-            Some(other) => {
-                return Err(ParameterError::new_err(format!("unknown decider {other:?} (teacher or model)")));
-            }
-        };
-        let mode = if machine {
-            if self.decider.is_some() {
-                return Err(ParameterError::new_err("decider has no effect with target=\"machine\""));
-            }
-            Mode::PerBlock {
-                map: MapKind::Machine,
-                strength: None,
-                quality: quality.unwrap_or(75),
-                tables: BaseTables::Machine,
-            }
-        } else if let Some(q) = quality {
-            Mode::Fixed(q)
-        } else {
-            Mode::Auto { target, decider, min_quality: None, max_quality: None, block: 3, prior: true }
-        };
-        let (keep_icc, keep_exif) = match self.strip.as_str() {
-            "none" => (true, true),
-            "icc" => (false, true),
-            "exif" => (true, false),
-            "all" => (false, false),
-            other => {
-                return Err(ParameterError::new_err(format!(
-                    "unknown strip {other:?} (none, icc, exif or all)"
-                )));
-            }
-        };
-        Ok(Settings {
-            format: Some(self.format),
-            mode,
-            metadata: MetadataPolicy { keep_icc, keep_exif, icc: None },
-            // As the CLI with --report: the report's saving needs the size at the top quality.
-            measure_saving: true,
-            visuals: self.visuals,
-            marker: self.strip != "all",
-            ..Settings::default()
-        })
+/// A Python value as the vocabulary's [`Value`] (text, whole number, number or flag).
+fn value_of<'a>(object: &'a Bound<'_, PyAny>, text: &'a mut String) -> PyResult<Value<'a>> {
+    if object.is_instance_of::<PyBool>() {
+        return Ok(Value::Bool(object.extract()?));
     }
-}
-
-fn output_format(name: &str) -> PyResult<OutputFormat> {
-    match name {
-        "jpeg" | "jpg" => Ok(OutputFormat::Jpeg),
-        "heif" | "heic" => Ok(OutputFormat::Heif),
-        other => Err(ParameterError::new_err(format!("unknown format {other:?} (jpeg or heif)"))),
+    if object.is_instance_of::<PyInt>() {
+        return Ok(Value::Int(object.extract()?));
     }
+    if object.is_instance_of::<PyFloat>() {
+        return Ok(Value::Float(object.extract()?));
+    }
+    if object.is_instance_of::<PyString>() {
+        *text = object.extract()?;
+        return Ok(Value::Text(text));
+    }
+    Err(ParameterError::new_err(format!(
+        "expected text, a number or a flag, got {}",
+        object.get_type().name()?
+    )))
 }
 
-/// Runs the plan on `image` (or on the input file `source`) with the GIL released; returns the
-/// output bytes and the report as JSON.
-fn run(py: Python<'_>, request: &Request, input: Input, name: &str) -> PyResult<(Py<PyBytes>, String)> {
-    let settings = request.settings()?;
-    let models = models()?;
+/// The request of `jndenc.encode`'s keywords: each keyword to its option, checked by the vocabulary.
+fn request_of(options: &Bound<'_, PyDict>, visuals: bool) -> PyResult<Request> {
+    let mut request = Request { visuals, measure_saving: true, ..Request::default() };
+    for (key, value) in options.iter() {
+        if value.is_none() {
+            continue;
+        }
+        let name: String = key.extract()?;
+        let option = OPTIONS
+            .iter()
+            .find(|info| info.python == Some(name.as_str()))
+            .map(|info| info.opt)
+            .ok_or_else(|| ParameterError::new_err(format!("unknown option {name:?}")))?;
+        let mut text = String::new();
+        let value = value_of(&value, &mut text)
+            .map_err(|e| ParameterError::new_err(format!("{name}: {}", e.value(options.py()))))?;
+        request.set(option, value).map_err(|e| to_py(e.into()))?;
+    }
+    Ok(request)
+}
+
+/// Runs the plan of `request` on the input with the GIL released; returns the output bytes, the
+/// report as JSON and the warnings.
+fn run(
+    py: Python<'_>,
+    request: &Request,
+    input: Input,
+    name: &str,
+) -> PyResult<(Py<PyBytes>, String, Vec<String>)> {
+    let resolved = request.resolve().map_err(to_py)?;
+    let warnings = resolved.warnings.iter().map(|w| w.describe(keyword)).collect();
+    let models = models(resolved.device)?;
+    let settings = resolved.settings;
     let encoding = py
         .detach(|| {
             let plan = EncodePlan::new(settings, models)?;
-            let mut encoding = match input {
-                Input::File(bytes) => plan.encode_file(&bytes, name)?,
-                Input::Pixels(image) => plan.encode(&plan.apply_metadata(image), None, name)?,
-            };
-            encoding.report.output = "-".into();
-            Ok::<_, jndenc::Error>(encoding)
+            let names = Names { input: name, output: "-" };
+            match input {
+                Input::File(bytes) => plan.encode_file(&bytes, names),
+                Input::Pixels(image) => plan.encode_pixels(image, names),
+            }
         })
         .map_err(to_py)?;
     let report = serde_json::to_string(&encoding.report).map_err(|e| JndencError::new_err(e.to_string()))?;
-    Ok((PyBytes::new(py, &encoding.bytes).unbind(), report))
+    Ok((PyBytes::new(py, &encoding.bytes).unbind(), report, warnings))
 }
 
 enum Input {
@@ -216,8 +175,9 @@ enum Input {
     Pixels(Image),
 }
 
-/// Copies a buffer of 8-bit samples (any strides) into an [`Image`], checking its shape against the
-/// library's limits first. Four channels lose their alpha, as with RGBA inputs on the command line.
+/// Copies a buffer of 8-bit samples into an [`Image`] through the library's checked [`PixelView`]:
+/// borrowed with the buffer's own strides when none is negative, else copied to C order first. Four
+/// channels lose their alpha, as with RGBA inputs on the command line.
 fn pixels_image(
     py: Python<'_>,
     buffer: &Bound<'_, PyAny>,
@@ -226,15 +186,11 @@ fn pixels_image(
     channels: u32,
     metadata: Metadata,
 ) -> PyResult<Image> {
+    let layout = PixelLayout::from_channels(channels as usize).map_err(to_py)?;
     if width == 0 || height == 0 {
-        return Err(ImageError::new_err(format!("the array is {height}x{width}: a picture needs pixels")));
+        return Err(ImageError::new_err(format!("the array is {height}x{width}: an empty picture")));
     }
-    if !matches!(channels, 1 | 3 | 4) {
-        return Err(ImageError::new_err(format!(
-            "the array has {channels} channels: jndenc reads gray (H x W or H x W x 1), RGB (H x W x 3) or RGBA (H x W x 4)"
-        )));
-    }
-    Limits::default().check(width, height).map_err(to_py)?;
+    jndenc::Limits::default().check(width, height).map_err(to_py)?;
     let buffer = PyBuffer::<u8>::get(buffer)
         .map_err(|_| ImageError::new_err("the array's samples must be 8-bit unsigned (dtype uint8)"))?;
     let expected = u64::from(width) * u64::from(height) * u64::from(channels);
@@ -244,41 +200,57 @@ fn pixels_image(
             buffer.item_count()
         )));
     }
-    let samples = buffer.to_vec(py)?;
-    let (color, pixels) = match channels {
-        1 => (ColorType::Gray, samples),
-        3 => (ColorType::Rgb, samples),
-        _ => (ColorType::Rgb, samples.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect()),
-    };
-    let mut image = Image::new(width, height, color, pixels).map_err(|e| to_py(e.into()))?;
-    image.metadata = metadata;
-    Ok(image)
+    let strides = buffer.strides();
+    let borrowed = match (buffer.dimensions(), strides) {
+        (2, &[row, pixel]) if channels == 1 => Some((row, pixel, 1)),
+        (3, &[row, pixel, sample]) => Some((row, pixel, sample)),
+        _ => None,
+    }
+    .and_then(|(row, pixel, sample)| {
+        Some(Strides {
+            row: usize::try_from(row).ok()?,
+            pixel: usize::try_from(pixel).ok()?,
+            sample: usize::try_from(sample).ok()?,
+        })
+    });
+    match borrowed {
+        Some(strides) => {
+            let span = PixelView::span(width, height, layout, strides).map_err(to_py)?;
+            // SAFETY: the buffer protocol guarantees every element at `sum(index * stride)` for indices
+            // within its shape is readable while `buffer` is held (it is, until this function returns,
+            // and the GIL is held throughout); with no negative stride the last is at `span - 1`.
+            let samples = unsafe { std::slice::from_raw_parts(buffer.buf_ptr().cast::<u8>(), span) };
+            let view = PixelView::new(samples, width, height, layout, strides).map_err(to_py)?;
+            view.to_image(metadata).map_err(to_py)
+        }
+        None => {
+            let samples = buffer.to_vec(py)?;
+            let row = width as usize * layout.channels();
+            let view = PixelView::packed(&samples, width, height, row, layout).map_err(to_py)?;
+            view.to_image(metadata).map_err(to_py)
+        }
+    }
 }
 
-/// Encodes an input file's bytes (any format jndenc reads): returns the output and the report (JSON).
+/// Encodes an input file's bytes (any format jndenc reads) with `options` (the keywords of
+/// `jndenc.encode`, in the vocabulary of `docs/options.md`): returns the output, the report (JSON) and
+/// the warnings.
 #[pyfunction]
-#[pyo3(signature = (data, *, name, format, target, distance, quality, strip, decider, visuals))]
-#[allow(clippy::too_many_arguments)]
+#[pyo3(signature = (data, *, name, options, visuals))]
 fn encode_file(
     py: Python<'_>,
     data: PyBackedBytes,
     name: &str,
-    format: &str,
-    target: Option<String>,
-    distance: Option<f64>,
-    quality: Option<u32>,
-    strip: String,
-    decider: Option<String>,
+    options: &Bound<'_, PyDict>,
     visuals: bool,
-) -> PyResult<(Py<PyBytes>, String)> {
-    let request =
-        Request { format: output_format(format)?, target, distance, quality, strip, decider, visuals };
+) -> PyResult<(Py<PyBytes>, String, Vec<String>)> {
+    let request = request_of(options, visuals)?;
     run(py, &request, Input::File(data), name)
 }
 
 /// Encodes 8-bit pixels from a buffer (height x width x channels, C order or strided).
 #[pyfunction]
-#[pyo3(signature = (pixels, width, height, channels, *, icc, exif, name, format, target, distance, quality, strip, decider, visuals))]
+#[pyo3(signature = (pixels, width, height, channels, *, icc, exif, name, options, visuals))]
 #[allow(clippy::too_many_arguments)]
 fn encode_pixels(
     py: Python<'_>,
@@ -289,27 +261,19 @@ fn encode_pixels(
     icc: Option<Vec<u8>>,
     exif: Option<Vec<u8>>,
     name: &str,
-    format: &str,
-    target: Option<String>,
-    distance: Option<f64>,
-    quality: Option<u32>,
-    strip: String,
-    decider: Option<String>,
+    options: &Bound<'_, PyDict>,
     visuals: bool,
-) -> PyResult<(Py<PyBytes>, String)> {
-    let request =
-        Request { format: output_format(format)?, target, distance, quality, strip, decider, visuals };
+) -> PyResult<(Py<PyBytes>, String, Vec<String>)> {
+    let request = request_of(options, visuals)?;
     let metadata = Metadata { icc: icc.filter(|p| !p.is_empty()), exif: exif.filter(|e| !e.is_empty()) };
     let image = pixels_image(py, pixels, width, height, channels, metadata)?;
     run(py, &request, Input::Pixels(image), name)
 }
 
 fn pixel_model(name: &str) -> PyResult<jnd_model::PixelJndModel> {
-    match name {
-        "wu2017" => Ok(jnd_model::PixelJndModel::Wu2017),
-        "yang2005" => Ok(jnd_model::PixelJndModel::Yang2005),
-        other => Err(ParameterError::new_err(format!("unknown JND model {other:?} (wu2017 or yang2005)"))),
-    }
+    let mut request = Request::default();
+    request.set(Opt::PixelModel, Value::Text(name)).map_err(|e| to_py(e.into()))?;
+    Ok(request.pixel_model.unwrap_or_default())
 }
 
 /// The pixel-wise JND map of an image (`jndenc --jnd-map`'s values, in luma code values per pixel):
@@ -374,6 +338,8 @@ fn _jndenc(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(jnd_map_file, m)?)?;
     m.add_function(wrap_pyfunction!(jnd_map_pixels, m)?)?;
     m.add_function(wrap_pyfunction!(batch_report, m)?)?;
+    let keywords: Vec<&str> = OPTIONS.iter().filter_map(|info| info.python).collect();
+    m.add("OPTIONS", keywords)?;
     let py = m.py();
     m.add("JndencError", py.get_type::<JndencError>())?;
     m.add("DecodeError", py.get_type::<DecodeError>())?;
@@ -383,5 +349,7 @@ fn _jndenc(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("EncodeError", py.get_type::<EncodeError>())?;
     m.add("ModelError", py.get_type::<ModelError>())?;
     m.add("ImageError", py.get_type::<ImageError>())?;
+    m.add("DeviceError", py.get_type::<DeviceError>())?;
+    m.add("JndencWarning", py.get_type::<JndencWarning>())?;
     Ok(())
 }

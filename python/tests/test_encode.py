@@ -121,8 +121,8 @@ def test_truncated_file_raises_the_commands_message(photo_bytes, jndenc_cli):
     [
         (np.zeros((8, 8, 3), np.float64), "uint8"),
         (np.zeros((8, 8, 3), np.uint16), "uint8"),
-        (np.zeros((0, 0, 3), np.uint8), "needs pixels"),
-        (np.zeros((8, 8, 5), np.uint8), "5 channels"),
+        (np.zeros((0, 0, 3), np.uint8), "empty picture"),
+        (np.zeros((8, 8, 5), np.uint8), "5 samples per pixel"),
         (np.zeros((2, 8, 8, 3), np.uint8), "shape"),
     ],
     ids=["float64", "uint16", "0x0", "5-channel", "4-d"],
@@ -135,17 +135,28 @@ def test_bad_arrays_raise_image_errors(array, words):
 @pytest.mark.parametrize(
     "kwargs,error,words",
     [
-        ({"target": "loose"}, jndenc.ParameterError, "unknown target"),
+        ({"target": "loose"}, jndenc.ParameterError, "target: unknown value"),
         ({"distance": 9.0}, jndenc.ParameterError, "outside"),
-        ({"quality": 80, "target": "strict"}, jndenc.ParameterError, "give one"),
+        ({"distance": 1.5, "target": "strict"}, jndenc.ParameterError, "distance and target: name two"),
         ({"quality": 101}, jndenc.ParameterError, "outside 0..100"),
-        ({"format": "png"}, jndenc.ParameterError, "unknown format"),
-        ({"strip": "most"}, jndenc.ParameterError, "unknown strip"),
+        ({"min_quality": 80, "max_quality": 40}, jndenc.ParameterError, "min_quality and max_quality: 80"),
+        ({"format": "png"}, jndenc.ParameterError, "format: unknown value"),
+        ({"strip": "most"}, jndenc.ParameterError, "strip: unknown value"),
+        ({"block": "three"}, jndenc.ParameterError, "block: .three. is not a whole number"),
+        ({"sampling": 422}, jndenc.ParameterError, "sampling: unknown value"),
+        ({"device": "tpu"}, jndenc.ParameterError, "device: unknown value"),
+        ({"quality": 80.5}, jndenc.ParameterError, "quality: expected a whole number"),
     ],
 )
 def test_bad_arguments_raise_parameter_errors(kwargs, error, words, photo_bytes):
     with pytest.raises(error, match=words):
         jndenc.encode(photo_bytes, **kwargs)
+
+
+def test_an_option_without_effect_warns_and_encodes(photo_bytes):
+    with pytest.warns(jndenc.JndencWarning, match="target has no effect: the quality is fixed"):
+        data, report = jndenc.encode(photo_bytes, quality=80, target="strict")
+    assert report["quality"] == 80 and data[:2] == b"\xff\xd8"
 
 
 def test_every_error_is_a_jndenc_error():

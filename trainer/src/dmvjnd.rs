@@ -6,9 +6,9 @@
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::nn::loss::CrossEntropyLoss;
+use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
 use burn::optim::decay::WeightDecayConfig;
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::{AdamConfig, AdamWConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use jnd_model::dmvjnd::{self, CamClassifiers, ClassifierKind, DmvJnd, DmvJndNet, IMAGE_BYTES, PIXELS, SIDE};
@@ -21,7 +21,7 @@ use crate::{Error, Result};
 const MAGNITUDE_EPSILON: f32 = 1e-6;
 
 /// Copies image `i` of `set` into `out`, mirrored left-right when `flip`, shifted by (`dx`, `dy`)
-/// with edge replication (0, 0: unshifted).
+/// with edge replication (0, 0: unshifted): a 32x32 crop of the edge-padded image.
 fn push_augmented(out: &mut Vec<u8>, image: &[u8], flip: bool, dx: i32, dy: i32) {
     let side = SIDE as i32;
     for c in 0..3 {
@@ -45,9 +45,14 @@ fn shuffled(n: usize, rng: &mut Rng) -> Vec<usize> {
     order
 }
 
-fn cosine_lr(base: f64, step: usize, total: usize) -> f64 {
-    let progress = step as f64 / total.max(1) as f64;
-    base * (0.02 + 0.98 * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos()))
+/// Cosine decay from `base` to 2 % of it over `total` steps, after a linear warm-up over the first
+/// `warmup` steps.
+fn cosine_lr(base: f64, step: usize, total: usize, warmup: usize) -> f64 {
+    if step < warmup {
+        return base * (step + 1) as f64 / warmup as f64;
+    }
+    let progress = (step - warmup) as f64 / total.saturating_sub(warmup).max(1) as f64;
+    base * (0.02 + 0.98 * 0.5 * (1.0 + (std::f64::consts::PI * progress.min(1.0)).cos()))
 }
 
 fn labels_tensor(labels: &[usize], device: &Device) -> Tensor<1, Int> {
@@ -58,16 +63,62 @@ fn labels_tensor(labels: &[usize], device: &Device) -> Tensor<1, Int> {
 /// Settings of [`train_classifiers`].
 #[derive(Debug, Clone)]
 pub struct ClassifierConfig {
-    /// Passes over the training set.
+    /// Passes over the training set (the length of the learning-rate schedule).
     pub epochs: usize,
     /// Images per step.
     pub batch: usize,
-    /// Peak Adam learning rate (cosine decay to 2 %).
+    /// Peak AdamW learning rate (linear warm-up over the first epoch, cosine decay to 2 %).
     pub learning_rate: f64,
+    /// AdamW's decoupled weight decay.
+    pub weight_decay: f32,
+    /// Label smoothing of the cross-entropy (0: none).
+    pub label_smoothing: f32,
+    /// Largest random shift in pixels of the crop augmentation (a 32x32 crop of the image padded by
+    /// this much with its edge pixels); 0 turns it off. Flips are always on.
+    pub max_shift: usize,
     /// Seed of initialisation, order and augmentation.
     pub seed: u64,
     /// Use only every n-th training image (1: all).
     pub subsample: usize,
+    /// Wall-clock budget in seconds: after the first epoch of this run, the schedule is shortened to
+    /// the epochs that fit (the cosine still ends at 2 %), so a time-boxed run ends annealed.
+    pub deadline: Option<f64>,
+    /// Wall-clock budget in seconds of this chunk of a longer run: no epoch starts that would end
+    /// after it, and the schedule is kept, so a resumed run continues it.
+    pub stop_after: Option<f64>,
+    /// Test on every n-th test image only (1: all), to keep CPU chunks short.
+    pub test_subsample: usize,
+}
+
+impl Default for ClassifierConfig {
+    fn default() -> Self {
+        Self {
+            epochs: 40,
+            batch: 128,
+            learning_rate: 2e-3,
+            weight_decay: 5e-2,
+            label_smoothing: 0.1,
+            max_shift: 4,
+            seed: 11,
+            subsample: 1,
+            deadline: None,
+            stop_after: None,
+            test_subsample: 1,
+        }
+    }
+}
+
+/// Where a resumed classifier training starts: the weights and optimiser state of the checkpoint and
+/// how many epochs it had completed.
+pub struct ClassifierStart {
+    /// The checkpoint's weights (burnpack bytes of the classifiers).
+    pub weights: Vec<u8>,
+    /// The optimiser's state at the checkpoint (AdamW moments), when it was saved.
+    pub optimizer: Option<std::path::PathBuf>,
+    /// Epochs completed.
+    pub epochs_done: usize,
+    /// The schedule's length the checkpoint ran under (a deadline may have shortened it).
+    pub epochs: usize,
 }
 
 /// One epoch of classifier training.
@@ -75,12 +126,16 @@ pub struct ClassifierConfig {
 pub struct ClassifierEpoch {
     /// 1-based epoch.
     pub epoch: usize,
+    /// The schedule's length in epochs (shortened by a deadline after the first epoch).
+    pub epochs: usize,
     /// Mean summed cross-entropy of the four over the epoch.
     pub loss: f64,
     /// Test-set accuracy of each classifier ([`ClassifierKind::ALL`] order).
     pub test_accuracy: [f64; 4],
-    /// Seconds since training started.
+    /// Seconds since this run started.
     pub seconds: f64,
+    /// Learning rate at the epoch's last step.
+    pub learning_rate: f64,
 }
 
 /// Accuracy of each classifier against the true labels of `set`.
@@ -93,40 +148,67 @@ pub fn accuracy(classifiers: &CamClassifiers, set: &CifarSet, device: &Device) -
     }))
 }
 
+/// The seed of epoch `epoch`'s order and augmentation, so a resumed run sees the same batches as an
+/// uninterrupted one.
+fn epoch_seed(seed: u64, epoch: usize) -> u64 {
+    seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(epoch as u64)
+}
+
 /// Trains the four CAM classifiers together (summed cross-entropy; their parameters are disjoint) with
-/// Adam, horizontal flips and ±2-pixel shifts. `on_epoch` sees each epoch's log and the current weights.
+/// AdamW, label smoothing, horizontal flips and random crops of the edge-padded image (shifts up to
+/// `max_shift` pixels). `on_epoch` sees each epoch's log, the current weights and the optimiser (to save
+/// a checkpoint); `start` resumes from one.
 pub fn train_classifiers(
     train: &CifarSet,
     test: &CifarSet,
     config: &ClassifierConfig,
     device: &Device,
-    mut on_epoch: impl FnMut(&ClassifierEpoch, &CamClassifiers) -> Result<()>,
+    start: Option<ClassifierStart>,
+    mut on_epoch: impl FnMut(&ClassifierEpoch, &CamClassifiers, &ModuleOptimizer) -> Result<()>,
 ) -> Result<CamClassifiers> {
     if train.is_empty() {
         return Err(Error::Insufficient("no training images".into()));
     }
     device.seed(config.seed);
     let train_device = device.clone().autodiff();
-    let mut model = CamClassifiers::new(&train_device);
-    let mut optim = AdamConfig::new().init();
-    let loss_fn = CrossEntropyLoss::new(None, &train_device);
-    let mut rng = Rng::new(config.seed);
+    let mut optim = AdamWConfig::new().with_weight_decay(config.weight_decay).init();
+    let (mut model, first_epoch, mut epochs) = match start {
+        Some(start) => {
+            let model = DmvJnd::load_classifiers(&start.weights, &train_device)?;
+            if let Some(path) = &start.optimizer {
+                optim = optim
+                    .load(path)
+                    .map_err(|e| Error::Insufficient(format!("optimiser state {}: {e}", path.display())))?;
+            }
+            (model, start.epochs_done + 1, start.epochs)
+        }
+        None => (CamClassifiers::new(&train_device), 1, config.epochs),
+    };
+    let test = &test.every(0, config.test_subsample.max(1));
+    let smoothing = (config.label_smoothing > 0.0).then_some(config.label_smoothing);
+    let loss_fn = CrossEntropyLossConfig::new().with_smoothing(smoothing).init(&train_device);
     let subset: Vec<usize> = (0..train.len()).step_by(config.subsample.max(1)).collect();
-    let steps_per_epoch = subset.len() / config.batch.max(1);
-    let total = steps_per_epoch * config.epochs;
+    let batch_size = config.batch.max(1);
+    let steps_per_epoch = (subset.len() / batch_size).max(1);
+    let shift = config.max_shift as i32;
     let started = Instant::now();
-    let mut step = 0;
-    for epoch in 1..=config.epochs {
+    let mut step = (first_epoch - 1) * steps_per_epoch;
+    let mut epoch = first_epoch;
+    let planned = epochs;
+    while epoch <= epochs {
+        let epoch_started = started.elapsed().as_secs_f64();
+        let mut rng = Rng::new(epoch_seed(config.seed, epoch));
         let order = shuffled(subset.len(), &mut rng);
         let mut loss_sum = 0.0;
-        for batch in order.chunks_exact(config.batch.max(1)) {
+        let mut learning_rate = 0.0;
+        for batch in order.chunks_exact(batch_size) {
             let mut pixels = Vec::with_capacity(batch.len() * IMAGE_BYTES);
             let mut labels = Vec::with_capacity(batch.len());
             for &i in batch {
                 let index = subset[i];
                 let flip = rng.next_u64() & 1 == 1;
-                let dx = rng.below(5) as i32 - 2;
-                let dy = rng.below(5) as i32 - 2;
+                let dx = rng.below(2 * config.max_shift + 1) as i32 - shift;
+                let dy = rng.below(2 * config.max_shift + 1) as i32 - shift;
                 push_augmented(&mut pixels, train.image(index), flip, dx, dy);
                 labels.push(usize::from(train.labels[index]));
             }
@@ -144,17 +226,36 @@ pub fn train_classifiers(
             let Some(loss) = loss else { continue };
             loss_sum += f64::from(loss.clone().into_scalar::<f32>());
             let grads = GradientsParams::from_grads(loss.backward(), &model);
-            model = optim.step(cosine_lr(config.learning_rate, step, total), model, grads);
+            learning_rate = cosine_lr(config.learning_rate, step, epochs * steps_per_epoch, steps_per_epoch);
+            model = optim.step(learning_rate, model, grads);
             step += 1;
         }
         let current = model.valid();
         let log = ClassifierEpoch {
             epoch,
-            loss: loss_sum / steps_per_epoch.max(1) as f64,
+            epochs,
+            loss: loss_sum / steps_per_epoch as f64,
             test_accuracy: accuracy(&current, test, device)?,
             seconds: started.elapsed().as_secs_f64(),
+            learning_rate,
         };
-        on_epoch(&log, &current)?;
+        on_epoch(&log, &current, &optim)?;
+        // What one epoch costs, its test pass and checkpoint included.
+        let elapsed = started.elapsed().as_secs_f64();
+        let per_epoch = (elapsed - epoch_started).max(1e-9);
+        if let Some(budget) = config.deadline
+            && epoch < first_epoch + 2
+        {
+            // The schedule's length from the time the latest epoch took (the first one also compiles
+            // the GPU kernels, so it is estimated again after the second).
+            let fit = ((budget - elapsed) / per_epoch).floor().max(0.0) as usize;
+            epochs = planned.min(epoch + fit).max(epoch);
+        }
+        if config.stop_after.is_some_and(|budget| elapsed + per_epoch > budget) && epoch < epochs {
+            // A chunk of a longer run: stop with the schedule unchanged; `--resume` continues it.
+            break;
+        }
+        epoch += 1;
     }
     Ok(model.valid())
 }
@@ -179,6 +280,9 @@ pub struct DmvConfig {
     pub seed: u64,
     /// Use only every n-th training image (1: all).
     pub subsample: usize,
+    /// Wall-clock budget in seconds: no epoch starts that would end after it (judged by the slowest
+    /// epoch so far). The learning rate is constant, so a shortened run is a shorter paper run.
+    pub deadline: Option<f64>,
 }
 
 /// One epoch of DMV-JND-NET training.
@@ -297,7 +401,12 @@ pub fn train_dmvjnd(
     let mut rng = Rng::new(config.seed);
     let subset: Vec<usize> = (0..train.len()).step_by(config.subsample.max(1)).collect();
     let started = Instant::now();
+    let mut slowest = 0.0f64;
     for epoch in 1..=config.epochs {
+        let elapsed = started.elapsed().as_secs_f64();
+        if config.deadline.is_some_and(|budget| epoch > 1 && elapsed + slowest > budget) {
+            break;
+        }
         let order = shuffled(subset.len(), &mut rng);
         let mut log = DmvEpoch { epoch, ..DmvEpoch::default() };
         let (mut steps, mut seen) = (0usize, 0usize);
@@ -339,6 +448,7 @@ pub fn train_dmvjnd(
         }
         log.rca /= (seen * 4).max(1) as f64;
         log.seconds = started.elapsed().as_secs_f64();
+        slowest = slowest.max(log.seconds - elapsed);
         let current = DmvJnd::from_parts(analyser.classifiers().clone(), net.valid(), device);
         on_epoch(&log, &current)?;
     }

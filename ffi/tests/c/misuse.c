@@ -58,11 +58,12 @@ int main(void) {
     EXPECT(jnd_machine_jnd_components(NULL, pixels, 16, 16, 48, JND_PIXEL_RGB8, map, chroma, 256), JND_ERROR_NULL_POINTER);
     /* Zero and oversized dimensions. */
     EXPECT(jnd_encode(enc, pixels, 0, 16, 48, JND_PIXEL_RGB8, &out, &len, NULL), JND_ERROR_INVALID_ARGUMENT);
-    EXPECT_MESSAGE(enc, "empty image");
+    EXPECT_MESSAGE(enc, "empty picture");
     EXPECT(jnd_encode(enc, pixels, 16, 0, 48, JND_PIXEL_RGB8, &out, &len, NULL), JND_ERROR_INVALID_ARGUMENT);
-    EXPECT(jnd_encode(enc, pixels, 70000, 16, 210000, JND_PIXEL_RGB8, &out, &len, NULL), JND_ERROR_INVALID_ARGUMENT);
-    EXPECT_MESSAGE(enc, "exceeds the limits");
-    EXPECT(jnd_encode(enc, pixels, 60000, 60000, 180000, JND_PIXEL_RGB8, &out, &len, NULL), JND_ERROR_INVALID_ARGUMENT);
+    /* Limits have a code of their own. */
+    EXPECT(jnd_encode(enc, pixels, 70000, 16, 210000, JND_PIXEL_RGB8, &out, &len, NULL), JND_ERROR_LIMITS);
+    EXPECT_MESSAGE(enc, "exceed the limit of 65500 pixels per side");
+    EXPECT(jnd_encode(enc, pixels, 60000, 60000, 180000, JND_PIXEL_RGB8, &out, &len, NULL), JND_ERROR_LIMITS);
     /* Stride smaller than a row. */
     EXPECT(jnd_encode(enc, pixels, 16, 16, 47, JND_PIXEL_RGB8, &out, &len, NULL), JND_ERROR_INVALID_ARGUMENT);
     EXPECT_MESSAGE(enc, "stride 47 is smaller than a row (48 bytes)");
@@ -76,7 +77,7 @@ int main(void) {
         fprintf(stderr, "JND_MAX_PIXELS is %llu, not the library's 2^28\n", (unsigned long long)JND_MAX_PIXELS);
         failures++;
     }
-    EXPECT(jnd_encode(enc, pixels, 16384, 16385, 16384 * 3, JND_PIXEL_RGB8, &out, &len, NULL), JND_ERROR_INVALID_ARGUMENT);
+    EXPECT(jnd_encode(enc, pixels, 16384, 16385, 16384 * 3, JND_PIXEL_RGB8, &out, &len, NULL), JND_ERROR_LIMITS);
     EXPECT_MESSAGE(enc, "268435456 pixels");
     /* Unknown enum values and bad settings. */
     EXPECT(jnd_encode(enc, pixels, 16, 16, 48, 7, &out, &len, NULL), JND_ERROR_INVALID_ARGUMENT);
@@ -85,13 +86,28 @@ int main(void) {
     EXPECT_MESSAGE(enc, "unknown format 9");
     EXPECT(jnd_encoder_set_target(enc, -3), JND_ERROR_INVALID_ARGUMENT);
     EXPECT(jnd_encoder_set_distance(enc, NAN), JND_ERROR_INVALID_ARGUMENT);
-    EXPECT_MESSAGE(enc, "--distance");
+    EXPECT_MESSAGE(enc, "distance: ");
     EXPECT(jnd_encoder_set_distance(enc, 11.0), JND_ERROR_INVALID_ARGUMENT);
     EXPECT(jnd_encoder_set_distance(enc, 0.0), JND_ERROR_INVALID_ARGUMENT);
     EXPECT(jnd_encoder_set_distance(enc, 1.5), JND_OK);
     EXPECT(jnd_encoder_set_target(enc, JND_TARGET_SUR75), JND_OK);
     EXPECT(jnd_encoder_set_quality(enc, 101), JND_ERROR_INVALID_ARGUMENT);
     EXPECT(jnd_encoder_set_quality_bounds(enc, 80, 20), JND_ERROR_INVALID_ARGUMENT);
+    EXPECT_MESSAGE(enc, "min-quality and max-quality: 80 is above 20");
+    /* Any option by its vocabulary name. */
+    EXPECT(jnd_encoder_set_option(enc, "block", "11"), JND_ERROR_INVALID_ARGUMENT);
+    EXPECT_MESSAGE(enc, "block: 11 is outside 1..10");
+    EXPECT(jnd_encoder_set_option(enc, "no-such-option", "1"), JND_ERROR_INVALID_ARGUMENT);
+    EXPECT_MESSAGE(enc, "unknown option");
+    EXPECT(jnd_encoder_set_option(enc, "search", "sideways"), JND_ERROR_INVALID_ARGUMENT);
+    EXPECT_MESSAGE(enc, "search: unknown value \"sideways\" (expected prior, block)");
+    EXPECT(jnd_encoder_set_option(enc, "block", "4"), JND_OK);
+    EXPECT(jnd_encoder_set_option(enc, "block", NULL), JND_OK);
+    EXPECT(jnd_encoder_set_option(enc, NULL, "4"), JND_ERROR_NULL_POINTER);
+    EXPECT(jnd_encoder_set_sampling(enc, 9), JND_ERROR_INVALID_ARGUMENT);
+    EXPECT(jnd_encoder_set_strip(enc, -1), JND_ERROR_INVALID_ARGUMENT);
+    EXPECT(jnd_encoder_set_decider(enc, 5), JND_ERROR_INVALID_ARGUMENT);
+    EXPECT(jnd_encoder_set_search(enc, 2), JND_ERROR_INVALID_ARGUMENT);
     EXPECT(jnd_encoder_set_threads(enc, -1), JND_ERROR_INVALID_ARGUMENT);
     EXPECT(jnd_encoder_set_device(NULL, JND_DEVICE_CPU), JND_ERROR_NULL_POINTER);
     EXPECT(jnd_encoder_set_device(enc, 7), JND_ERROR_INVALID_ARGUMENT);
@@ -99,9 +115,9 @@ int main(void) {
     /* This test links the default build, which has no GPU backend: refused by name, and the handle
        keeps the CPU (the machine map below still runs). */
     EXPECT(jnd_encoder_set_device(enc, JND_DEVICE_CUDA), JND_ERROR_DEVICE_UNAVAILABLE);
-    EXPECT_MESSAGE(enc, "--features cuda");
+    EXPECT_MESSAGE(enc, "`cuda` cargo feature");
     EXPECT(jnd_encoder_set_device(enc, JND_DEVICE_WGPU), JND_ERROR_DEVICE_UNAVAILABLE);
-    EXPECT_MESSAGE(enc, "--features wgpu");
+    EXPECT_MESSAGE(enc, "`wgpu` cargo feature");
     EXPECT(jnd_encoder_set_device(enc, JND_DEVICE_CPU), JND_OK);
     /* A map buffer that is too small. */
     EXPECT(jnd_pixel_jnd_map(enc, pixels, 16, 16, 48, JND_PIXEL_RGB8, map, 255), JND_ERROR_INVALID_ARGUMENT);
@@ -159,8 +175,10 @@ int main(void) {
                 lossless_global, lossless_pool);
         failures++;
     }
+    /* A fixed quality with a target set: the target has no effect, a warning as cjpeg's exit 2. */
     EXPECT(jnd_encoder_set_quality(enc, 80), JND_OK);
-    EXPECT(jnd_encode(enc, pixels, 16, 16, 48, JND_PIXEL_RGB8, &out, &len, &quality), JND_OK);
+    EXPECT(jnd_encode(enc, pixels, 16, 16, 48, JND_PIXEL_RGB8, &out, &len, &quality), JND_WARNING);
+    EXPECT_MESSAGE(enc, "target has no effect: the quality is fixed");
     if (!out || len < 100 || out[0] != 0xFF || out[1] != 0xD8 || quality != 80) {
         fprintf(stderr, "a valid call after errors did not give a JPEG\n");
         failures++;
@@ -174,9 +192,10 @@ int main(void) {
     uint8_t *moz = NULL, *li = NULL;
     size_t moz_len = 0, li_len = 0;
     EXPECT(jnd_encoder_set_codec(enc, JND_CODEC_MOZJPEG), JND_OK);
-    EXPECT(jnd_encode(enc, pixels, 16, 16, 48, JND_PIXEL_RGB8, &moz, &moz_len, NULL), JND_OK);
+    /* Still at quality 80 with the target set above: encoded, with the warning. */
+    EXPECT(jnd_encode(enc, pixels, 16, 16, 48, JND_PIXEL_RGB8, &moz, &moz_len, NULL), JND_WARNING);
     EXPECT(jnd_encoder_set_codec(enc, JND_CODEC_JPEGLI), JND_OK);
-    EXPECT(jnd_encode(enc, pixels, 16, 16, 48, JND_PIXEL_RGB8, &li, &li_len, NULL), JND_OK);
+    EXPECT(jnd_encode(enc, pixels, 16, 16, 48, JND_PIXEL_RGB8, &li, &li_len, NULL), JND_WARNING);
     if (!moz || !li || li[0] != 0xFF || li[1] != 0xD8 || (moz_len == li_len && !memcmp(moz, li, li_len))) {
         fprintf(stderr, "jpegli and mozjpeg did not give two different JPEGs\n");
         failures++;
@@ -184,8 +203,8 @@ int main(void) {
     jnd_free_buffer(moz, moz_len);
     jnd_free_buffer(li, li_len);
     EXPECT(jnd_encoder_set_format(enc, JND_FORMAT_HEIF), JND_OK);
-    EXPECT(jnd_encode(enc, pixels, 16, 16, 48, JND_PIXEL_RGB8, &out, &len, NULL), JND_ERROR_ENCODE);
-    EXPECT_MESSAGE(enc, "--codec jpegli writes JPEG, not HEIF");
+    EXPECT(jnd_encode(enc, pixels, 16, 16, 48, JND_PIXEL_RGB8, &out, &len, NULL), JND_ERROR_UNSUPPORTED);
+    EXPECT_MESSAGE(enc, "codec jpegli writes JPEG, not HEIF");
     jnd_encoder_free(enc);
     if (failures) fprintf(stderr, "%d failures\n", failures);
     else printf("misuse: all checks passed\n");

@@ -1,5 +1,6 @@
 //! The four CIFAR-10 classifiers whose decisions DMV-JND protects: AlexNet-, VGG-, ResNet- and
-//! DenseNet-style networks sized for 32x32 inputs and CPU training. Each ends in an 8x8 feature map,
+//! DenseNet-style networks sized for 32x32 inputs (about 0.3 M parameters each, so they run on the CPU
+//! and train in minutes on a GPU). Each ends in an 8x8 feature map,
 //! global average pooling and one linear layer, so its class activation map (Zhou et al. 2016) is the
 //! linear layer's weights applied to the feature map.
 
@@ -14,6 +15,12 @@ use super::CLASSES;
 
 /// Side of the classifiers' final feature map (and so of their raw CAMs).
 pub const FEATURE_SIDE: usize = 8;
+
+/// The width multiplier of the current classifiers (every layer's channels; 1 was the first
+/// generation's, trained on the CPU; weights of either width load).
+pub const WIDTH: usize = 2;
+/// The widths whose weights load, newest first.
+pub const WIDTHS: [usize; 2] = [2, 1];
 
 fn conv(cin: usize, cout: usize, kernel: usize, device: &Device) -> Conv2d {
     let pad = kernel / 2;
@@ -55,12 +62,12 @@ pub struct AlexNetCam {
 }
 
 impl AlexNetCam {
-    fn new(device: &Device) -> Self {
+    fn new(k: usize, device: &Device) -> Self {
         Self {
-            c1: ConvBnRelu::new(3, 24, 5, device),
-            c2: ConvBnRelu::new(24, 48, 3, device),
-            c3: ConvBnRelu::new(48, 64, 3, device),
-            c4: ConvBnRelu::new(64, 64, 3, device),
+            c1: ConvBnRelu::new(3, 24 * k, 5, device),
+            c2: ConvBnRelu::new(24 * k, 48 * k, 3, device),
+            c3: ConvBnRelu::new(48 * k, 64 * k, 3, device),
+            c4: ConvBnRelu::new(64 * k, 64 * k, 3, device),
             pool: pool2(),
         }
     }
@@ -80,10 +87,18 @@ pub struct VggCam {
 }
 
 impl VggCam {
-    fn new(device: &Device) -> Self {
-        let widths = [(3, 16), (16, 16), (16, 32), (32, 32), (32, 64), (64, 64)];
+    fn new(k: usize, device: &Device) -> Self {
+        let widths = [(3, 16 * k), (16, 16), (16, 32), (32, 32), (32, 64), (64, 64)];
         Self {
-            layers: widths.iter().map(|&(cin, cout)| ConvBnRelu::new(cin, cout, 3, device)).collect(),
+            layers: widths
+                .iter()
+                .enumerate()
+                .map(|(i, &(cin, cout))| {
+                    let cin = if i == 0 { cin } else { cin * k };
+                    let cout = if i == 0 { cout } else { cout * k };
+                    ConvBnRelu::new(cin, cout, 3, device)
+                })
+                .collect(),
             pool: pool2(),
         }
     }
@@ -136,13 +151,13 @@ pub struct ResNetCam {
 }
 
 impl ResNetCam {
-    fn new(device: &Device) -> Self {
+    fn new(k: usize, device: &Device) -> Self {
         Self {
-            stem: ConvBnRelu::new(3, 16, 3, device),
+            stem: ConvBnRelu::new(3, 16 * k, 3, device),
             blocks: vec![
-                BasicBlock::new(16, 24, device),
-                BasicBlock::new(24, 48, device),
-                BasicBlock::new(48, 64, device),
+                BasicBlock::new(16 * k, 24 * k, device),
+                BasicBlock::new(24 * k, 48 * k, device),
+                BasicBlock::new(48 * k, 64 * k, device),
             ],
             pool: pool2(),
         }
@@ -196,13 +211,13 @@ pub struct DenseNetCam {
 }
 
 impl DenseNetCam {
-    fn new(device: &Device) -> Self {
+    fn new(k: usize, device: &Device) -> Self {
         Self {
-            stem: ConvBnRelu::new(3, 16, 3, device),
-            block1: dense_block(16, 12, 3, device),
-            transition: ConvBnRelu::new(52, 32, 1, device),
-            block2: dense_block(32, 16, 3, device),
-            final_norm: BatchNormConfig::new(80).init(device),
+            stem: ConvBnRelu::new(3, 16 * k, 3, device),
+            block1: dense_block(16 * k, 12 * k, 3, device),
+            transition: ConvBnRelu::new(52 * k, 32 * k, 1, device),
+            block2: dense_block(32 * k, 16 * k, 3, device),
+            final_norm: BatchNormConfig::new(80 * k).init(device),
             pool: pool2(),
             average: AvgPool2dConfig::new([2, 2]).with_strides([2, 2]).init(),
         }
@@ -271,15 +286,21 @@ pub struct CamClassifiers {
 }
 
 impl CamClassifiers {
-    /// Freshly initialised classifiers on `device`.
+    /// Freshly initialised classifiers on `device`, at the current width ([`WIDTH`]).
     pub fn new(device: &Device) -> Self {
+        Self::with_width(WIDTH, device)
+    }
+
+    /// Freshly initialised classifiers with every layer's channels multiplied by `k` (1: the first
+    /// generation's networks, 2: the current ones).
+    pub fn with_width(k: usize, device: &Device) -> Self {
         let widths = [64, 64, 64, 80];
         Self {
-            alexnet: AlexNetCam::new(device),
-            vgg: VggCam::new(device),
-            resnet: ResNetCam::new(device),
-            densenet: DenseNetCam::new(device),
-            heads: widths.iter().map(|&w| LinearConfig::new(w, CLASSES).init(device)).collect(),
+            alexnet: AlexNetCam::new(k, device),
+            vgg: VggCam::new(k, device),
+            resnet: ResNetCam::new(k, device),
+            densenet: DenseNetCam::new(k, device),
+            heads: widths.iter().map(|&w| LinearConfig::new(w * k, CLASSES).init(device)).collect(),
         }
     }
 

@@ -198,7 +198,7 @@ impl DmvJnd {
     /// [`DmvJnd::net_to_bytes`]).
     pub fn from_bytes(classifiers: &[u8], net: &[u8], device: &Device) -> Result<Self> {
         Ok(Self {
-            classifiers: load(CamClassifiers::new(device), classifiers, "CAM classifier")?,
+            classifiers: Self::load_classifiers(classifiers, device)?,
             net: load(DmvJndNet::new(device), net, "DMV-JND-NET")?,
             device: device.clone(),
         })
@@ -208,7 +208,7 @@ impl DmvJnd {
     /// training it).
     pub fn with_classifiers(classifiers: &[u8], device: &Device) -> Result<Self> {
         Ok(Self {
-            classifiers: load(CamClassifiers::new(device), classifiers, "CAM classifier")?,
+            classifiers: Self::load_classifiers(classifiers, device)?,
             net: DmvJndNet::new(device),
             device: device.clone(),
         })
@@ -219,9 +219,19 @@ impl DmvJnd {
         Self { classifiers, net, device: device.clone() }
     }
 
-    /// Loads classifier weights into freshly initialised classifiers.
+    /// Loads classifier weights into freshly initialised classifiers of whichever width
+    /// ([`classifiers::WIDTHS`]) they fit.
     pub fn load_classifiers(bytes: &[u8], device: &Device) -> Result<CamClassifiers> {
-        load(CamClassifiers::new(device), bytes, "CAM classifier")
+        let mut first_error = None;
+        for k in classifiers::WIDTHS {
+            match load(CamClassifiers::with_width(k, device), bytes, "CAM classifier") {
+                Ok(model) => return Ok(model),
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        Err(first_error.unwrap_or_else(|| Error::Model("no classifier width".into())))
     }
 
     /// Loads DMV-JND-NET weights alone (e.g. to continue training them).

@@ -113,7 +113,11 @@ pub struct Cli {
     /// Metadata to drop; ICC and EXIF are kept by default.
     #[arg(long, value_enum, default_value_t = StripArg::None, help_heading = "jndenc switches")]
     pub strip: StripArg,
-    /// HEIF chroma subsampling (default 420).
+    /// Chroma subsampling of JPEG and HEIF output (default 420). cjpeg's -sample sets JPEG's
+    /// factors one component at a time instead.
+    #[arg(long, value_enum, help_heading = "jndenc switches")]
+    pub sampling: Option<SamplingArg>,
+    /// HEIF chroma subsampling only (default: --sampling's, else 420).
     #[arg(long = "heif-chroma", value_enum, help_heading = "jndenc switches")]
     pub heif_chroma: Option<HeifChromaArg>,
     /// x265 preset for HEIF (ultrafast .. placebo).
@@ -315,6 +319,17 @@ pub enum JndModelArg {
     Yang2005,
 }
 
+/// `--sampling` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SamplingArg {
+    /// 4:2:0: chroma at half resolution both ways.
+    #[value(name = "420")]
+    S420,
+    /// 4:4:4: chroma at full resolution.
+    #[value(name = "444")]
+    S444,
+}
+
 /// `--heif-chroma` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum HeifChromaArg {
@@ -384,10 +399,5 @@ pub fn parse_maxmemory(text: &str) -> Result<u64, String> {
 /// `--map-strength`: a finite factor in 0..=64.
 fn parse_map_strength(text: &str) -> Result<f32, String> {
     let value: f32 = text.trim().parse().map_err(|_| format!("'{text}' is not a number"))?;
-    let max = jndenc::plan::MAX_MAP_STRENGTH;
-    if value.is_finite() && (0.0..=max).contains(&value) {
-        Ok(value)
-    } else {
-        Err(format!("{value} is outside 0..={max}"))
-    }
+    jndenc::settings::request::check_map_strength(value).map_err(|e| e.reason)
 }

@@ -14,7 +14,7 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use clap::{CommandFactory, Parser};
 use jndenc::EncodePlan;
-use jndenc::plan::Models;
+use jndenc::{Models, Names};
 
 use cli::Cli;
 use io::Outcome;
@@ -86,7 +86,7 @@ fn run(cli: &Cli) -> anyhow::Result<Outcome> {
     let inputs = &cli.input;
     let mapped = settings::map(cli, batch)?;
     // The device is checked before any input is read: a GPU that cannot run is one line, exit 1.
-    let models = Models::on(settings::device(cli)?)?;
+    let models = Models::on(mapped.device).map_err(settings::spelled)?;
     for warning in &mapped.warnings {
         eprintln!("jndenc: warning: {warning}");
     }
@@ -101,7 +101,7 @@ fn run(cli: &Cli) -> anyhow::Result<Outcome> {
             .with_context(|| format!("reading {name}"))?;
         return write_jnd_map(cli, &image, map_path, input_path);
     }
-    let plan = EncodePlan::new(mapped.settings, &models)?;
+    let plan = EncodePlan::new(mapped.settings, &models).map_err(settings::spelled)?;
     let outcome = if batch { batch::run_batch(cli, &plan)? } else { run_one(cli, &plan, inputs)? };
     Ok(if switch_warnings { Outcome::Warnings } else { outcome })
 }
@@ -123,10 +123,11 @@ fn run_one(cli: &Cli, plan: &EncodePlan, inputs: &[PathBuf]) -> anyhow::Result<O
             image.metadata.exif.as_ref().map_or("none".into(), |p| format!("{} bytes", p.len())),
         );
     }
-    let mut result =
-        plan.encode(&image, Some(&bytes), &input_name).with_context(|| format!("encoding {input_name}"))?;
-    result.report.output = cli.outfile.as_ref().map_or_else(|| "-".to_string(), |p| p.display().to_string());
-    result.report.seconds.total = started.elapsed().as_secs_f64();
+    let output_name = cli.outfile.as_ref().map_or_else(|| "-".to_string(), |p| p.display().to_string());
+    let names = Names { input: &input_name, output: &output_name };
+    let result = plan
+        .encode_decoded(&image, Some(&bytes), names, started)
+        .with_context(|| format!("encoding {input_name}"))?;
     for warning in &result.warnings {
         eprintln!("jndenc: warning: {warning}");
     }
@@ -186,6 +187,20 @@ fn write_jnd_map(
 mod tests {
     use super::*;
     use std::ffi::OsString;
+
+    #[test]
+    fn every_option_of_the_vocabulary_is_a_switch() {
+        let command = Cli::command();
+        for info in jndenc::settings::OPTIONS {
+            let long = info.cli.trim_start_matches('-');
+            assert!(
+                command.get_arguments().any(|arg| arg.get_long() == Some(long)),
+                "{}: the table says {}, which the command line lacks",
+                info.name,
+                info.cli
+            );
+        }
+    }
 
     fn norm(args: &[&str]) -> Vec<String> {
         let args: Vec<OsString> =

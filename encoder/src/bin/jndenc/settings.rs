@@ -1,219 +1,160 @@
-//! From the command line to the library's [`Settings`]: a mapping of switches to typed values (files
-//! named by switches, `-qtables` and `-icc`, are read here, once). Validation of combinations is the
-//! plan's ([`jndenc::EncodePlan::new`]); what is left here is what only the command line can know:
-//! which switches were given, to refuse or warn about those that cannot act.
+//! From the command line to the library's vocabulary: each switch becomes a field of a
+//! [`Request`] (files named by switches, `-qtables` and `-icc`, are read here, once), and
+//! [`Request::resolve`] decides everything else (defaults, conflicts, warnings). What is left here is
+//! the command line's own syntax: switch spellings in messages, and the switches of batch mode and
+//! `--jnd-map`, which are not encode options.
 
 use anyhow::{Context, bail};
-use jndenc::auto::Target;
-use jndenc::codec::{self, DctMethod, HeifChroma, HeifOptions, JpegColor, JpegOptions, OutputFormat};
-use jndenc::plan::{
-    BaseTables, DeciderKind, JpegEncoder, MACHINE_MAP_STRENGTH, MapKind, MetadataPolicy, Mode,
-};
-use jndenc::{DecodeOptions, InputFormat, Limits, Settings};
+use jnd_model::{Accelerator, PixelJndModel};
+use jndenc::codec::{self, DctMethod, JpegColor, JpegOptions};
+use jndenc::settings::{Adaptive, Opt, Preset, Request, Resolved, Sampling, SearchKind, Strip, Value};
+use jndenc::settings::{DeciderKind, JpegEncoder};
+use jndenc::{Error, OptionError, Settings};
 
 use crate::cli::{
     AdaptiveArg, Cli, CodecArg, DctArg, DeciderArg, DeviceArg, FormatArg, HeifChromaArg, JndModelArg,
-    SearchArg, StripArg, TargetArg,
+    SamplingArg, SearchArg, StripArg, TargetArg,
 };
 
-/// The settings, and warnings about switches that were given but have no effect in this mode.
+/// The settings, the device, and warnings about switches that were given but have no effect.
 pub struct Mapped {
     /// The plan's settings.
     pub settings: Settings,
+    /// Where the models run.
+    pub device: Accelerator,
     /// One line each, printed as warnings (exit status 2).
     pub warnings: Vec<String>,
 }
 
+/// An option's switch on this command line.
+pub fn switch(option: Opt) -> String {
+    option.info().cli.to_string()
+}
+
+/// A library error with options spelled as switches (`--min-quality`, not `min-quality`).
+pub fn spelled(error: Error) -> anyhow::Error {
+    match error {
+        Error::Option(e) => anyhow::anyhow!(describe(&e)),
+        other => other.into(),
+    }
+}
+
+fn describe(error: &OptionError) -> String {
+    error.describe(switch)
+}
+
 /// The pixel-wise JND model `--jnd-model` names.
-pub fn pixel_model(cli: &Cli) -> jnd_model::PixelJndModel {
+pub fn pixel_model(cli: &Cli) -> PixelJndModel {
     match cli.jnd_model.unwrap_or(JndModelArg::Wu2017) {
-        JndModelArg::Wu2017 => jnd_model::PixelJndModel::Wu2017,
-        JndModelArg::Yang2005 => jnd_model::PixelJndModel::Yang2005,
+        JndModelArg::Wu2017 => PixelJndModel::Wu2017,
+        JndModelArg::Yang2005 => PixelJndModel::Yang2005,
     }
 }
 
-/// The device the models run on: `--device`, else the `JNDENC_DEVICE` environment variable, else
-/// the CPU.
-pub fn device(cli: &Cli) -> anyhow::Result<jnd_model::Accelerator> {
-    use jnd_model::Accelerator;
-    Ok(match cli.device {
-        Some(DeviceArg::Cpu) => Accelerator::Cpu,
-        Some(DeviceArg::Cuda) => Accelerator::Cuda,
-        Some(DeviceArg::Wgpu) => Accelerator::Wgpu,
-        None => Accelerator::from_env()?.unwrap_or_default(),
-    })
+/// The request the switches make (syntax only: each switch to its option).
+fn request(cli: &Cli) -> anyhow::Result<Request> {
+    let mut request = Request {
+        format: Some(match cli.format {
+            FormatArg::Jpeg => jndenc::codec::OutputFormat::Jpeg,
+            FormatArg::Heif => jndenc::codec::OutputFormat::Heif,
+        }),
+        target: cli.target.map(|t| match t {
+            TargetArg::HumanFirstJnd => Preset::HumanFirstJnd,
+            TargetArg::Sur75 => Preset::Sur75,
+            TargetArg::Strict => Preset::Strict,
+            TargetArg::Machine => Preset::Machine,
+        }),
+        quality: cli.quality.as_ref().map(|q| q.0[0]),
+        min_quality: cli.min_quality,
+        max_quality: cli.max_quality,
+        codec: cli.codec.map(|c| match c {
+            CodecArg::Mozjpeg => JpegEncoder::MozJpeg,
+            CodecArg::Jpegli => JpegEncoder::Jpegli,
+            CodecArg::Rust => JpegEncoder::Rust,
+        }),
+        sampling: cli.sampling.map(sampling),
+        strip: Some(match cli.strip {
+            StripArg::None => Strip::None,
+            StripArg::Exif => Strip::Exif,
+            StripArg::Icc => Strip::Icc,
+            StripArg::All => Strip::All,
+        }),
+        decider: cli.decider.map(|d| match d {
+            DeciderArg::Model => DeciderKind::Model,
+            DeciderArg::Teacher => DeciderKind::Teacher,
+        }),
+        device: cli.device.map(|d| match d {
+            DeviceArg::Cpu => Accelerator::Cpu,
+            DeviceArg::Cuda => Accelerator::Cuda,
+            DeviceArg::Wgpu => Accelerator::Wgpu,
+        }),
+        search: cli.search.map(|s| match s {
+            SearchArg::Prior => SearchKind::Prior,
+            SearchArg::Block => SearchKind::Block,
+        }),
+        block: cli.block,
+        adaptive: cli.adaptive.map(|AdaptiveArg::Human| Adaptive::Human),
+        map_strength: cli.map_strength,
+        // With --jnd-map the model chooses the map written, not an encode option.
+        pixel_model: cli.jnd_model.filter(|_| cli.jnd_map.is_none()).map(|_| pixel_model(cli)),
+        verify: cli.verify,
+        heif_chroma: cli.heif_chroma.map(|c| match c {
+            HeifChromaArg::C420 => Sampling::S420,
+            HeifChromaArg::C444 => Sampling::S444,
+        }),
+        heif_preset: cli.heif_preset.clone(),
+        quant_table: cli.quant_table,
+        jpeg: jpeg_options(cli)?,
+        icc: match &cli.icc {
+            Some(path) => {
+                Some(std::fs::read(path).with_context(|| format!("reading ICC profile {}", path.display()))?)
+            }
+            None => None,
+        },
+        max_memory: cli.maxmemory,
+        targa: cli.targa,
+        visuals: cli.report.as_deref().is_some_and(crate::io::is_html_report),
+        measure_saving: cli.report.is_some() || cli.verbose > 0,
+        force: cli.force,
+        ..Request::default()
+    };
+    if let Some(text) = &cli.distance {
+        request.set(Opt::Distance, Value::Text(text)).map_err(|e| anyhow::anyhow!(describe(&e)))?;
+    }
+    Ok(request)
 }
 
-/// Maps `cli` to the plan's settings.
+fn sampling(arg: SamplingArg) -> Sampling {
+    match arg {
+        SamplingArg::S420 => Sampling::S420,
+        SamplingArg::S444 => Sampling::S444,
+    }
+}
+
+/// Maps `cli` to the plan's settings through the vocabulary.
 pub fn map(cli: &Cli, batch: bool) -> anyhow::Result<Mapped> {
-    let mut warnings = Vec::new();
-    let format = match cli.format {
-        FormatArg::Jpeg => OutputFormat::Jpeg,
-        FormatArg::Heif => OutputFormat::Heif,
-    };
-    let qualities = cli.quality.as_ref().map(|q| q.0.clone());
-    let first_quality = qualities.as_ref().map_or(75, |q| q[0]);
-    let distance = match &cli.distance {
-        Some(text) => {
-            if matches!(cli.target, Some(TargetArg::HumanFirstJnd | TargetArg::Sur75 | TargetArg::Strict)) {
-                bail!("--distance and --target name two operating points: give one");
-            }
-            let d: f64 = text.trim().parse().map_err(|_| {
-                anyhow::anyhow!("--distance {text:?} is not a number (butteraugli 3-norm, 0.5 to 4.0)")
-            })?;
-            Some(Target::distance(d)?)
-        }
-        None => None,
-    };
-    let per_block = match (cli.target, cli.adaptive) {
-        (Some(TargetArg::Machine), Some(_)) => {
-            bail!("--target machine and --adaptive human are two different maps: give one")
-        }
-        (Some(TargetArg::Machine), None) => Some(MapKind::Machine),
-        (_, Some(AdaptiveArg::Human)) => Some(MapKind::Human(pixel_model(cli))),
-        _ => None,
-    };
-    if cli.map_strength.is_some() && per_block.is_none() {
-        bail!("--map-strength applies to --target machine and --adaptive human only");
-    }
-    // -qtables without -quality means "these tables as written", as in cjpeg: nothing to search.
-    let fixed = qualities.is_some() || cli.qtables.is_some();
-    let mode = if let Some(map) = per_block {
-        // The machine target codes on the machine tables unless the user names base tables.
-        let tables = if map == MapKind::Machine && cli.qtables.is_none() && cli.quant_table.is_none() {
-            BaseTables::Machine
-        } else {
-            BaseTables::Options
-        };
-        Mode::PerBlock { map, strength: cli.map_strength, quality: first_quality, tables }
-    } else if fixed {
-        Mode::Fixed(first_quality)
-    } else {
-        Mode::Auto {
-            target: match (cli.target, distance) {
-                (_, Some(d)) => d,
-                (Some(TargetArg::Strict), None) => Target::Strict,
-                (Some(TargetArg::Sur75), None) => Target::Sur75,
-                _ => Target::HumanFirstJnd,
-            },
-            decider: match cli.decider {
-                Some(DeciderArg::Teacher) => DeciderKind::Teacher,
-                Some(DeciderArg::Model) => DeciderKind::Model,
-                None => DeciderKind::default(),
-            },
-            min_quality: cli.min_quality,
-            max_quality: cli.max_quality,
-            block: cli.block.unwrap_or(3),
-            prior: cli.search != Some(SearchArg::Block),
-        }
-    };
-    if !matches!(mode, Mode::Auto { .. }) {
-        let why = if per_block.is_some() {
-            "per-block quantisation uses the base quality"
-        } else {
-            "the quality is fixed"
-        };
-        let search_switches = [
-            (
-                matches!(cli.target, Some(TargetArg::HumanFirstJnd | TargetArg::Sur75 | TargetArg::Strict)),
-                "--target",
-            ),
-            (cli.distance.is_some(), "--distance"),
-            (cli.search.is_some(), "--search"),
-            (cli.decider.is_some(), "--decider"),
-            (cli.min_quality.is_some(), "--min-quality"),
-            (cli.max_quality.is_some(), "--max-quality"),
-            (cli.block.is_some(), "--block"),
-        ];
-        for (given, name) in search_switches {
-            if given {
-                warnings.push(format!("{name} has no effect: {why} (it steers the search without -quality)"));
-            }
-        }
-    }
-    let runs_model = matches!(mode, Mode::Auto { decider: DeciderKind::Model, .. })
-        || matches!(mode, Mode::PerBlock { map: MapKind::Machine, strength, .. }
-            if strength.unwrap_or(MACHINE_MAP_STRENGTH) > 0.0);
-    if let Some(device) = cli.device.filter(|d| *d != DeviceArg::Cpu)
-        && (!runs_model || cli.jnd_map.is_some())
+    let Resolved { settings, device, warnings } = request(cli)?.resolve().map_err(spelled)?;
+    let mut lines: Vec<String> = warnings.iter().map(|w| w.describe(switch)).collect();
+    // The command line's own switches, which steer batch mode and --jnd-map rather than an encode.
+    if cli.jnd_map.is_some()
+        && cli.device.is_some_and(|d| d != DeviceArg::Cpu)
+        && !warnings.iter().any(|w| w.option == Opt::Device)
     {
-        let name = format!("{device:?}").to_ascii_lowercase();
-        warnings.push(format!(
-            "--device {name} has no effect here: only --decider model and --target machine with \
-             --map-strength run a model (the teacher, the quality prior, the pixel-wise JND map and the \
-             machine tables run on the CPU)"
-        ));
-    }
-    if cli.jnd_model.is_some() && cli.jnd_map.is_none() && !matches!(per_block, Some(MapKind::Human(_))) {
-        warnings.push("--jnd-model has no effect without --jnd-map or --adaptive human".into());
-    }
-    if format == OutputFormat::Jpeg {
-        for (given, name) in
-            [(cli.heif_chroma.is_some(), "--heif-chroma"), (cli.heif_preset.is_some(), "--heif-preset")]
-        {
-            if given {
-                warnings
-                    .push(format!("{name} has no effect on JPEG output (it sets --format heif's encoder)"));
-            }
-        }
+        lines.push("--device has no effect: --jnd-map computes the pixel-wise JND map on the CPU".into());
     }
     for (given, name) in
         [(cli.jobs.is_some(), "-j"), (cli.recursive, "--recursive"), (cli.skip_existing, "--skip-existing")]
     {
         if given && !batch {
-            warnings
-                .push(format!("{name} has no effect with one input and no --outdir (it steers batch mode)"));
+            lines.push(format!("{name} has no effect with one input and no --outdir (it steers batch mode)"));
         }
     }
-    let jpeg = jpeg_options(cli, qualities.as_deref())?;
-    let heif = HeifOptions {
-        chroma: match cli.heif_chroma.unwrap_or(HeifChromaArg::C420) {
-            HeifChromaArg::C420 => HeifChroma::C420,
-            HeifChromaArg::C444 => HeifChroma::C444,
-        },
-        preset: cli.heif_preset.clone(),
-        ..HeifOptions::default()
-    };
-    let icc = match &cli.icc {
-        Some(path) => {
-            Some(std::fs::read(path).with_context(|| format!("reading ICC profile {}", path.display()))?)
-        }
-        None => None,
-    };
-    let metadata = MetadataPolicy {
-        keep_icc: !matches!(cli.strip, StripArg::Icc | StripArg::All),
-        keep_exif: !matches!(cli.strip, StripArg::Exif | StripArg::All),
-        icc,
-    };
-    let mut limits = Limits::default();
-    if let Some(max) = cli.maxmemory {
-        limits.max_memory = max;
-    }
-    let settings = Settings {
-        format: Some(format),
-        jpeg_encoder: cli.codec.map(|codec| match codec {
-            CodecArg::Mozjpeg => JpegEncoder::MozJpeg,
-            CodecArg::Jpegli => JpegEncoder::Jpegli,
-            CodecArg::Rust => JpegEncoder::Rust,
-        }),
-        jpeg,
-        heif,
-        mode,
-        metadata,
-        decode: DecodeOptions { format: cli.targa.then_some(InputFormat::Targa), limits },
-        verify: cli.verify,
-        visuals: cli.report.as_deref().is_some_and(crate::io::is_html_report),
-        measure_saving: cli.report.is_some() || cli.verbose > 0,
-        // The marker is metadata of jndenc's own: --strip all, -nojfif (no APP0 either) and -revert
-        // (libjpeg-turbo's cjpeg, byte for byte) leave it out.
-        marker: cli.strip != StripArg::All && !cli.nojfif && !cli.revert,
-        force: cli.force,
-    };
-    Ok(Mapped { settings, warnings })
+    Ok(Mapped { settings, device, warnings: lines })
 }
 
 /// cjpeg's JPEG switches as [`JpegOptions`] (reads `-qtables`).
-fn jpeg_options(cli: &Cli, qualities: Option<&[u8]>) -> anyhow::Result<JpegOptions> {
+fn jpeg_options(cli: &Cli) -> anyhow::Result<JpegOptions> {
+    let qualities = cli.quality.as_ref().map(|q| q.0.as_slice());
     // libjpeg's quality scaling treats 0 as 1.
     let slot = |q: u8| q.max(1);
     let mut options = JpegOptions {
@@ -238,9 +179,6 @@ fn jpeg_options(cli: &Cli, qualities: Option<&[u8]>) -> anyhow::Result<JpegOptio
     options.optimize_coding |= cli.optimize;
     options.trellis &= !cli.notrellis;
     options.force_baseline_tables |= cli.quant_baseline;
-    if let Some(set) = cli.quant_table {
-        options.quant_table_set = set;
-    }
     options.jfif = !cli.nojfif;
     options.color = match (cli.grayscale, cli.rgb) {
         (true, true) => bail!("-grayscale and -rgb exclude each other"),

@@ -11,9 +11,10 @@ use std::time::Instant;
 use anyhow::Context;
 use jnd_model::Image;
 use jnd_model::metrics::{ButteraugliRef, ssimulacra2};
+use jndenc::Models;
 use jndenc::auto::Target;
 use jndenc::codec::{Codec, JpegOptions, Jpegli};
-use jndenc::plan::{DeciderKind, JpegEncoder, Mode, Models};
+use jndenc::settings::{DeciderKind, JpegEncoder, Mode, Named};
 use jndenc::{EncodePlan, Settings};
 use rayon::prelude::*;
 use trainer::split::{Split, split_of};
@@ -88,7 +89,8 @@ pub fn run_eval_auto(args: EvalAutoArgs, device: jnd_model::Accelerator) -> anyh
             .zip(&references)
             .map(|((name, image), reference)| -> anyhow::Result<Scored> {
                 let t = Instant::now();
-                let encoding = plan.encode(image, None, name)?;
+                let encoding =
+                    plan.encode_pixels(image.clone(), jndenc::Names { input: name, output: "-" })?;
                 let seconds = t.elapsed().as_secs_f64();
                 let (three_norm, ssim2) = score(image, reference, &encoding.bytes)?;
                 Ok(Scored {

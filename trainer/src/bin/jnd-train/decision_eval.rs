@@ -11,9 +11,10 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use jnd_model::Image;
 use jnd_model::metrics::{ButteraugliRef, ssimulacra2};
+use jndenc::Models;
 use jndenc::auto::{AutoOptions, Target};
 use jndenc::codec::OutputFormat;
-use jndenc::plan::{DeciderKind, JpegEncoder, Mode, Models};
+use jndenc::settings::{DeciderKind, JpegEncoder, Mode};
 use jndenc::{EncodePlan, Settings};
 use trainer::ladder::{Ladder, LadderCodec};
 use trainer::split::{Split, split_of};
@@ -172,7 +173,8 @@ pub fn run_eval_decision(args: EvalDecisionArgs, device: jnd_model::Accelerator)
                     images.iter().zip(&references).zip(&ladders).zip(&teacher)
                 {
                     let t = Instant::now();
-                    let encoding = plan.encode(image, None, &ladder.image)?;
+                    let names = jndenc::Names { input: &ladder.image, output: "-" };
+                    let encoding = plan.encode_pixels(image.clone(), names)?;
                     seconds += t.elapsed().as_secs_f64();
                     let q = encoding.report.quality;
                     let d = (f64::from(q) - f64::from(tq)) / step;

@@ -16,34 +16,70 @@ use crate::common::*;
 pub struct ClassifiersArgs {
     #[command(flatten)]
     pub data: CifarData,
-    /// Output weights (burnpack), written after every epoch.
+    /// Output weights (burnpack), written after every epoch; the optimiser's state goes beside it
+    /// (`.optim.bpk`) so `--resume` can continue.
     #[arg(long, default_value = "jnd-model/weights/dmvjnd-classifiers.bpk")]
     pub out: PathBuf,
     /// Per-epoch log (CSV).
     #[arg(long, default_value = "jnd-model/weights/dmvjnd-classifiers-log.csv")]
     pub log: PathBuf,
-    /// Passes over the training set.
-    #[arg(long, default_value_t = 4)]
+    /// Passes over the training set (the length of the learning-rate schedule).
+    #[arg(long, default_value_t = 40)]
     pub epochs: usize,
     /// Images per step.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 128)]
     pub batch: usize,
-    /// Peak Adam learning rate (cosine decay).
-    #[arg(long, default_value_t = 3e-3)]
+    /// Peak AdamW learning rate (warm-up over the first epoch, cosine decay to 2 %).
+    #[arg(long, default_value_t = 2e-3)]
     pub lr: f64,
+    /// AdamW's decoupled weight decay.
+    #[arg(long, default_value_t = 5e-2)]
+    pub weight_decay: f32,
+    /// Label smoothing (0: none).
+    #[arg(long, default_value_t = 0.1)]
+    pub label_smoothing: f32,
+    /// Largest shift of the random-crop augmentation, in pixels.
+    #[arg(long, default_value_t = 4)]
+    pub max_shift: usize,
     /// Use every n-th training image only.
     #[arg(long, default_value_t = 1)]
     pub subsample: usize,
     /// Seed.
     #[arg(long, default_value_t = 11)]
     pub seed: u64,
+    /// Stop after this many minutes of this run: after the first epoch the schedule is shortened to
+    /// the epochs that fit, so the last one is annealed (for time-boxed GPU leases and CPU chunks).
+    #[arg(long, value_name = "MINUTES", conflicts_with = "stop_after")]
+    pub deadline: Option<f64>,
+    /// Stop before an epoch that would end after this many minutes, keeping the schedule: one chunk
+    /// of a longer CPU run, continued by `--resume`.
+    #[arg(long, value_name = "MINUTES")]
+    pub stop_after: Option<f64>,
+    /// Continue from `--out` and its optimiser state, after the last epoch in `--log`, with the
+    /// same schedule.
+    #[arg(long)]
+    pub resume: bool,
+    /// Test on every n-th test image only (the log then says so).
+    #[arg(long, default_value_t = 1)]
+    pub test_subsample: usize,
 }
 
 /// `jnd-train classifiers`.
 pub fn run_classifiers(args: ClassifiersArgs, device: Accelerator) -> anyhow::Result<()> {
-    let ClassifiersArgs { data, out, log, epochs, batch, lr, subsample, seed } = args;
-    let config = trainer::dmvjnd::ClassifierConfig { epochs, batch, learning_rate: lr, seed, subsample };
-    train_classifiers(&data.cifar, &config, device, &out, &log)
+    let config = trainer::dmvjnd::ClassifierConfig {
+        epochs: args.epochs,
+        batch: args.batch,
+        learning_rate: args.lr,
+        weight_decay: args.weight_decay,
+        label_smoothing: args.label_smoothing,
+        max_shift: args.max_shift,
+        seed: args.seed,
+        subsample: args.subsample,
+        deadline: args.deadline.map(|minutes| minutes * 60.0),
+        stop_after: args.stop_after.map(|minutes| minutes * 60.0),
+        test_subsample: args.test_subsample,
+    };
+    train_classifiers(&args.data.cifar, &config, device, &args.out, &args.log, args.resume)
 }
 
 /// Train DMV-JND-NET against the frozen classifiers with the paper's loss.
@@ -88,6 +124,9 @@ pub struct DmvjndArgs {
     /// Seed.
     #[arg(long, default_value_t = 13)]
     pub seed: u64,
+    /// Stop before an epoch that would end after this many minutes of the run.
+    #[arg(long, value_name = "MINUTES")]
+    pub deadline: Option<f64>,
 }
 
 /// `jnd-train dmvjnd`.
@@ -106,6 +145,7 @@ pub fn run_dmvjnd(args: DmvjndArgs, device: Accelerator) -> anyhow::Result<()> {
         beta,
         subsample,
         seed,
+        deadline,
     } = args;
     let config = trainer::dmvjnd::DmvConfig {
         epochs,
@@ -116,6 +156,7 @@ pub fn run_dmvjnd(args: DmvjndArgs, device: Accelerator) -> anyhow::Result<()> {
         spatial_weight: beta,
         seed,
         subsample,
+        deadline: deadline.map(|minutes| minutes * 60.0),
     };
     train_dmvjnd(&data.cifar, &classifiers, &config, init.as_deref(), device, &out, &log)
 }
@@ -152,27 +193,77 @@ pub fn run_eval_dmvjnd(args: EvalDmvjndArgs, device: Accelerator) -> anyhow::Res
     )
 }
 
+/// Where the optimiser state of a classifier checkpoint at `out` is kept.
+fn optimizer_path(out: &Path) -> PathBuf {
+    out.with_extension("optim.bpk")
+}
+
+const CLASSIFIER_LOG_HEADER: &str = "epoch,epochs,seconds,lr,loss,alexnet,vgg,resnet,densenet";
+
+/// The last (epoch, schedule length) in a classifier log, and the log's text, for `--resume`.
+fn resume_point(log: &Path) -> anyhow::Result<(usize, usize, String)> {
+    let text =
+        std::fs::read_to_string(log).with_context(|| format!("--resume: reading {}", log.display()))?;
+    if text.lines().next() != Some(CLASSIFIER_LOG_HEADER) {
+        anyhow::bail!("--resume: {} is not a classifier log of this version", log.display());
+    }
+    let last = text.lines().skip(1).filter(|l| !l.trim().is_empty()).last();
+    let Some(last) = last else { anyhow::bail!("--resume: {} has no completed epoch", log.display()) };
+    let mut fields = last.split(',');
+    let mut number = || -> anyhow::Result<usize> {
+        fields
+            .next()
+            .and_then(|f| f.parse().ok())
+            .with_context(|| format!("--resume: bad line in {}: {last}", log.display()))
+    };
+    let (epoch, epochs) = (number()?, number()?);
+    Ok((epoch, epochs, text))
+}
+
 pub fn train_classifiers(
     data: &Path,
     config: &trainer::dmvjnd::ClassifierConfig,
     device: Accelerator,
     out: &Path,
     log: &Path,
+    resume: bool,
 ) -> anyhow::Result<()> {
     let device = jnd_model::select_device(device)?;
+    let (start, mut log_text) = if resume {
+        let (epochs_done, epochs, text) = resume_point(log)?;
+        let weights = std::fs::read(out).with_context(|| format!("--resume: reading {}", out.display()))?;
+        let optimizer = Some(optimizer_path(out)).filter(|p| p.exists());
+        if optimizer.is_none() {
+            eprintln!("warning: no optimiser state beside {}; AdamW's moments start afresh", out.display());
+        }
+        eprintln!("resuming after epoch {epochs_done} of {epochs}");
+        let start = trainer::dmvjnd::ClassifierStart { weights, optimizer, epochs_done, epochs };
+        (Some(start), text)
+    } else {
+        (None, format!("{CLASSIFIER_LOG_HEADER}\n"))
+    };
     let train = load_cifar(data, Part::Train)?;
     let test = load_cifar(data, Part::Test)?;
     eprintln!(
-        "training 4 classifiers: {} epochs, batch {}, lr {}, every {} image(s), seed {}",
-        config.epochs, config.batch, config.learning_rate, config.subsample, config.seed
+        "training 4 classifiers: {} epochs, batch {}, lr {}, weight decay {}, label smoothing {}, shifts ±{} px, every {} image(s), seed {}{}",
+        config.epochs,
+        config.batch,
+        config.learning_rate,
+        config.weight_decay,
+        config.label_smoothing,
+        config.max_shift,
+        config.subsample,
+        config.seed,
+        config.deadline.map(|s| format!(", deadline {:.1} min", s / 60.0)).unwrap_or_default()
     );
-    let mut log_text = String::from("epoch,seconds,loss,alexnet,vgg,resnet,densenet\n");
-    trainer::dmvjnd::train_classifiers(&train, &test, config, &device, |epoch, current| {
+    trainer::dmvjnd::train_classifiers(&train, &test, config, &device, start, |epoch, current, optim| {
         let a = epoch.test_accuracy;
         eprintln!(
-            "epoch {} ({:.0} s): loss {:.4}, test accuracy alexnet {:.2} % vgg {:.2} % resnet {:.2} % densenet {:.2} %",
+            "epoch {}/{} ({:.0} s, lr {:.2e}): loss {:.4}, test accuracy alexnet {:.2} % vgg {:.2} % resnet {:.2} % densenet {:.2} %",
             epoch.epoch,
+            epoch.epochs,
             epoch.seconds,
+            epoch.learning_rate,
             epoch.loss,
             a[0] * 100.0,
             a[1] * 100.0,
@@ -181,17 +272,22 @@ pub fn train_classifiers(
         );
         let _ = writeln!(
             log_text,
-            "{},{:.0},{:.5},{:.4},{:.4},{:.4},{:.4}",
-            epoch.epoch, epoch.seconds, epoch.loss, a[0], a[1], a[2], a[3]
+            "{},{},{:.0},{:.3e},{:.5},{:.4},{:.4},{:.4},{:.4}",
+            epoch.epoch, epoch.epochs, epoch.seconds, epoch.learning_rate, epoch.loss, a[0], a[1], a[2], a[3]
         );
         let model = DmvJnd::from_parts(current.clone(), jnd_model::dmvjnd::DmvJndNet::new(&device), &device);
         jndenc::output::write_atomic(out, &model.classifiers_to_bytes()?, None)?;
+        let optim_bytes = optim
+            .into_bytes()
+            .map_err(|e| jnd_model::Error::Model(format!("serialising the optimiser state: {e}")))?;
+        jndenc::output::write_atomic(&optimizer_path(out), &optim_bytes, None)?;
         jndenc::output::write_atomic(log, log_text.as_bytes(), None)?;
         Ok(())
     })?;
     eprintln!("wrote {} and {}", out.display(), log.display());
     Ok(())
 }
+
 pub fn train_dmvjnd(
     data: &Path,
     classifiers: &Path,

@@ -200,10 +200,15 @@ fn vpjnd_step(
 /// Seconds per step of the four CIFAR-10 classifiers (one step trains all four).
 fn classifier_step(device: &Device, cifar: &CifarSet, steps: usize, batch: usize) -> anyhow::Result<f64> {
     let train = repeated(cifar, steps * batch);
-    let config =
-        trainer::dmvjnd::ClassifierConfig { epochs: 2, batch, learning_rate: 1e-3, seed: 7, subsample: 1 };
+    let config = trainer::dmvjnd::ClassifierConfig {
+        epochs: 2,
+        batch,
+        learning_rate: 1e-3,
+        seed: 7,
+        ..Default::default()
+    };
     let mut marks = Vec::new();
-    trainer::dmvjnd::train_classifiers(&train, cifar, &config, device, |epoch, _| {
+    trainer::dmvjnd::train_classifiers(&train, cifar, &config, device, None, |epoch, _, _| {
         marks.push(epoch.seconds);
         Ok(())
     })?;
@@ -222,6 +227,7 @@ fn dmvjnd_step(device: &Device, cifar: &CifarSet, steps: usize, batch: usize) ->
         spatial_weight: 1.0,
         seed: 7,
         subsample: 1,
+        deadline: None,
     };
     let mut marks = Vec::new();
     trainer::dmvjnd::train_dmvjnd(&train, EMBEDDED_CLASSIFIERS, &config, None, device, |epoch, _| {

@@ -1,0 +1,382 @@
+//! One encode pipeline: an [`EncodePlan`], built and validated once from [`Settings`], run on each
+//! image. The `jndenc` binary (one file and batch mode), libjnd and the Python package all build a plan
+//! (from a [`crate::settings::Request`]) and call [`EncodePlan::encode_file`] or
+//! [`EncodePlan::encode_pixels`]; nothing else decides how an image is encoded.
+//!
+//! A plan fixes, once:
+//! - the codec (mozjpeg, jpegli, the pure-Rust JPEG encoder, or x265 in HEIF; auto mode's default is
+//!   [`crate::settings::AUTO_JPEG_ENCODER`], a fixed quality's is mozjpeg), with cjpeg's switches as
+//!   [`crate::codec::JpegOptions`];
+//! - the [`Strategy`] of the settings' [`Mode`] (`strategy.rs`): a fixed quality, the JND search with
+//!   its decider, or per-block quantisation from a JND map;
+//! - the [`MetadataPolicy`] (strip, ICC), applied to every decoded image, to pixels handed over, and
+//!   to a kept input;
+//! - the copy-input rule: in auto mode, a JPEG input that no candidate undercuts is kept (its entropy
+//!   data untouched, its metadata rewritten to the policy), unless the output must be grey and the
+//!   input is not, or must be RGB-coded;
+//! - what the report measures (`measure_saving`: the size at the top quality, encoded only when it is
+//!   asked for and the search did not already encode it; `verify`: the output's teacher distance).
+
+use std::time::Instant;
+
+use jnd_model::metrics::ButteraugliRef;
+
+mod keep;
+
+use crate::auto::encode_at_jnd;
+#[cfg(feature = "mozjpeg")]
+use crate::codec::adaptive::encode_adaptive_components;
+use crate::codec::{Codec, Encoded, JpegColor, OutputFormat};
+use crate::jpeg_info;
+use crate::models::Models;
+use crate::report::{CandidateReport, ImageReport, StageSeconds, saving_percent};
+use crate::settings::{BaseTables, JpegEncoder, MetadataPolicy, Mode, Named, Settings};
+use crate::strategy::{Strategy, build_codec};
+use crate::{DecodeOptions, Error, Image, Result};
+
+/// What the report calls an encode's input and output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Names<'a> {
+    /// The input (a path, `-` for standard input, or what the caller calls its pixels).
+    pub input: &'a str,
+    /// The output (a path, or `-` for bytes handed back to the caller).
+    pub output: &'a str,
+}
+
+impl Names<'static> {
+    /// Pixels handed over in memory, bytes handed back.
+    pub fn pixels() -> Self {
+        Names { input: "pixels", output: "-" }
+    }
+}
+
+/// A validated encode: codec, mode, metadata policy and report requests. See the module docs.
+pub struct EncodePlan {
+    codec: Box<dyn Codec>,
+    strategy: Strategy,
+    metadata: MetadataPolicy,
+    decode: DecodeOptions,
+    jpeg_color: JpegColor,
+    verify: bool,
+    visuals: bool,
+    measure_saving: bool,
+    marker: bool,
+    force: bool,
+}
+
+impl std::fmt::Debug for EncodePlan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EncodePlan")
+            .field("codec", &self.codec.name())
+            .field("strategy", &self.strategy.name())
+            .field("metadata", &self.metadata)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One encoded image: the output file, the codec's warnings, and what happened.
+#[derive(Debug, Clone)]
+pub struct Encoding {
+    /// The output file.
+    pub bytes: Vec<u8>,
+    /// Warnings (cjpeg's exit status 2).
+    pub warnings: Vec<String>,
+    /// The report row, complete (names, sizes, probes, seconds from the call to the output bytes).
+    pub report: ImageReport,
+}
+
+impl EncodePlan {
+    /// Validates `settings` and builds the plan, loading the models it needs from `models`.
+    pub fn new(settings: Settings, models: &Models) -> Result<Self> {
+        let Settings {
+            format,
+            jpeg_encoder,
+            mut jpeg,
+            mut heif,
+            mode,
+            metadata,
+            decode,
+            verify,
+            visuals,
+            measure_saving,
+            marker,
+            force,
+        } = settings;
+        let format = format.unwrap_or(OutputFormat::Jpeg);
+        // Metadata is applied to the image once (decode), so codecs keep whatever is left.
+        (jpeg.keep_icc, jpeg.keep_exif, heif.keep_icc, heif.keep_exif) = (true, true, true, true);
+        if format == OutputFormat::Heif {
+            let switches = jpeg.switches_set();
+            if !switches.is_empty() {
+                return Err(Error::Unsupported(format!(
+                    "{} apply to JPEG output only, not HEIF",
+                    switches.join(", ")
+                )));
+            }
+            if let Some(named) = jpeg_encoder {
+                return Err(Error::Unsupported(format!("codec {} writes JPEG, not HEIF", named.name())));
+            }
+        }
+        if let Mode::PerBlock { tables: BaseTables::Machine, .. } = mode {
+            if jpeg.qtables.is_some() {
+                return Err(Error::Parameter(
+                    "custom tables (-qtables) and the machine tables are two sets of base tables: give one"
+                        .into(),
+                ));
+            }
+            jpeg.qtables = Some(crate::codec::machine_qtables()?);
+            jpeg.scale_qtables = true;
+        }
+        let jpeg_encoder = jpeg_encoder.unwrap_or_else(|| JpegEncoder::default_for(&mode, &jpeg));
+        let jpeg_color = jpeg.color;
+        let codec = build_codec(format, jpeg_encoder, jpeg.clone(), heif)?;
+        let strategy = Strategy::new(mode, codec.as_ref(), jpeg_encoder, &jpeg, models)?;
+        Ok(Self {
+            codec,
+            strategy,
+            metadata,
+            decode,
+            jpeg_color,
+            verify,
+            visuals,
+            measure_saving,
+            marker,
+            force,
+        })
+    }
+
+    /// The output format.
+    pub fn format(&self) -> OutputFormat {
+        self.codec.format()
+    }
+
+    /// The codec that writes outputs.
+    pub fn codec(&self) -> &dyn Codec {
+        self.codec.as_ref()
+    }
+
+    /// How inputs are decoded.
+    pub fn decode_options(&self) -> &DecodeOptions {
+        &self.decode
+    }
+
+    /// The estimated peak memory of encoding the input `bytes` with this plan, from the header's size:
+    /// bytes per pixel measured for each mode (auto: the decoded picture, the decider's prepared
+    /// original and the candidates in flight; fixed: the picture and the codec's planes; per-block:
+    /// the maps and the coefficient planes) plus a fixed part for the code and models. An input whose
+    /// header cannot be read is estimated as 50 pixels per file byte (such a file usually fails to
+    /// decode anyway).
+    pub fn estimated_peak(&self, bytes: &[u8]) -> u64 {
+        let (width, pixels) = crate::decode::dimensions(bytes, &self.decode).map_or_else(
+            || (4096, bytes.len() as u64 * 50),
+            |(w, h)| (u64::from(w), u64::from(w) * u64::from(h)),
+        );
+        self.strategy.peak_bytes(pixels, width)
+    }
+
+    /// Decodes an input file and applies the metadata policy.
+    pub fn decode(&self, bytes: &[u8]) -> Result<Image> {
+        let image = crate::decode::decode(bytes, &self.decode)?;
+        Ok(self.apply_metadata(image))
+    }
+
+    /// `image` with the metadata policy applied (what [`EncodePlan::decode`] does after decoding, and
+    /// [`EncodePlan::encode_pixels`] before encoding).
+    pub fn apply_metadata(&self, mut image: Image) -> Image {
+        if !self.metadata.keep_exif {
+            image.metadata.exif = None;
+        }
+        if !self.metadata.keep_icc {
+            image.metadata.icc = None;
+        } else if let Some(icc) = &self.metadata.icc {
+            image.metadata.icc = Some(icc.clone());
+        }
+        image
+    }
+
+    /// Decodes an input file (any format jndenc reads), applies the metadata policy and encodes it; a
+    /// JPEG input may be kept (see the module docs). The report's seconds count from this call.
+    pub fn encode_file(&self, bytes: &[u8], names: Names<'_>) -> Result<Encoding> {
+        let started = Instant::now();
+        let image = self.decode(bytes)?;
+        self.encode_decoded(&image, Some(bytes), names, started)
+    }
+
+    /// Encodes pixels handed over in memory, with the metadata policy applied to what they carry.
+    pub fn encode_pixels(&self, image: Image, names: Names<'_>) -> Result<Encoding> {
+        let started = Instant::now();
+        let image = self.apply_metadata(image);
+        self.encode_decoded(&image, None, names, started)
+    }
+
+    /// Encodes an image decoded by [`EncodePlan::decode`] (so its metadata policy is applied) from the
+    /// input file `source`, when there is one (a JPEG input may then be kept). `started` is when the
+    /// caller began this image (before reading it): the report's total counts from there.
+    pub fn encode_decoded(
+        &self,
+        image: &Image,
+        source: Option<&[u8]>,
+        names: Names<'_>,
+        started: Instant,
+    ) -> Result<Encoding> {
+        // The input's markers, read once, when the copy-input rule may keep it.
+        let keepable = source.and_then(|s| self.keepable_input(s).map(|info| (s, info)));
+        if let Some((source, info)) = &keepable
+            && !self.force
+            && let Some(marker) = self.own_output(info)
+        {
+            return self.keep_own_output(source, &marker, names, started);
+        }
+        let codec = self.codec.as_ref();
+        // Auto mode judges what is written: a `-grayscale` output against the gray original.
+        let gray;
+        let judged = if self.jpeg_color == JpegColor::Grayscale
+            && codec.format() == OutputFormat::Jpeg
+            && image.color() != jnd_model::ColorType::Gray
+        {
+            gray = image.to_gray();
+            &gray
+        } else {
+            image
+        };
+        let mut search_path = None;
+        let (quality, encoded, probes, saturated, times, top_quality) = match &self.strategy {
+            Strategy::Fixed(quality) => {
+                (*quality, codec.encode(image, *quality)?, Vec::new(), false, Default::default(), 100)
+            }
+            Strategy::Model { decider, search, .. } => {
+                let r = encode_at_jnd(judged, codec, decider.as_ref(), search)?;
+                search_path = Some(r.search);
+                (r.quality, r.encoded, r.probes, r.saturated, r.times, search.max_quality)
+            }
+            Strategy::Teacher { decider, search, .. } => {
+                let r = encode_at_jnd(judged, codec, decider, search)?;
+                search_path = Some(r.search);
+                (r.quality, r.encoded, r.probes, r.saturated, r.times, search.max_quality)
+            }
+            #[cfg(feature = "mozjpeg")]
+            Strategy::PerBlock { plan, quality, .. } => {
+                let t = Instant::now();
+                let maps =
+                    plan.source.as_ref().map(|source| source.maps(image, plan.strength)).transpose()?;
+                let prepare = t.elapsed();
+                let encoded = match maps {
+                    Some((luma, chroma)) => {
+                        encode_adaptive_components(image, &luma, chroma.as_ref(), &plan.options)?
+                    }
+                    None => plan.options.plain(image)?,
+                };
+                let times =
+                    crate::auto::StageTimes { prepare, encode: t.elapsed() - prepare, ..Default::default() };
+                (*quality, encoded, Vec::new(), false, times, 100)
+            }
+        };
+        // The marker goes into what is written; sizes compared or reported include it.
+        let marked = self.marker && codec.format() == OutputFormat::Jpeg;
+        let marker_bytes = |q: u8| if marked { self.marker_text(q).len() + 4 } else { 0 };
+        let encoded = if marked {
+            let text = self.marker_text(quality);
+            Encoded { bytes: jpeg_info::insert_comment(&encoded.bytes, &text)?, warnings: encoded.warnings }
+        } else {
+            encoded
+        };
+        let top_bytes = if let Some(p) = probes.iter().find(|p| p.quality == top_quality) {
+            p.bytes + marker_bytes(top_quality)
+        } else if top_quality == quality
+            && matches!(self.strategy, Strategy::Model { .. } | Strategy::Teacher { .. } | Strategy::Fixed(_))
+        {
+            encoded.bytes.len()
+        } else if self.measure_saving {
+            codec.encode(image, top_quality)?.bytes.len() + marker_bytes(top_quality)
+        } else {
+            0
+        };
+        let kept = match keepable {
+            Some((source, _)) => {
+                let kept = jpeg_info::rewrite_metadata(source, &self.metadata_edit())?;
+                (encoded.bytes.len() >= kept.len()).then_some(kept)
+            }
+            _ => None,
+        };
+        let copied_input = kept.is_some();
+        let Encoded { bytes, warnings } = match kept {
+            Some(bytes) => Encoded { bytes, warnings: Vec::new() },
+            None => encoded,
+        };
+        let decoded = if self.verify || self.visuals {
+            Some(self.decoded_output(judged, &bytes, copied_input)?)
+        } else {
+            None
+        };
+        let verified_distance = match (&decoded, self.verify) {
+            (Some((reference, output)), true) => {
+                Some(ButteraugliRef::new(reference)?.compare(output)?.pnorm3)
+            }
+            _ => None,
+        };
+        let visual = match (&decoded, self.visuals) {
+            (Some((reference, output)), true) => Some(crate::visual::of(reference, output)?),
+            _ => None,
+        };
+        let report = ImageReport {
+            codec: if copied_input { "input".into() } else { codec.name().to_string() },
+            quality,
+            parameter: if copied_input { String::new() } else { codec.parameter(quality) },
+            bytes: bytes.len(),
+            top_quality,
+            top_bytes,
+            saving_percent: saving_percent(bytes.len(), top_bytes),
+            candidates: probes
+                .iter()
+                .map(|p| CandidateReport {
+                    quality: p.quality,
+                    bytes: p.bytes,
+                    visible: p.decision.visible,
+                    distance: p.decision.distance,
+                })
+                .collect(),
+            search: search_path.map_or(String::new(), |p| p.name().to_string()),
+            prior_quality: search_path.and_then(|p| p.guess()).map(|g| g.quality),
+            prior_distance: search_path.and_then(|p| p.guess()).map(|g| g.distance),
+            copied_input,
+            saturated,
+            seconds: StageSeconds {
+                prepare: times.prepare.as_secs_f64(),
+                encode: times.encode.as_secs_f64(),
+                decode: times.decode.as_secs_f64(),
+                judge: times.judge.as_secs_f64(),
+                total: started.elapsed().as_secs_f64(),
+            },
+            verified_distance,
+            visual,
+            ..self.report_base(names, source)
+        };
+        Ok(Encoding { bytes, warnings, report })
+    }
+
+    /// What every report of this plan says of an image before anything is encoded.
+    pub(super) fn report_base(&self, names: Names<'_>, source: Option<&[u8]>) -> ImageReport {
+        ImageReport {
+            input: names.input.to_string(),
+            output: names.output.to_string(),
+            format: self.codec.format().name().to_string(),
+            target: self.strategy.target_name(),
+            decider: self.strategy.name().to_string(),
+            input_bytes: source.map_or(0, <[u8]>::len),
+            ..ImageReport::default()
+        }
+    }
+
+    /// The output `bytes` decoded, beside `image` in the same colour type (for `verify` and
+    /// `visuals`).
+    fn decoded_output(&self, image: &Image, bytes: &[u8], copied_input: bool) -> Result<(Image, Image)> {
+        let decoded = if copied_input {
+            crate::decode::decode(bytes, &DecodeOptions::default())?
+        } else {
+            self.codec.decode(bytes)?
+        };
+        let decoded = if decoded.color() == image.color() { decoded } else { decoded.to_rgb() };
+        let reference = if decoded.color() == image.color() { image.clone() } else { image.to_rgb() };
+        Ok((reference, decoded))
+    }
+}

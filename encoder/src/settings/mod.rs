@@ -1,0 +1,245 @@
+//! The settings of a plan, and the vocabulary front ends fill them from.
+//!
+//! - [`Settings`] and its typed parts ([`Mode`], [`MetadataPolicy`], [`JpegEncoder`], ...): what an
+//!   [`crate::EncodePlan`] is built from, validated by it;
+//! - [`names`]: every option ([`Opt`]) and named value, spelled once, and the docs' table ([`OPTIONS`]);
+//! - [`request`]: the one builder from options to settings ([`Request`] -> [`Request::resolve`]), with
+//!   every default, conflict and warning. The CLI, libjnd and the Python package translate their syntax
+//!   into a `Request` and nothing else.
+
+pub mod names;
+pub mod request;
+
+pub use names::{Adaptive, Named, OPTIONS, Opt, OptInfo, Preset, Sampling, SearchKind, Strip};
+pub use request::{Request, Resolved, Value, Warning};
+
+use jnd_model::PixelJndModel;
+
+use crate::DecodeOptions;
+use crate::auto::Target;
+use crate::codec::{HeifOptions, JpegOptions, OutputFormat};
+
+/// Default strength of the DMV-JND map under the machine target: 0, the machine tables alone. On
+/// CIFAR-10 training images the map on top of the machine tables saved nothing (within 1 % at
+/// 80-90 % RCA, and it could not reach 95 % RCA at strength 0.25), and the test-set evaluation agrees
+/// (`jnd-model/weights/machine-coding.md`); `--map-strength` turns it on.
+pub const MACHINE_MAP_STRENGTH: f32 = 0.0;
+
+/// The base quantisation tables of per-block coding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BaseTables {
+    /// What the [`JpegOptions`] say (`-quant-table`, `-qtables`; Annex K by default), as the plain
+    /// encode uses them.
+    #[default]
+    Options,
+    /// The machine tables derived from the four classifiers' sensitivity per DCT frequency
+    /// ([`crate::codec::machine_qtables`]), scaled by the quality like `-qtables`. The machine
+    /// target's default.
+    Machine,
+}
+
+/// The largest `map strength` accepted.
+pub const MAX_MAP_STRENGTH: f32 = 64.0;
+
+/// Which JPEG encoder writes JPEG output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JpegEncoder {
+    /// mozjpeg (trellis quantisation, progressive, optimised Huffman, Annex K tables): what `-quality`
+    /// means, as in cjpeg.
+    MozJpeg,
+    /// jpegli (butteraugli-distance tables, adaptive quantisation); its quality is jpegli's scale.
+    Jpegli,
+    /// The pure-Rust `jpeg-encoder` crate.
+    Rust,
+}
+
+impl JpegEncoder {
+    /// The encoder used when none is named: in auto mode the one that needs fewer bytes at equal
+    /// quality ([`AUTO_JPEG_ENCODER`], measured), unless a switch asks for what only mozjpeg does
+    /// (`-qtables`, `-revert`, `-dct`, ...); otherwise mozjpeg, so `-quality N` means what it means to
+    /// cjpeg.
+    pub fn default_for(mode: &Mode, jpeg: &JpegOptions) -> Self {
+        match mode {
+            Mode::Auto { .. } if accepts(AUTO_JPEG_ENCODER, jpeg) => AUTO_JPEG_ENCODER,
+            Mode::Auto { .. } | Mode::Fixed(_) | Mode::PerBlock { .. } => JpegEncoder::MozJpeg,
+        }
+    }
+}
+
+/// Whether `encoder` honours every switch in `jpeg`.
+fn accepts(encoder: JpegEncoder, jpeg: &JpegOptions) -> bool {
+    #[cfg(feature = "jpegli")]
+    if encoder == JpegEncoder::Jpegli {
+        return crate::codec::Jpegli::new(jpeg.clone()).check().is_ok();
+    }
+    let _ = (encoder, jpeg);
+    true
+}
+
+/// Auto mode's JPEG encoder when none is named. jpegli: on the 39 training photos it needs 7-12 %
+/// fewer bytes than mozjpeg at equal SSIMULACRA 2 and at equal butteraugli 3-norm, and the teacher's
+/// own per-photo choices 9-12 % fewer (`jnd-train compare-codecs`, tables in `docs/codecs.md`).
+/// Without the `jpegli` feature, mozjpeg.
+#[cfg(feature = "jpegli")]
+pub const AUTO_JPEG_ENCODER: JpegEncoder = JpegEncoder::Jpegli;
+/// Auto mode's JPEG encoder when none is named (this build has no jpegli).
+#[cfg(not(feature = "jpegli"))]
+pub const AUTO_JPEG_ENCODER: JpegEncoder = JpegEncoder::MozJpeg;
+
+/// Who judges candidates in the JND search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DeciderKind {
+    /// The embedded VP-JND network. Not the default: on the validation photos it chooses 6 to 13
+    /// quality steps away from the teacher at about the teacher's cost per candidate
+    /// (`docs/decision.md`).
+    Model,
+    /// butteraugli 3-norm against the target, the model's teacher: the default. Started at the
+    /// quality prior, it needs a median of 3 to 5 candidates per picture (`docs/decision.md`).
+    #[default]
+    Teacher,
+}
+
+/// Where the per-block JND map comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MapKind {
+    /// The embedded DMV-JND (machine consumers): a luma and a chroma map.
+    Machine,
+    /// A pixel-wise JND model (people).
+    Human(PixelJndModel),
+}
+
+impl MapKind {
+    /// The name used in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            MapKind::Machine => "dmv-jnd",
+            MapKind::Human(_) => "pixel-jnd",
+        }
+    }
+
+    /// The map strength used when none is given.
+    pub fn default_strength(self) -> f32 {
+        match self {
+            MapKind::Machine => MACHINE_MAP_STRENGTH,
+            MapKind::Human(_) => 1.0,
+        }
+    }
+}
+
+/// How the quality is chosen.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mode {
+    /// A fixed quality (cjpeg's `-quality`; JPEG 0 means 1, as in libjpeg).
+    Fixed(u8),
+    /// The lowest quality judged invisible at `target`, found by the block search.
+    Auto {
+        /// The operating point.
+        target: Target,
+        /// Who judges.
+        decider: DeciderKind,
+        /// Lowest quality considered (the format's lowest when `None`).
+        min_quality: Option<u8>,
+        /// Highest quality considered and the reference of the saving (100 when `None`).
+        max_quality: Option<u8>,
+        /// Block size of the search (1..=10).
+        block: u8,
+        /// Start at the codec's quality prior and bracket it (the default), or run the block
+        /// search over the whole range.
+        prior: bool,
+    },
+    /// Per-block quantisation from a JND map on top of a base quality (JPEG, mozjpeg only).
+    PerBlock {
+        /// The map.
+        map: MapKind,
+        /// Multiplies the map (0..=64); the map's default when `None`.
+        strength: Option<f32>,
+        /// Base quality (1..=100).
+        quality: u8,
+        /// The base tables the map scales.
+        tables: BaseTables,
+    },
+}
+
+impl Default for Mode {
+    fn default() -> Self {
+        Mode::Auto {
+            target: Target::default(),
+            decider: DeciderKind::default(),
+            min_quality: None,
+            max_quality: None,
+            block: 3,
+            prior: true,
+        }
+    }
+}
+
+/// Which metadata an output carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetadataPolicy {
+    /// Keep an ICC profile: the input's, or `icc` when given. False drops both (`--strip icc`).
+    pub keep_icc: bool,
+    /// Keep the input's EXIF.
+    pub keep_exif: bool,
+    /// A profile to embed instead of the input's (cjpeg's `-icc FILE`).
+    pub icc: Option<Vec<u8>>,
+}
+
+impl Default for MetadataPolicy {
+    /// Keep both, replace nothing.
+    fn default() -> Self {
+        Self { keep_icc: true, keep_exif: true, icc: None }
+    }
+}
+
+/// Everything a plan is built from: plain values, validated by [`EncodePlan::new`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// Output format.
+    pub format: Option<OutputFormat>,
+    /// JPEG encoder; `None` picks [`JpegEncoder::default_for`] the mode.
+    pub jpeg_encoder: Option<JpegEncoder>,
+    /// cjpeg's JPEG switches (their metadata flags are set from `metadata`).
+    pub jpeg: JpegOptions,
+    /// HEIF options (their metadata flags are set from `metadata`).
+    pub heif: HeifOptions,
+    /// How the quality is chosen.
+    pub mode: Mode,
+    /// Metadata of the output.
+    pub metadata: MetadataPolicy,
+    /// How inputs are decoded (forced format, limits).
+    pub decode: DecodeOptions,
+    /// Measure the output's teacher distance for the report.
+    pub verify: bool,
+    /// Cut what the HTML report shows from the picture: the regions butteraugli rates most
+    /// different, before and after, and a JND map thumbnail ([`crate::report::Visual`]).
+    pub visuals: bool,
+    /// Measure the size at the top quality for the report's saving, encoding it if the search did not.
+    pub measure_saving: bool,
+    /// Write jndenc's marker into JPEG output: a COM segment naming jndenc, its version and the
+    /// decision (`jndenc/0.1.0 vp-jnd target=strict quality=57 codec=jpegli distance=3.97`), so a later
+    /// run can tell its own output.
+    pub marker: bool,
+    /// In auto mode, re-encode a JPEG input that carries jndenc's marker instead of keeping it.
+    pub force: bool,
+}
+
+impl Default for Settings {
+    /// JPEG through mozjpeg with cjpeg's defaults, auto quality at the human first JND with the
+    /// embedded model, metadata kept, the marker written.
+    fn default() -> Self {
+        Self {
+            format: None,
+            jpeg_encoder: None,
+            jpeg: JpegOptions::default(),
+            heif: HeifOptions::default(),
+            mode: Mode::default(),
+            metadata: MetadataPolicy::default(),
+            decode: DecodeOptions::default(),
+            verify: false,
+            visuals: false,
+            measure_saving: false,
+            marker: true,
+            force: false,
+        }
+    }
+}
