@@ -229,6 +229,11 @@ pub fn train_classifiers(
     resume: bool,
 ) -> anyhow::Result<()> {
     let device = jnd_model::select_device(device)?;
+    for path in [out, log] {
+        if let Some(folder) = path.parent().filter(|f| !f.as_os_str().is_empty()) {
+            std::fs::create_dir_all(folder).with_context(|| format!("creating {}", folder.display()))?;
+        }
+    }
     let (start, mut log_text) = if resume {
         let (epochs_done, epochs, text) = resume_point(log)?;
         let weights = std::fs::read(out).with_context(|| format!("--resume: reading {}", out.display()))?;
