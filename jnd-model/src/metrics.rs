@@ -13,7 +13,9 @@
 //! AGPL, is deliberately not used). Grayscale images are compared as RGB with equal channels.
 
 use butteraugli::{ButteraugliParams, ButteraugliReference, Img, RGB8};
-use ssimulacra2::{ColorPrimaries, Rgb, TransferCharacteristic, compute_frame_ssimulacra2};
+use ssimulacra2::{
+    ColorPrimaries, Rgb, Ssimulacra2Reference, TransferCharacteristic, compute_frame_ssimulacra2,
+};
 
 use crate::pixel_jnd::{Plane, luma};
 use crate::{ColorType, Error, Image, Result};
@@ -397,6 +399,49 @@ pub fn ssimulacra2(reference: &Image, distorted: &Image) -> Result<f64> {
     same_shape(reference, distorted)?;
     compute_frame_ssimulacra2(to_ssimulacra_rgb(reference)?, to_ssimulacra_rgb(distorted)?)
         .map_err(|e| Error::Mismatch(format!("ssimulacra2: {e}")))
+}
+
+/// An original prepared for SSIMULACRA 2 once (its XYB pyramid, blurred means and variances), as
+/// [`ButteraugliRef`] is for butteraugli: each [`Ssimulacra2Ref::compare`] then costs only the
+/// candidate's side, computed by the vendored crate's fast path (`vendor/ssimulacra2/VENDORED.md`).
+/// Scores match [`ssimulacra2`] (the crate's own function) to float rounding: within 0.01 on the
+/// repository's pictures (`tests/ssimulacra2_ref.rs`).
+pub struct Ssimulacra2Ref {
+    prepared: Ssimulacra2Reference,
+    width: u32,
+    height: u32,
+}
+
+impl Ssimulacra2Ref {
+    /// Prepares `reference` (at least 8x8).
+    pub fn new(reference: &Image) -> Result<Self> {
+        let (w, h) = (reference.width() as usize, reference.height() as usize);
+        let prepared = Ssimulacra2Reference::new_srgb8(&rgb_bytes(reference), w, h)
+            .map_err(|e| Error::Mismatch(format!("ssimulacra2: {e}")))?;
+        Ok(Self { prepared, width: reference.width(), height: reference.height() })
+    }
+
+    /// The SSIMULACRA 2 score of `distorted` (same size) against the prepared original.
+    pub fn compare(&self, distorted: &Image) -> Result<f64> {
+        if (distorted.width(), distorted.height()) != (self.width, self.height) {
+            return Err(Error::Mismatch(format!(
+                "{}x{} against a {}x{} reference",
+                distorted.width(),
+                distorted.height(),
+                self.width,
+                self.height
+            )));
+        }
+        let (w, h) = (distorted.width() as usize, distorted.height() as usize);
+        self.prepared
+            .compare_srgb8(&rgb_bytes(distorted), w, h)
+            .map_err(|e| Error::Mismatch(format!("ssimulacra2: {e}")))
+    }
+
+    /// Bytes the prepared original holds (about 48 per pixel).
+    pub fn memory(&self) -> usize {
+        self.prepared.memory()
+    }
 }
 
 #[cfg(test)]
