@@ -103,7 +103,9 @@ fn auto_mode_reads_stdin_writes_stdout_and_is_deterministic() {
 #[test]
 fn the_teacher_decider_lands_at_or_below_its_threshold() {
     let dir = tempfile::tempdir().unwrap();
-    for (target, tau) in [("human-first-jnd", 2.295), ("strict", 1.0)] {
+    for (target, tau, floor) in
+        [("human-first-jnd", 2.295, None), ("strict", 1.0, jndenc::target::Target::default().ssimulacra2)]
+    {
         let report = dir.path().join(format!("{target}.json"));
         ok(run(&[
             "--decider",
@@ -123,8 +125,16 @@ fn the_teacher_decider_lands_at_or_below_its_threshold() {
         // The report carries each probe's score: the teacher's measured distance, on the verdict's side.
         for c in r["candidates"].as_array().unwrap() {
             let (visible, d) = (c["visible"].as_bool().unwrap(), c["distance"].as_f64().unwrap());
-            assert_eq!(visible, d > tau, "{target}: q{} at distance {d}", c["quality"]);
-            if c["quality"].as_u64().unwrap() == chosen {
+            // Within the ceiling, the SSIMULACRA 2 floor decides (measured only there).
+            let s2 = c["ssimulacra2"].as_f64();
+            let lossless = d <= tau && floor.is_none_or(|f| s2.is_some_and(|s| s >= f));
+            assert_eq!(
+                visible, !lossless,
+                "{target}: q{} at distance {d}, SSIMULACRA 2 {s2:?}",
+                c["quality"]
+            );
+            assert_eq!(s2.is_some(), floor.is_some() && d <= tau, "{target}: q{}", c["quality"]);
+            if c["quality"].as_u64().unwrap() == chosen && c["sampling"] == r["sampling"] {
                 assert!(!visible);
                 assert!((d - distance).abs() < 1e-9, "the written file is the judged candidate");
             }
@@ -217,7 +227,7 @@ fn inverted_quality_bounds_are_refused_by_the_library() {
     use jndenc::codec::{JpegOptions, MozJpeg, OutputFormat};
     let image = jndenc::Image::new(17, 13, jndenc::ColorType::Rgb, vec![100; 17 * 13 * 3]).unwrap();
     let codec = MozJpeg::new(JpegOptions::default());
-    let decider = TeacherDecider { tau: 2.295 };
+    let decider = TeacherDecider { target: jndenc::target::Target::distance(2.295).unwrap() };
     let mut options = AutoOptions::for_format(OutputFormat::Jpeg);
     options.min_quality = 2;
     options.max_quality = 1;

@@ -168,8 +168,10 @@ fn a_second_run_over_its_own_output_keeps_every_file() {
     for bytes in files(&first).values() {
         let marker = jpeg_info::parse(bytes).unwrap().jndenc_marker().expect("jndenc's marker");
         assert!(
-            marker
-                .starts_with(&format!("jndenc/{} teacher target=human-first-jnd quality=", jndenc::VERSION)),
+            marker.starts_with(&format!(
+                "jndenc/{} teacher target=visually-lossless quality=",
+                jndenc::VERSION
+            )),
             "{marker}"
         );
     }
@@ -182,8 +184,8 @@ fn a_second_run_over_its_own_output_keeps_every_file() {
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert_eq!(json["totals"]["already_encoded"], 6);
     // Another target is another decision: searched again, not kept as it is.
-    let strict = dir.path().join("strict");
-    let out_run = batch(&["--recursive", "--target", "strict"], &first, &strict);
+    let web = dir.path().join("web");
+    let out_run = batch(&["--recursive", "--target", "web"], &first, &web);
     assert!(!stderr(&out_run).contains("already jndenc's output"), "{}", stderr(&out_run));
     // --force re-encodes them (the marker stays, the bytes are a fresh search's).
     let forced = dir.path().join("forced");

@@ -13,8 +13,10 @@
 use std::path::Path;
 use std::time::Instant;
 
-use jndenc::auto::{AutoOptions, ModelDecider, Target, encode_at_jnd};
+use jndenc::auto::{AutoOptions, ModelDecider, encode_at_jnd};
 use jndenc::codec::{Codec, Heif, HeifOptions, JpegOptions, Jpegli, MozJpeg};
+use jndenc::settings::Preset;
+use jndenc::target::Target;
 use jndenc::{ColorType, Image};
 
 fn load(name: &str) -> (String, Image) {
@@ -60,7 +62,9 @@ fn main() {
         }
         for (codec_name, codec) in codecs {
             let options = AutoOptions::for_format(codec.format());
-            let decider = ModelDecider::embedded(Target::HumanFirstJnd, codec).expect("embedded model");
+            let decider =
+                ModelDecider::embedded(Target::preset(Preset::HumanFirstJnd).expect("a preset"), codec)
+                    .expect("embedded model");
             let one = median_seconds(3, || {
                 codec.encode(&image, 75).expect("encode");
             });

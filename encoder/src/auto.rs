@@ -12,62 +12,13 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use jnd_model::metrics::ButteraugliRef;
-use jnd_model::prior::{Features, QualityPrior};
+use jnd_model::metrics::{ButteraugliRef, Ssimulacra2Ref};
+use jnd_model::prior::{Bounds, Features, Measured, PairPrior};
 use jnd_model::vpjnd::{self, VpJnd};
 
 use crate::codec::{Codec, Encoded, OutputFormat};
-use crate::settings::{Named, Preset};
+use crate::target::Target;
 use crate::{Error, Image, Result};
-
-/// The perceptual operating point to aim at, in butteraugli 3-norm units so it carries across codecs.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub enum Target {
-    /// MCL-JCI's mean first JND (3-norm 2.295): where about half of its viewers notice a difference.
-    #[default]
-    HumanFirstJnd,
-    /// Fitted the same way to the quality 75 % of MCL-JCI's viewers could not tell from the original
-    /// (SUR 75 %, 3-norm [`Target::SUR75_TAU`]).
-    Sur75,
-    /// butteraugli's own just-noticeable boundary for a side-by-side viewer (3-norm 1.0).
-    Strict,
-    /// Any butteraugli 3-norm distance in [`Target::DISTANCE_RANGE`] (`--distance`).
-    Distance(f64),
-}
-
-impl Target {
-    /// The distances `--distance` accepts: the range the prior and the model were trained across.
-    pub const DISTANCE_RANGE: std::ops::RangeInclusive<f64> = 0.5..=4.0;
-
-    /// The 3-norm at which 75 % of MCL-JCI's viewers see no difference, by quantile matching as for
-    /// human-first-jnd (`jnd-train fit-teacher --pw sur75`, `trainer/DATA.md`).
-    pub const SUR75_TAU: f64 = 2.095;
-
-    /// A `distance` target, refused outside [`Target::DISTANCE_RANGE`] (and for NaN).
-    pub fn distance(d: f64) -> Result<Target> {
-        Ok(Target::Distance(crate::settings::request::check_distance(d)?))
-    }
-
-    /// The butteraugli 3-norm threshold of this operating point.
-    pub fn tau(self) -> f64 {
-        match self {
-            Target::HumanFirstJnd => vpjnd::TRAINED_TAU,
-            Target::Sur75 => Self::SUR75_TAU,
-            Target::Strict => 1.0,
-            Target::Distance(d) => d,
-        }
-    }
-
-    /// The name used in reports and the marker: the preset's ([`Preset`]), `distance=D` for a distance.
-    pub fn name(self) -> String {
-        match self {
-            Target::HumanFirstJnd => Preset::HumanFirstJnd.name().into(),
-            Target::Sur75 => Preset::Sur75.name().into(),
-            Target::Strict => Preset::Strict.name().into(),
-            Target::Distance(d) => format!("distance={d}"),
-        }
-    }
-}
 
 /// A decider's judgement of one candidate.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -77,6 +28,10 @@ pub struct Decision {
     /// The candidate's distance from the original in butteraugli 3-norm units: measured by the
     /// teacher, predicted by the model.
     pub distance: f64,
+    /// Its SSIMULACRA 2 score, when the target has a floor and the 3-norm left the verdict open
+    /// (a candidate beyond the ceiling is visible whatever its SSIMULACRA 2, which is then not
+    /// computed).
+    pub ssimulacra2: Option<f64>,
 }
 
 /// Judges decoded candidates against an original it prepared once.
@@ -85,8 +40,8 @@ pub trait Decider: Sync {
     type Prepared: Send + Sync;
     /// A short name for reports.
     fn name(&self) -> &'static str;
-    /// The threshold it judges at (butteraugli 3-norm units).
-    fn tau(&self) -> f64;
+    /// The operating point it judges at.
+    fn target(&self) -> Target;
     /// Prepares the original (JND map, features, metric reference).
     fn prepare(&self, original: &Image) -> Result<Self::Prepared>;
     /// Judges `candidate` (decoded, same size as the original).
@@ -109,18 +64,19 @@ pub fn family_for(format: OutputFormat, codec: &str) -> vpjnd::CodecFamily {
     }
 }
 
-/// The embedded quality prior for `codec`'s candidates.
-pub fn prior_for(codec: &dyn Codec) -> Result<QualityPrior> {
-    Ok(QualityPrior::embedded(family_for(codec.format(), codec.name()))?)
+/// The embedded quality priors (3-norm and SSIMULACRA 2) for `codec`'s candidates.
+pub fn prior_for(codec: &dyn Codec) -> Result<PairPrior> {
+    Ok(PairPrior::embedded(family_for(codec.format(), codec.name()), codec.chroma() == "4:4:4")?)
 }
 
-/// The embedded VP-JNDnet.
+/// The embedded VP-JNDnet for the 3-norm bound; a target's SSIMULACRA 2 floor is measured (the
+/// network predicts the 3-norm only).
 #[derive(Debug, Clone)]
 pub struct ModelDecider {
     /// The network.
     pub model: VpJnd,
-    /// Threshold (butteraugli 3-norm units).
-    pub tau: f64,
+    /// The operating point.
+    pub target: Target,
     /// Decision margin (natural-log units).
     pub margin: f64,
 }
@@ -130,64 +86,113 @@ impl ModelDecider {
     pub fn embedded(target: Target, codec: &dyn Codec) -> Result<Self> {
         let device = jnd_model::select_device(jnd_model::Accelerator::Cpu)?;
         let margin = margin_for(codec.format(), codec.name());
-        Ok(Self { model: VpJnd::embedded(&device)?, tau: target.tau(), margin })
+        Ok(Self { model: VpJnd::embedded(&device)?, target, margin })
     }
 }
 
+/// What a decider with a SSIMULACRA 2 floor holds of the original: its prepared side, and its colour
+/// type (candidates of another are compared in RGB).
+pub struct FloorReference {
+    prepared: Option<Ssimulacra2Ref>,
+    color: jnd_model::ColorType,
+}
+
+impl FloorReference {
+    /// The original prepared when `target` has a floor.
+    fn new(original: &Image, target: &Target) -> Result<Self> {
+        let prepared = match target.ssimulacra2 {
+            Some(_) => Some(Ssimulacra2Ref::new(original)?),
+            None => None,
+        };
+        Ok(Self { prepared, color: original.color() })
+    }
+
+    /// The candidate's SSIMULACRA 2, when there is a floor.
+    fn score(&self, candidate: &Image) -> Result<Option<f64>> {
+        let Some(prepared) = &self.prepared else { return Ok(None) };
+        Ok(Some(if candidate.color() == self.color {
+            prepared.compare(candidate)?
+        } else {
+            prepared.compare(&candidate.to_rgb())?
+        }))
+    }
+}
+
+/// The verdict of a candidate whose 3-norm is `distance`: beyond the ceiling it is visible and its
+/// SSIMULACRA 2 is not computed; within it, the floor decides.
+fn decide(target: &Target, distance: f64, floor: &FloorReference, candidate: &Image) -> Result<Decision> {
+    if distance > target.tau() {
+        return Ok(Decision { visible: true, distance, ssimulacra2: None });
+    }
+    let ssimulacra2 = floor.score(candidate)?;
+    Ok(Decision { visible: !target.passes(distance, ssimulacra2), distance, ssimulacra2 })
+}
+
 impl Decider for ModelDecider {
-    type Prepared = vpjnd::Prepared;
+    type Prepared = (vpjnd::Prepared, FloorReference);
 
     fn name(&self) -> &'static str {
         "vp-jnd"
     }
 
-    fn tau(&self) -> f64 {
-        self.tau
+    fn target(&self) -> Target {
+        self.target
     }
 
     fn prepare(&self, original: &Image) -> Result<Self::Prepared> {
-        Ok(self.model.prepare(&original.to_rgb())?)
+        let (model, floor) = rayon::join(
+            || self.model.prepare(&original.to_rgb()),
+            || FloorReference::new(original, &self.target),
+        );
+        Ok((model?, floor?))
     }
 
     fn judge(&self, prepared: &Self::Prepared, candidate: &Image) -> Result<Decision> {
         // No per-candidate RGB copy: the patch reader replicates gray itself.
-        let judgement = self.model.judge(prepared, candidate)?;
-        Ok(Decision {
-            visible: !judgement.lossless_at(self.tau, self.margin),
-            distance: judgement.predicted_distance(),
-        })
+        let judgement = self.model.judge(&prepared.0, candidate)?;
+        let distance = judgement.predicted_distance();
+        let within = self.target.distance.is_none_or(|tau| judgement.lossless_at(tau, self.margin));
+        if !within {
+            return Ok(Decision { visible: true, distance, ssimulacra2: None });
+        }
+        let ssimulacra2 = prepared.1.score(candidate)?;
+        let floor_holds = self.target.ssimulacra2.is_none_or(|f| ssimulacra2.is_some_and(|s| s >= f));
+        Ok(Decision { visible: !floor_holds, distance, ssimulacra2 })
     }
 }
 
-/// The teacher: butteraugli 3-norm against a threshold (slow, exact for its own definition).
+/// The teacher: butteraugli 3-norm against the ceiling, then SSIMULACRA 2 against the floor where
+/// the ceiling holds (slow, exact for their own definitions).
 #[derive(Debug, Clone, Copy)]
 pub struct TeacherDecider {
-    /// Threshold (butteraugli 3-norm).
-    pub tau: f64,
+    /// The operating point.
+    pub target: Target,
 }
 
 impl Decider for TeacherDecider {
-    type Prepared = (ButteraugliRef, jnd_model::ColorType);
+    type Prepared = (ButteraugliRef, FloorReference);
 
     fn name(&self) -> &'static str {
         "teacher"
     }
 
-    fn tau(&self) -> f64 {
-        self.tau
+    fn target(&self) -> Target {
+        self.target
     }
 
     fn prepare(&self, original: &Image) -> Result<Self::Prepared> {
-        Ok((ButteraugliRef::new(original)?, original.color()))
+        let (butteraugli, floor) =
+            rayon::join(|| ButteraugliRef::new(original), || FloorReference::new(original, &self.target));
+        Ok((butteraugli?, floor?))
     }
 
     fn judge(&self, prepared: &Self::Prepared, candidate: &Image) -> Result<Decision> {
-        let scores = if candidate.color() == prepared.1 {
+        let scores = if candidate.color() == prepared.1.color {
             prepared.0.compare(candidate)?
         } else {
             prepared.0.compare(&candidate.to_rgb())?
         };
-        Ok(Decision { visible: scores.pnorm3 > self.tau, distance: scores.pnorm3 })
+        decide(&self.target, scores.pnorm3, &prepared.1, candidate)
     }
 }
 
@@ -202,9 +207,9 @@ pub struct AutoOptions {
     pub step: u8,
     /// Block size of the block search.
     pub block: usize,
-    /// Where the search starts: the quality prior of the codec, or `None` for the block search
+    /// Where the search starts: the quality priors of the codec, or `None` for the block search
     /// over the whole range.
-    pub prior: Option<QualityPrior>,
+    pub prior: Option<PairPrior>,
 }
 
 impl AutoOptions {
@@ -272,10 +277,17 @@ pub struct AutoEncoded {
 /// What the quality prior predicted for an original.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PriorGuess {
-    /// The lowest quality of the search whose predicted distance is within the target.
+    /// The lowest quality of the search predicted to meet the target.
     pub quality: u8,
     /// The predicted distance at that quality (butteraugli 3-norm).
     pub distance: f64,
+    /// The predicted SSIMULACRA 2 there, when the codec has that prior.
+    pub ssimulacra2: Option<f64>,
+}
+
+/// The target as the prior reads it.
+fn bounds(target: &Target) -> Bounds {
+    Bounds { distance: target.distance, ssimulacra2: target.ssimulacra2 }
 }
 
 /// How a search ran.
@@ -397,11 +409,15 @@ pub fn search_candidates<D: Decider>(
     // by one candidate and one strip; butteraugli still uses every core within a strip).
     let parallel =
         source.parallel() && original.pixel_count() <= jnd_model::metrics::BUTTERAUGLI_STRIPS_ABOVE;
-    let guess = options.prior.as_ref().map(|prior| {
+    let target = decider.target();
+    // A floor without its SSIMULACRA 2 curve cannot be predicted: the block search decides.
+    let usable = |p: &PairPrior| target.ssimulacra2.is_none() || p.ssimulacra2.is_some();
+    let guess = options.prior.as_ref().filter(|p| usable(p)).map(|prior| {
         let features = Features::of(original);
-        let (predicted, distance) = prior.quality_for(&features, decider.tau());
-        let quality = qualities.get(index_of(predicted)).copied().unwrap_or(predicted);
-        (prior, features, PriorGuess { quality, distance })
+        let predicted = prior.quality_for(&features, bounds(&target));
+        let quality = qualities.get(index_of(predicted.quality)).copied().unwrap_or(predicted.quality);
+        let guess = PriorGuess { quality, distance: predicted.distance, ssimulacra2: predicted.ssimulacra2 };
+        (prior, features, guess)
     });
     // The search's first pair: the prior's quality and the one below it.
     let pair: Vec<u8> = guess.as_ref().map_or_else(Vec::new, |(_, _, g)| {
@@ -481,7 +497,12 @@ pub fn search_candidates<D: Decider>(
             let start = match judged.as_slice() {
                 [below, at_prior] if below.visible && !at_prior.visible => at,
                 [.., at_prior] => {
-                    index_of(prior.refine(&features, (guess.quality, at_prior.distance), decider.tau()).0)
+                    let measured = Measured {
+                        quality: guess.quality,
+                        distance: at_prior.distance,
+                        ssimulacra2: at_prior.ssimulacra2,
+                    };
+                    index_of(prior.refine(&features, measured, bounds(&target)).quality)
                 }
                 [] => at,
             };

@@ -61,6 +61,7 @@ pub mod report;
 pub mod search;
 pub mod settings;
 mod strategy;
+pub mod target;
 mod tiff_metadata;
 mod visual;
 

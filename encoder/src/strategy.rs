@@ -6,12 +6,13 @@ use jnd_model::PixelJndModel;
 #[cfg(feature = "mozjpeg")]
 use jnd_model::dmvjnd::DmvJnd;
 
-use crate::auto::{AutoOptions, ModelDecider, Target, TeacherDecider, margin_for};
+use crate::auto::{AutoOptions, ModelDecider, TeacherDecider, margin_for};
 #[cfg(feature = "mozjpeg")]
 use crate::codec::adaptive::AdaptiveOptions;
 use crate::codec::{Codec, HeifOptions, JpegOptions, OutputFormat};
 use crate::models::Models;
 use crate::settings::{DeciderKind, JpegEncoder, MAX_MAP_STRENGTH, MapKind, Mode, Named};
+use crate::target::Target;
 use crate::{Error, Image, Result};
 
 /// Estimated peak bytes per pixel of an auto-mode encode judged by the VP-JND model (measured: 77 on a 6.3 MP picture, 68 on
@@ -129,14 +130,14 @@ impl Strategy {
                     DeciderKind::Model => Strategy::Model {
                         decider: Box::new(ModelDecider {
                             model: models.vpjnd()?,
-                            tau: target.tau(),
+                            target,
                             margin: margin_for(format, codec.name()),
                         }),
                         target,
                         search,
                     },
                     DeciderKind::Teacher => {
-                        Strategy::Teacher { decider: TeacherDecider { tau: target.tau() }, target, search }
+                        Strategy::Teacher { decider: TeacherDecider { target }, target, search }
                     }
                 }
             }
@@ -166,6 +167,14 @@ impl Strategy {
             Strategy::PerBlock { map: MapKind::Machine, .. } => "machine".into(),
             #[cfg(feature = "mozjpeg")]
             Strategy::PerBlock { map: MapKind::Human(_), .. } => "adaptive-human".into(),
+        }
+    }
+
+    /// The operating point of a search.
+    pub(crate) fn target(&self) -> Option<Target> {
+        match self {
+            Strategy::Model { target, .. } | Strategy::Teacher { target, .. } => Some(*target),
+            _ => None,
         }
     }
 

@@ -79,19 +79,30 @@
 // Models on the default GPU adapter through burn's wgpu backend (the `wgpu` feature).
 #define JND_DEVICE_WGPU 2
 
-// Operating point fitted to human first-JND data (butteraugli 3-norm 2.295). The default.
+// The paper's operating point: MCL-JCI's mean first JND (butteraugli 3-norm 2.295, no SSIMULACRA 2
+// floor), where about half of its viewers noticed; visible at 1:1.
 #define JND_TARGET_HUMAN_FIRST_JND 0
 
-// butteraugli's side-by-side boundary (3-norm 1.0).
+// The default: nobody comparing side by side at 1:1 should tell it from the original (3-norm 1.0
+// and its SSIMULACRA 2 floor; `docs/decision.md`).
+#define JND_TARGET_VISUALLY_LOSSLESS 1
+
+// The second generation's name of [`JND_TARGET_VISUALLY_LOSSLESS`] (the same value).
 #define JND_TARGET_STRICT 1
 
-// The quality 75 % of MCL-JCI's viewers cannot tell from the original (3-norm 2.095).
+// The quality 75 % of MCL-JCI's viewers cannot tell from the original (3-norm 2.095, no floor).
 #define JND_TARGET_SUR75 2
 
 // Machine consumers, as `jndenc --target machine`: the machine quantisation tables at the handle's
 // fixed quality (75 when automatic), the plain mozjpeg encode (the DMV-JND map's default strength
 // is 0: on top of these tables it saved nothing). JPEG through mozjpeg only.
 #define JND_TARGET_MACHINE 3
+
+// Web images looked at closely (3-norm 1.5 and its floor).
+#define JND_TARGET_WEB_HIGH 4
+
+// Web images at the size they are shown (3-norm 2.0 and its floor).
+#define JND_TARGET_WEB 5
 
 // Chroma subsampling: the codec's default (4:2:0).
 #define JND_SAMPLING_DEFAULT 0
@@ -181,20 +192,29 @@ int jnd_encoder_set_format(struct JndEncoder *encoder,
 // `encoder` must be NULL or a live handle.
 int jnd_encoder_set_codec(struct JndEncoder *encoder, int codec);
 
-// Sets the target: [`JND_TARGET_HUMAN_FIRST_JND`], [`JND_TARGET_SUR75`], [`JND_TARGET_STRICT`]
-// (people) or [`JND_TARGET_MACHINE`] (classifiers). Replaces a distance set before.
+// Sets the target: [`JND_TARGET_VISUALLY_LOSSLESS`] (the default), [`JND_TARGET_WEB_HIGH`],
+// [`JND_TARGET_WEB`], [`JND_TARGET_HUMAN_FIRST_JND`], [`JND_TARGET_SUR75`] (people) or
+// [`JND_TARGET_MACHINE`] (classifiers). Replaces bounds set before.
 //
 // # Safety
 // `encoder` must be NULL or a live handle.
 int jnd_encoder_set_target(struct JndEncoder *encoder, int target);
 
-// Sets the target as a butteraugli 3-norm distance (0.5 to 4.0), as `jndenc --distance`; NaN and
-// values outside the range are refused with `JND_ERROR_INVALID_ARGUMENT`. Replaces a target set
-// before.
+// Sets the target's butteraugli 3-norm ceiling (0.5 to 4.0), as `jndenc --distance`; NaN and values
+// outside the range are refused with `JND_ERROR_INVALID_ARGUMENT`. Replaces a named target set
+// before; with [`jnd_encoder_set_ssimulacra2`], both bounds.
 //
 // # Safety
 // `encoder` must be NULL or a live handle.
 int jnd_encoder_set_distance(struct JndEncoder *encoder, double distance);
+
+// Sets the target's SSIMULACRA 2 floor (0 to 100), as `jndenc --ssimulacra2`; a negative value
+// removes it. NaN and values above 100 are refused with `JND_ERROR_INVALID_ARGUMENT`. Replaces a
+// named target set before; with [`jnd_encoder_set_distance`], both bounds.
+//
+// # Safety
+// `encoder` must be NULL or a live handle.
+int jnd_encoder_set_ssimulacra2(struct JndEncoder *encoder, double floor);
 
 // Bounds the quality search to `min..=max` (0..100, `min <= max`).
 //

@@ -78,16 +78,24 @@ pub const JND_DEVICE_CUDA: c_int = 1;
 /// Models on the default GPU adapter through burn's wgpu backend (the `wgpu` feature).
 pub const JND_DEVICE_WGPU: c_int = 2;
 
-/// Operating point fitted to human first-JND data (butteraugli 3-norm 2.295). The default.
+/// The paper's operating point: MCL-JCI's mean first JND (butteraugli 3-norm 2.295, no SSIMULACRA 2
+/// floor), where about half of its viewers noticed; visible at 1:1.
 pub const JND_TARGET_HUMAN_FIRST_JND: c_int = 0;
-/// butteraugli's side-by-side boundary (3-norm 1.0).
+/// The default: nobody comparing side by side at 1:1 should tell it from the original (3-norm 1.0
+/// and its SSIMULACRA 2 floor; `docs/decision.md`).
+pub const JND_TARGET_VISUALLY_LOSSLESS: c_int = 1;
+/// The second generation's name of [`JND_TARGET_VISUALLY_LOSSLESS`] (the same value).
 pub const JND_TARGET_STRICT: c_int = 1;
-/// The quality 75 % of MCL-JCI's viewers cannot tell from the original (3-norm 2.095).
+/// The quality 75 % of MCL-JCI's viewers cannot tell from the original (3-norm 2.095, no floor).
 pub const JND_TARGET_SUR75: c_int = 2;
 /// Machine consumers, as `jndenc --target machine`: the machine quantisation tables at the handle's
 /// fixed quality (75 when automatic), the plain mozjpeg encode (the DMV-JND map's default strength
 /// is 0: on top of these tables it saved nothing). JPEG through mozjpeg only.
 pub const JND_TARGET_MACHINE: c_int = 3;
+/// Web images looked at closely (3-norm 1.5 and its floor).
+pub const JND_TARGET_WEB_HIGH: c_int = 4;
+/// Web images at the size they are shown (3-norm 2.0 and its floor).
+pub const JND_TARGET_WEB: c_int = 5;
 
 /// Chroma subsampling: the codec's default (4:2:0).
 pub const JND_SAMPLING_DEFAULT: c_int = 0;
@@ -193,9 +201,9 @@ impl JndEncoder {
         let resolved = self.request.resolve().map_err(failure)?;
         let target = match resolved.settings.mode {
             jndenc::settings::Mode::Auto { target, .. } => target,
-            _ => jndenc::auto::Target::default(),
+            _ => jndenc::target::Target::default(),
         };
-        Ok(TeacherDecider { tau: target.tau() })
+        Ok(TeacherDecider { target })
     }
 
     /// Runs `f` on the handle's thread pool (the process-wide pool when none was set).
@@ -387,8 +395,9 @@ pub unsafe extern "C" fn jnd_encoder_set_codec(encoder: *mut JndEncoder, codec: 
     unsafe { with_encoder(encoder, body) }
 }
 
-/// Sets the target: [`JND_TARGET_HUMAN_FIRST_JND`], [`JND_TARGET_SUR75`], [`JND_TARGET_STRICT`]
-/// (people) or [`JND_TARGET_MACHINE`] (classifiers). Replaces a distance set before.
+/// Sets the target: [`JND_TARGET_VISUALLY_LOSSLESS`] (the default), [`JND_TARGET_WEB_HIGH`],
+/// [`JND_TARGET_WEB`], [`JND_TARGET_HUMAN_FIRST_JND`], [`JND_TARGET_SUR75`] (people) or
+/// [`JND_TARGET_MACHINE`] (classifiers). Replaces bounds set before.
 ///
 /// # Safety
 /// `encoder` must be NULL or a live handle.
@@ -397,22 +406,25 @@ pub unsafe extern "C" fn jnd_encoder_set_target(encoder: *mut JndEncoder, target
     let body = |e: &mut JndEncoder| {
         let preset = match target {
             JND_TARGET_HUMAN_FIRST_JND => Preset::HumanFirstJnd,
-            JND_TARGET_STRICT => Preset::Strict,
+            JND_TARGET_VISUALLY_LOSSLESS => Preset::VisuallyLossless,
             JND_TARGET_SUR75 => Preset::Sur75,
             JND_TARGET_MACHINE => Preset::Machine,
+            JND_TARGET_WEB_HIGH => Preset::WebHigh,
+            JND_TARGET_WEB => Preset::Web,
             other => return e.fail(JND_ERROR_INVALID_ARGUMENT, format!("unknown target {other}")),
         };
         e.request.target = Some(preset);
         e.request.clear(Opt::Distance);
+        e.request.clear(Opt::Ssimulacra2);
         JND_OK
     };
     // SAFETY: forwarded caller contract.
     unsafe { with_encoder(encoder, body) }
 }
 
-/// Sets the target as a butteraugli 3-norm distance (0.5 to 4.0), as `jndenc --distance`; NaN and
-/// values outside the range are refused with `JND_ERROR_INVALID_ARGUMENT`. Replaces a target set
-/// before.
+/// Sets the target's butteraugli 3-norm ceiling (0.5 to 4.0), as `jndenc --distance`; NaN and values
+/// outside the range are refused with `JND_ERROR_INVALID_ARGUMENT`. Replaces a named target set
+/// before; with [`jnd_encoder_set_ssimulacra2`], both bounds.
 ///
 /// # Safety
 /// `encoder` must be NULL or a live handle.
@@ -420,6 +432,29 @@ pub unsafe extern "C" fn jnd_encoder_set_target(encoder: *mut JndEncoder, target
 pub unsafe extern "C" fn jnd_encoder_set_distance(encoder: *mut JndEncoder, distance: f64) -> c_int {
     let body = |e: &mut JndEncoder| {
         let status = e.set(Opt::Distance, Value::Float(distance));
+        if status == JND_OK {
+            e.request.clear(Opt::Target);
+        }
+        status
+    };
+    // SAFETY: forwarded caller contract.
+    unsafe { with_encoder(encoder, body) }
+}
+
+/// Sets the target's SSIMULACRA 2 floor (0 to 100), as `jndenc --ssimulacra2`; a negative value
+/// removes it. NaN and values above 100 are refused with `JND_ERROR_INVALID_ARGUMENT`. Replaces a
+/// named target set before; with [`jnd_encoder_set_distance`], both bounds.
+///
+/// # Safety
+/// `encoder` must be NULL or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn jnd_encoder_set_ssimulacra2(encoder: *mut JndEncoder, floor: f64) -> c_int {
+    let body = |e: &mut JndEncoder| {
+        if floor < 0.0 {
+            e.request.clear(Opt::Ssimulacra2);
+            return JND_OK;
+        }
+        let status = e.set(Opt::Ssimulacra2, Value::Float(floor));
         if status == JND_OK {
             e.request.clear(Opt::Target);
         }

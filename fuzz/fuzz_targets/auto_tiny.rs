@@ -6,7 +6,8 @@
 use std::sync::OnceLock;
 
 use jnd_model::{ColorType, Image};
-use jndenc::auto::Target;
+use jndenc::settings::Preset;
+use jndenc::target::Target;
 use jndenc::decode::decode;
 use jndenc::Models;
 use jndenc::settings::{DeciderKind, Mode};
@@ -30,7 +31,8 @@ fuzz_target!(|data: &[u8]| {
     let image = Image::new(width, height, color, samples).expect("valid picture");
     let (min, max) = (lo % 100 + 1, hi % 100 + 1);
     let mode = Mode::Auto {
-        target: if mode & 64 == 0 { Target::HumanFirstJnd } else { Target::Strict },
+        target: Target::preset(if mode & 64 == 0 { Preset::HumanFirstJnd } else { Preset::VisuallyLossless })
+            .expect("a preset"),
         decider: if mode & 128 == 0 { DeciderKind::Teacher } else { DeciderKind::Model },
         min_quality: Some(min),
         max_quality: Some(max),

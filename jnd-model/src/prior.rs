@@ -1,6 +1,7 @@
-//! The quality prior: from the original alone, the teacher's butteraugli 3-norm distance at every
-//! quality of a codec, so the search can start at the quality for any target distance and confirm it
-//! with a few real candidates.
+//! The quality prior: from the original alone, the teacher's butteraugli 3-norm distance and its
+//! SSIMULACRA 2 at every quality of a codec, so the search can start at the quality for any target
+//! (a 3-norm ceiling, a SSIMULACRA 2 floor, or both: [`PairPrior`]) and confirm it with a few real
+//! candidates.
 //!
 //! [`Features::of`] summarises the original in a few numbers (8x8 block contrast, luma and chroma
 //! gradients, one pass over the pixels; the pixel-wise JND map was tried and left out: it cost 0.2 s
@@ -111,6 +112,146 @@ pub struct QualityPrior {
 const EMBEDDED_JPEG: &str = include_str!("../weights/prior-mozjpeg.csv");
 const EMBEDDED_JPEGLI: &str = include_str!("../weights/prior-jpegli.csv");
 const EMBEDDED_HEIF: &str = include_str!("../weights/prior-heif.csv");
+const EMBEDDED_JPEG_S2: &str = include_str!("../weights/prior-mozjpeg-ssimulacra2.csv");
+const EMBEDDED_JPEGLI_S2: &str = include_str!("../weights/prior-jpegli-ssimulacra2.csv");
+const EMBEDDED_HEIF_S2: &str = include_str!("../weights/prior-heif-ssimulacra2.csv");
+const EMBEDDED_JPEGLI_444: &str = include_str!("../weights/prior-jpegli444.csv");
+const EMBEDDED_JPEGLI_444_S2: &str = include_str!("../weights/prior-jpegli444-ssimulacra2.csv");
+
+/// The value the SSIMULACRA 2 prior predicts: `100 - s` (falling with quality like a distance, and
+/// positive for every score but a perfect one), kept above this.
+pub const SSIMULACRA2_GAP_FLOOR: f64 = 0.05;
+
+/// A SSIMULACRA 2 score as the distance-like gap its prior predicts.
+pub fn ssimulacra2_gap(score: f64) -> f64 {
+    (100.0 - score).max(SSIMULACRA2_GAP_FLOOR)
+}
+
+/// The bounds of an operating point, as the prior reads them.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Bounds {
+    /// The butteraugli 3-norm ceiling.
+    pub distance: Option<f64>,
+    /// The SSIMULACRA 2 floor.
+    pub ssimulacra2: Option<f64>,
+}
+
+/// What the prior predicts at one quality.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Prediction {
+    /// The quality.
+    pub quality: u8,
+    /// The predicted 3-norm.
+    pub distance: f64,
+    /// The predicted SSIMULACRA 2, when the family has that prior.
+    pub ssimulacra2: Option<f64>,
+}
+
+/// A probe's measured scores, to shift the predicted curves through.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Measured {
+    /// Its quality.
+    pub quality: u8,
+    /// Its 3-norm (NaN when unknown).
+    pub distance: f64,
+    /// Its SSIMULACRA 2, when measured.
+    pub ssimulacra2: Option<f64>,
+}
+
+/// Both curves of a codec family: the 3-norm and, where fitted, the SSIMULACRA 2.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PairPrior {
+    /// The 3-norm per quality.
+    pub distance: QualityPrior,
+    /// `100 - SSIMULACRA 2` per quality.
+    pub ssimulacra2: Option<QualityPrior>,
+}
+
+impl PairPrior {
+    /// The embedded priors of a codec family, at 4:4:4 when `full_chroma` and the family has priors
+    /// fitted there (jpegli; the others use their 4:2:0 curves, which the first probe shifts), without
+    /// a SSIMULACRA 2 curve where none is fitted.
+    pub fn embedded(family: CodecFamily, full_chroma: bool) -> Result<PairPrior> {
+        let read = |text: &str| -> Result<Option<QualityPrior>> {
+            if text.trim().is_empty() { Ok(None) } else { QualityPrior::from_csv(text).map(Some) }
+        };
+        if full_chroma
+            && family == CodecFamily::Jpegli
+            && let Some(distance) = read(EMBEDDED_JPEGLI_444)?
+        {
+            return Ok(PairPrior { distance, ssimulacra2: read(EMBEDDED_JPEGLI_444_S2)? });
+        }
+        let s2 = match family {
+            CodecFamily::Jpeg => EMBEDDED_JPEG_S2,
+            CodecFamily::Jpegli => EMBEDDED_JPEGLI_S2,
+            CodecFamily::Heif => EMBEDDED_HEIF_S2,
+        };
+        Ok(PairPrior { distance: QualityPrior::embedded(family)?, ssimulacra2: read(s2)? })
+    }
+
+    /// The lowest quality predicted to meet every bound (the highest when none does), with the
+    /// predictions there. `shift` moves the curves through a measured probe first.
+    fn lowest(&self, features: &Features, bounds: Bounds, shift: Option<Measured>) -> Prediction {
+        let distances = shifted(self.distance.distances(features), shift.map(|m| (m.quality, m.distance)));
+        let gaps = self.ssimulacra2.as_ref().map(|p| {
+            shifted(
+                p.distances(features),
+                shift.and_then(|m| m.ssimulacra2.map(|s| (m.quality, ssimulacra2_gap(s)))),
+            )
+        });
+        let at = |curve: &[(u8, f64)], q: u8| interpolate(curve, q);
+        let meets = |q: u8, d: f64| {
+            bounds.distance.is_none_or(|tau| d <= tau)
+                && match (bounds.ssimulacra2, &gaps) {
+                    (Some(floor), Some(g)) => at(g, q) <= ssimulacra2_gap(floor),
+                    _ => true,
+                }
+        };
+        let pick =
+            distances.iter().copied().find(|&(q, d)| meets(q, d)).or_else(|| distances.last().copied());
+        let (quality, distance) = pick.unwrap_or((100, f64::NAN));
+        let ssimulacra2 = gaps.as_ref().map(|g| 100.0 - at(g, quality));
+        Prediction { quality, distance, ssimulacra2 }
+    }
+
+    /// The lowest quality predicted to meet `bounds`.
+    pub fn quality_for(&self, features: &Features, bounds: Bounds) -> Prediction {
+        self.lowest(features, bounds, None)
+    }
+
+    /// [`PairPrior::quality_for`] after one measured candidate: each curve is shifted (in the log of
+    /// its distance-like value) to pass through what was measured, keeping the shape the features
+    /// predicted; a curve whose value was not measured stays as predicted.
+    pub fn refine(&self, features: &Features, probe: Measured, bounds: Bounds) -> Prediction {
+        self.lowest(features, bounds, Some(probe))
+    }
+}
+
+/// The value of `curve` (ascending qualities, positive values) at `q`: interpolated in the log
+/// between the rows around it (a curve fitted every few qualities), the end rows outside them.
+fn interpolate(curve: &[(u8, f64)], q: u8) -> f64 {
+    match curve.iter().position(|&(x, _)| x >= q) {
+        None => curve.last().map_or(f64::NAN, |&(_, v)| v),
+        Some(0) => curve[0].1,
+        Some(i) => {
+            let ((q0, v0), (q1, v1)) = (curve[i - 1], curve[i]);
+            let t = f64::from(q - q0) / f64::from(q1 - q0);
+            (v0.ln() * (1.0 - t) + v1.ln() * t).exp()
+        }
+    }
+}
+
+/// `curve` multiplied so that it passes through `probe` (quality, value); unchanged without a usable
+/// probe.
+fn shifted(curve: Vec<(u8, f64)>, probe: Option<(u8, f64)>) -> Vec<(u8, f64)> {
+    let Some((q, value)) = probe else { return curve };
+    let at = interpolate(&curve, q);
+    let factor = value / at;
+    if !(factor.is_finite() && factor > 0.0) {
+        return curve;
+    }
+    curve.into_iter().map(|(x, v)| (x, v * factor)).collect()
+}
 
 impl QualityPrior {
     /// The embedded prior of a codec family.
@@ -266,6 +407,35 @@ mod tests {
             assert!(prior.refine(&features, (q0, d0 * 1.5), 2.0).0 >= q0);
             assert!(prior.refine(&features, (q0, d0 / 1.5), 2.0).0 <= q0);
             assert_eq!(prior.refine(&features, (q0, f64::NAN), 2.0).0, q0);
+        }
+    }
+
+    #[test]
+    fn the_pair_prior_asks_for_more_quality_as_either_bound_tightens() {
+        let features = Features::of(&photo(11, 96, 64));
+        for family in [CodecFamily::Jpeg, CodecFamily::Jpegli, CodecFamily::Heif] {
+            for full_chroma in [false, true] {
+                let prior = PairPrior::embedded(family, full_chroma).expect("embedded prior");
+                let q = |d: Option<f64>, s: Option<f64>| {
+                    prior.quality_for(&features, Bounds { distance: d, ssimulacra2: s }).quality
+                };
+                let loose = q(Some(2.0), None);
+                assert!(q(Some(1.0), None) >= loose, "{family:?}");
+                if prior.ssimulacra2.is_some() {
+                    // A floor can only raise the quality a ceiling alone asks for.
+                    assert!(q(Some(2.0), Some(85.0)) >= loose, "{family:?}");
+                    assert!(q(None, Some(90.0)) >= q(None, Some(60.0)), "{family:?}");
+                    let at = prior.quality_for(&features, Bounds { distance: Some(2.0), ssimulacra2: None });
+                    let s = at.ssimulacra2.expect("predicted");
+                    assert!((0.0..=100.0).contains(&s), "{family:?}: {s}");
+                    // A probe measured worse on SSIMULACRA 2 than predicted raises the answer.
+                    let bounds = Bounds { distance: None, ssimulacra2: Some(s) };
+                    let before = prior.quality_for(&features, bounds).quality;
+                    let worse =
+                        Measured { quality: at.quality, distance: at.distance, ssimulacra2: Some(s - 10.0) };
+                    assert!(prior.refine(&features, worse, bounds).quality >= before, "{family:?}");
+                }
+            }
         }
     }
 

@@ -133,6 +133,7 @@ def encode(
     format: Optional[str] = None,
     target: Optional[str] = None,
     distance: Optional[float] = None,
+    ssimulacra2: Optional[float] = None,
     quality: Optional[int] = None,
     min_quality: Optional[int] = None,
     max_quality: Optional[int] = None,
@@ -155,9 +156,11 @@ def encode(
 
     The options are the command's switches of the same names (``docs/options.md`` lists them with
     their values and defaults; ``None`` leaves one at its default). Without ``quality`` the quality
-    is chosen at the just-noticeable difference of ``target`` (``"human-first-jnd"`` by default,
-    ``"sur75"``, ``"strict"``) or of a butteraugli 3-norm ``distance`` (0.5 to 4.0), between
-    ``min_quality`` and ``max_quality``; ``target="machine"`` codes for machine consumers on the
+    is chosen as the lowest that meets ``target`` (``"visually-lossless"`` by default, ``"web-high"``,
+    ``"web"``, and the paper's ``"human-first-jnd"`` and ``"sur75"``), or the bounds given: a
+    butteraugli 3-norm ``distance`` (0.5 to 4.0) and/or a SSIMULACRA 2 floor ``ssimulacra2`` (0 to
+    100), between ``min_quality`` and ``max_quality``; the chroma subsampling is chosen too unless
+    ``sampling`` is given; ``target="machine"`` codes for machine consumers on the
     machine quantisation tables (at ``quality``, 75 by default). ``format`` is ``"jpeg"`` or
     ``"heif"``; ``codec`` ``"mozjpeg"``, ``"jpegli"`` or ``"rust"``; ``sampling`` ``"420"`` or
     ``"444"``; ``strip`` drops metadata (``"icc"``, ``"exif"``, ``"all"``); ``decider`` is
@@ -174,6 +177,7 @@ def encode(
         format=format,
         target=target,
         distance=distance,
+        ssimulacra2=ssimulacra2,
         quality=quality,
         min_quality=min_quality,
         max_quality=max_quality,

@@ -1,12 +1,14 @@
 //! JND ladders: an image encoded at every quality of a codec, decoded, and measured against the
-//! original. Butteraugli (max-norm and 3-norm, from one comparison) is measured at every rung;
-//! SSIMULACRA 2, about 14x more expensive here, only at the rungs asked for.
+//! original. Butteraugli (max-norm and 3-norm, from one comparison) is measured at every rung, and
+//! SSIMULACRA 2 (with the original prepared once, `Ssimulacra2Ref`) at the rungs asked for: every
+//! rung for jpegli, auto mode's codec, whose operating points pair the two metrics; every tenth for
+//! the others.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use jnd_model::Image;
-use jnd_model::metrics::{ButteraugliRef, ssimulacra2};
+use jnd_model::metrics::{ButteraugliRef, Ssimulacra2Ref};
 use jndenc::codec::{Codec, Heif, HeifOptions, JpegOptions, Jpegli, MozJpeg};
 
 use crate::{Result, format_error, io_error};
@@ -25,12 +27,20 @@ pub enum LadderCodec {
     /// JPEG as jndenc's auto mode writes it by default: jpegli (libjxl 0.10.2), progressive level 2,
     /// adaptive quantisation, 4:2:0, on jpegli's quality scale (a butteraugli-distance grid).
     Jpegli,
+    /// The same at 4:4:4, which auto mode writes when 4:2:0 cannot reach the target or 4:4:4 reaches
+    /// it in fewer bytes.
+    Jpegli444,
 }
 
 impl LadderCodec {
     /// Every ladder codec.
-    pub const ALL: [LadderCodec; 4] =
-        [LadderCodec::Mozjpeg, LadderCodec::Baseline, LadderCodec::Heif, LadderCodec::Jpegli];
+    pub const ALL: [LadderCodec; 5] = [
+        LadderCodec::Mozjpeg,
+        LadderCodec::Baseline,
+        LadderCodec::Heif,
+        LadderCodec::Jpegli,
+        LadderCodec::Jpegli444,
+    ];
 
     /// Whether it writes JPEG (the JPEG decision margin and the JPEG patch grid apply).
     pub fn is_jpeg(self) -> bool {
@@ -44,6 +54,7 @@ impl LadderCodec {
             LadderCodec::Baseline => "baseline",
             LadderCodec::Heif => "heif",
             LadderCodec::Jpegli => "jpegli",
+            LadderCodec::Jpegli444 => "jpegli444",
         }
     }
 
@@ -64,6 +75,9 @@ impl LadderCodec {
             LadderCodec::Heif => "libheif 1.15 x265, 4:2:0, default preset",
             LadderCodec::Jpegli => {
                 "jpegli-sys 0.1.0+0.10.2, jpegli quality scale, 4:2:0, progressive level 2, adaptive quantisation"
+            }
+            LadderCodec::Jpegli444 => {
+                "jpegli-sys 0.1.0+0.10.2, jpegli quality scale, 4:4:4, progressive level 2, adaptive quantisation"
             }
         }
     }
@@ -86,20 +100,34 @@ impl LadderCodec {
                 ..HeifOptions::default()
             })),
             LadderCodec::Jpegli => Box::new(Jpegli::new(jpeg)),
+            LadderCodec::Jpegli444 => {
+                Box::new(Jpegli::new(JpegOptions { sampling: Some(vec![(1, 1)]), ..jpeg }))
+            }
         }
     }
 
     /// The qualities of a full ladder: JPEG 1..=100, HEIF 0..=100 in steps of 2.
     pub fn qualities(self) -> Vec<u8> {
         match self {
-            LadderCodec::Mozjpeg | LadderCodec::Baseline | LadderCodec::Jpegli => (1..=100).collect(),
+            LadderCodec::Mozjpeg | LadderCodec::Baseline | LadderCodec::Jpegli | LadderCodec::Jpegli444 => {
+                (1..=100).collect()
+            }
             LadderCodec::Heif => (0..=100).step_by(2).collect(),
         }
     }
 
-    /// Where SSIMULACRA 2 is measured by default: every 10 quality steps.
+    /// Where SSIMULACRA 2 is measured by default: every rung of jpegli's ladders (auto mode judges
+    /// both metrics there), every 10 quality steps of the others.
     pub fn ssimulacra2_qualities(self) -> Vec<u8> {
-        (10..=100).step_by(10).collect()
+        match self {
+            LadderCodec::Jpegli | LadderCodec::Jpegli444 => self.qualities(),
+            _ => (10..=100).step_by(10).collect(),
+        }
+    }
+
+    /// Whether it is jpegli (either sampling).
+    pub fn is_jpegli(self) -> bool {
+        matches!(self, LadderCodec::Jpegli | LadderCodec::Jpegli444)
     }
 }
 
@@ -147,6 +175,7 @@ pub fn compute(
 ) -> Result<Ladder> {
     let encoder = codec.codec();
     let reference = ButteraugliRef::new(image)?;
+    let ssim2_reference = if ssim2_at.is_empty() { None } else { Some(Ssimulacra2Ref::new(image)?) };
     let mut rungs = Vec::with_capacity(qualities.len());
     for &quality in qualities {
         let encoded = encoder.encode(image, quality)?;
@@ -157,8 +186,10 @@ pub fn compute(
             write_ppm(&path, &decoded)?;
         }
         let scores = reference.compare(&decoded)?;
-        let ssimulacra2 =
-            if ssim2_at.contains(&quality) { Some(ssimulacra2(image, &decoded)?) } else { None };
+        let ssimulacra2 = match &ssim2_reference {
+            Some(prepared) if ssim2_at.contains(&quality) => Some(prepared.compare(&decoded)?),
+            _ => None,
+        };
         rungs.push(Rung {
             quality,
             bytes: encoded.bytes.len(),

@@ -30,6 +30,7 @@ pub mod human;
 pub mod ladder;
 pub mod machine_coding;
 pub mod machine_tables;
+pub mod operating;
 pub mod prior;
 pub mod split;
 pub mod teacher;

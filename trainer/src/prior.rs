@@ -1,12 +1,12 @@
 //! Fitting and evaluating the quality prior ([`jnd_model::prior`]): per quality, a ridge regression
-//! from the original's standardised features to `ln d`, `d` the teacher's butteraugli 3-norm read
-//! off the photo's ladder. Fitted on training photos only; the ridge strength is chosen by
-//! leave-one-out on the same training photos.
+//! from the original's standardised features to `ln v`, `v` read off the photo's ladder: the
+//! teacher's butteraugli 3-norm, or the SSIMULACRA 2 gap `100 - s` ([`Metric`]). Fitted on training
+//! photos only; the ridge strength is chosen by leave-one-out on the same training photos.
 
 use jnd_model::Image;
-use jnd_model::prior::{FEATURES, Features, QualityPrior, Row};
+use jnd_model::prior::{FEATURES, Features, QualityPrior, Row, ssimulacra2_gap};
 
-use crate::ladder::Ladder;
+use crate::ladder::{Ladder, Rung};
 use crate::teacher::{Aggregate, Teacher};
 use crate::{Error, Result};
 
@@ -26,9 +26,52 @@ impl Sample {
     }
 }
 
-/// Fits a prior on `samples` with ridge strength `lambda` (on standardised features). Qualities are
-/// those every sample's ladder measured.
+/// Which curve a prior predicts: both are distance-like (falling with quality), so one regression
+/// and one search fit both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metric {
+    /// The teacher's butteraugli 3-norm.
+    Distance,
+    /// `100 - SSIMULACRA 2` ([`ssimulacra2_gap`]).
+    Ssimulacra2,
+}
+
+impl Metric {
+    /// The distance-like value of a rung, where measured.
+    pub fn value(self, rung: &Rung) -> Option<f64> {
+        match self {
+            Metric::Distance => Some(rung.butteraugli_3norm),
+            Metric::Ssimulacra2 => rung.ssimulacra2.map(ssimulacra2_gap),
+        }
+    }
+
+    /// The lowest measured quality whose value, and every measured value above it, is within
+    /// `bound` (the top rung when none is): for the 3-norm, the teacher's choice.
+    pub fn true_quality(self, ladder: &Ladder, bound: f64) -> u8 {
+        if self == Metric::Distance {
+            return teacher_quality(ladder, bound);
+        }
+        let measured: Vec<(u8, f64)> =
+            ladder.rungs.iter().filter_map(|r| self.value(r).map(|v| (r.quality, v))).collect();
+        let mut answer = measured.last().map_or(100, |&(q, _)| q);
+        for &(q, v) in measured.iter().rev() {
+            if v > bound {
+                break;
+            }
+            answer = q;
+        }
+        answer
+    }
+}
+
+/// Fits a 3-norm prior on `samples` with ridge strength `lambda` (on standardised features).
 pub fn fit(samples: &[&Sample], lambda: f64) -> Result<QualityPrior> {
+    fit_metric(samples, lambda, Metric::Distance)
+}
+
+/// Fits a prior of `metric` on `samples` with ridge strength `lambda` (on standardised features).
+/// Qualities are those every sample's ladder measured the metric at.
+pub fn fit_metric(samples: &[&Sample], lambda: f64, metric: Metric) -> Result<QualityPrior> {
     if samples.len() < 3 {
         return Err(Error::Insufficient(format!("{} photos are too few to fit a prior", samples.len())));
     }
@@ -58,13 +101,16 @@ pub fn fit(samples: &[&Sample], lambda: f64) -> Result<QualityPrior> {
         .rungs
         .iter()
         .map(|r| r.quality)
-        .filter(|&q| samples.iter().all(|s| s.ladder.rung(q).is_some()))
+        .filter(|&q| samples.iter().all(|s| s.ladder.rung(q).and_then(|r| metric.value(r)).is_some()))
         .collect();
+    if qualities.is_empty() {
+        return Err(Error::Insufficient("no quality measured on every ladder".into()));
+    }
     let mut rows = Vec::with_capacity(qualities.len());
     for q in qualities {
         let y: Vec<f64> = samples
             .iter()
-            .map(|s| s.ladder.rung(q).map_or(f64::NAN, |r| r.butteraugli_3norm.max(1e-3).ln()))
+            .map(|s| s.ladder.rung(q).and_then(|r| metric.value(r)).map_or(f64::NAN, |v| v.max(1e-3).ln()))
             .collect();
         let y_mean = y.iter().sum::<f64>() / n;
         let mut rhs = [0f64; FEATURES];
@@ -130,17 +176,19 @@ pub struct Agreement {
     pub within_one: f64,
 }
 
-/// The prior's predicted quality against the teacher's on `samples` at `tau`; `predict` gives each
-/// sample's prior (a fixed one, or the leave-one-out fit without it).
+/// The prior's predicted quality against the ladder's own on `samples` at `bound` (a 3-norm, or a
+/// SSIMULACRA 2 gap); `predict` gives each sample's prior (a fixed one, or the leave-one-out fit
+/// without it).
 pub fn agreement(
     samples: &[&Sample],
     tau: f64,
     step: f64,
+    metric: Metric,
     mut predict: impl FnMut(usize) -> Result<u8>,
 ) -> Result<Agreement> {
     let (mut abs, mut signed, mut within) = (0f64, 0f64, 0usize);
     for (i, s) in samples.iter().enumerate() {
-        let d = (f64::from(predict(i)?) - f64::from(teacher_quality(&s.ladder, tau))) / step;
+        let d = (f64::from(predict(i)?) - f64::from(metric.true_quality(&s.ladder, tau))) / step;
         abs += d.abs();
         signed += d;
         within += usize::from(d.abs() <= 1.0);
@@ -155,12 +203,18 @@ pub fn agreement(
     })
 }
 
-/// Leave-one-out agreement of priors fitted with `lambda` on `samples` minus one.
-pub fn leave_one_out(samples: &[&Sample], lambda: f64, tau: f64, step: f64) -> Result<Agreement> {
-    agreement(samples, tau, step, |i| {
+/// Leave-one-out agreement of priors of `metric` fitted with `lambda` on `samples` minus one.
+pub fn leave_one_out(
+    samples: &[&Sample],
+    lambda: f64,
+    tau: f64,
+    step: f64,
+    metric: Metric,
+) -> Result<Agreement> {
+    agreement(samples, tau, step, metric, |i| {
         let rest: Vec<&Sample> =
             samples.iter().enumerate().filter(|&(j, _)| j != i).map(|(_, s)| *s).collect();
-        Ok(fit(&rest, lambda)?.quality_for(&samples[i].features, tau).0)
+        Ok(fit_metric(&rest, lambda, metric)?.quality_for(&samples[i].features, tau).0)
     })
 }
 
@@ -196,7 +250,7 @@ mod tests {
             })
             .collect();
         let refs: Vec<&Sample> = samples.iter().collect();
-        let loo = leave_one_out(&refs, 1e-3, 1.0, 1.0).expect("fit");
+        let loo = leave_one_out(&refs, 1e-3, 1.0, 1.0, Metric::Distance).expect("fit");
         assert!(loo.mad <= 1.0, "{loo:?}");
         assert!(fit(&refs[..2], 1.0).is_err());
     }

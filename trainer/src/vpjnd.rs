@@ -491,7 +491,7 @@ pub fn evaluate_pairs(
 pub fn embedded_margin(codec: LadderCodec) -> f64 {
     match codec {
         LadderCodec::Heif => vpjnd::decision_margin(vpjnd::CodecFamily::Heif),
-        LadderCodec::Jpegli => vpjnd::decision_margin(vpjnd::CodecFamily::Jpegli),
+        LadderCodec::Jpegli | LadderCodec::Jpegli444 => vpjnd::decision_margin(vpjnd::CodecFamily::Jpegli),
         LadderCodec::Mozjpeg | LadderCodec::Baseline => vpjnd::decision_margin(vpjnd::CodecFamily::Jpeg),
     }
 }
@@ -599,7 +599,7 @@ pub fn search_eval(
         let image = decode_file(&photos_dir.join(&ladder.image))?.to_rgb();
         let decider = ModelDecider {
             model: model.clone(),
-            tau: teacher.tau,
+            target: jndenc::target::Target::distance(teacher.tau)?,
             margin: margin.unwrap_or_else(|| embedded_margin(ladder.codec)),
         };
         let source = LadderCandidates { image: &image, ladder, codec: ladder.codec.codec(), decoded_dir };

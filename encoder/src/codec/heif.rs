@@ -35,6 +35,10 @@ fn decode_error(e: HeifError) -> Error {
 }
 
 impl Codec for Heif {
+    fn chroma(&self) -> String {
+        self.options.chroma.name().to_string()
+    }
+
     fn name(&self) -> &'static str {
         "heif"
     }

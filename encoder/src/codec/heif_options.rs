@@ -10,6 +10,16 @@ pub enum HeifChroma {
     C444,
 }
 
+impl HeifChroma {
+    /// `4:2:0` or `4:4:4`.
+    pub fn name(self) -> &'static str {
+        match self {
+            HeifChroma::C420 => "4:2:0",
+            HeifChroma::C444 => "4:4:4",
+        }
+    }
+}
+
 /// HEIF encoding options.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HeifOptions {

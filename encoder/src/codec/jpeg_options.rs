@@ -78,6 +78,27 @@ pub struct JpegOptions {
     pub keep_exif: bool,
 }
 
+impl JpegOptions {
+    /// The chroma subsampling colour output gets: `4:2:0` (libjpeg's default), `4:2:2`, `4:4:4`, or
+    /// the factors as given (`1x2,1x1`); `RGB` and `gray` for those colour spaces.
+    pub fn chroma_name(&self) -> String {
+        match self.color {
+            JpegColor::Grayscale => return "gray".into(),
+            JpegColor::Rgb => return "RGB".into(),
+            JpegColor::Auto => {}
+        }
+        let Some(factors) = &self.sampling else { return "4:2:0".into() };
+        let luma = factors.first().copied().unwrap_or((2, 2));
+        let chroma_full = factors.iter().skip(1).all(|&f| f == (1, 1));
+        match (luma, chroma_full) {
+            ((1, 1), true) => "4:4:4".into(),
+            ((2, 1), true) => "4:2:2".into(),
+            ((2, 2), true) => "4:2:0".into(),
+            _ => factors.iter().map(|(h, v)| format!("{h}x{v}")).collect::<Vec<_>>().join(","),
+        }
+    }
+}
+
 impl Default for JpegOptions {
     /// mozjpeg's cjpeg defaults, with the standard's quantisation tables.
     fn default() -> Self {

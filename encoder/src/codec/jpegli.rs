@@ -105,6 +105,10 @@ impl Jpegli {
 }
 
 impl Codec for Jpegli {
+    fn chroma(&self) -> String {
+        self.options.chroma_name()
+    }
+
     fn name(&self) -> &'static str {
         "jpegli"
     }

@@ -77,6 +77,8 @@ pub trait Codec: Send + Sync {
     fn parameter(&self, quality: u8) -> String {
         format!("quality={quality}")
     }
+    /// The chroma subsampling of colour output: `4:2:0`, `4:2:2`, `4:4:4`, or the sampling factors.
+    fn chroma(&self) -> String;
 }
 
 /// Checks `quality` against a codec's range.

@@ -28,6 +28,10 @@ impl MozJpeg {
 }
 
 impl Codec for MozJpeg {
+    fn chroma(&self) -> String {
+        self.options.chroma_name()
+    }
+
     fn name(&self) -> &'static str {
         "mozjpeg"
     }

@@ -79,6 +79,10 @@ impl RustJpeg {
 }
 
 impl Codec for RustJpeg {
+    fn chroma(&self) -> String {
+        self.options.chroma_name()
+    }
+
     fn name(&self) -> &'static str {
         "rust"
     }

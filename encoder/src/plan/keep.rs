@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use super::{EncodePlan, Encoding, Names};
 use crate::Result;
-use crate::codec::{JpegColor, OutputFormat};
+use crate::codec::{Codec, JpegColor, OutputFormat};
 use crate::jpeg_info::{self, MetadataEdit};
 use crate::report::{ImageReport, StageSeconds};
 use crate::strategy::Strategy;
@@ -22,18 +22,18 @@ impl EncodePlan {
     }
 
     /// The marker text of an output at `quality`.
-    pub(super) fn marker_text(&self, quality: u8) -> String {
+    pub(super) fn marker_text(&self, codec: &dyn Codec, quality: u8) -> String {
         let (prefix, version, how) = (jpeg_info::MARKER_PREFIX, crate::VERSION, self.strategy.name());
         let head = match self.strategy {
             Strategy::Fixed(_) => format!("{prefix}{version} {how} quality={quality}"),
             _ => format!("{prefix}{version} {how} target={} quality={quality}", self.strategy.target_name()),
         };
         // The codec, and its own parameter where the quality is not cjpeg's (jpegli's distance).
-        let parameter = self.codec.parameter(quality);
+        let parameter = codec.parameter(quality);
         if parameter == format!("quality={quality}") {
-            format!("{head} codec={}", self.codec.name())
+            format!("{head} codec={}", codec.name())
         } else {
-            format!("{head} codec={} {parameter}", self.codec.name())
+            format!("{head} codec={} {parameter}", codec.name())
         }
     }
 

@@ -22,8 +22,9 @@ use std::time::Instant;
 use jnd_model::metrics::ButteraugliRef;
 
 mod keep;
+mod sampling;
 
-use crate::auto::encode_at_jnd;
+use crate::auto::Probe;
 #[cfg(feature = "mozjpeg")]
 use crate::codec::adaptive::encode_adaptive_components;
 use crate::codec::{Codec, Encoded, JpegColor, OutputFormat};
@@ -53,6 +54,9 @@ impl Names<'static> {
 /// A validated encode: codec, mode, metadata policy and report requests. See the module docs.
 pub struct EncodePlan {
     codec: Box<dyn Codec>,
+    /// The same codec at 4:4:4 and its quality prior, when auto mode chooses the sampling
+    /// (`sampling.rs`).
+    at_444: Option<(Box<dyn Codec>, Option<jnd_model::prior::PairPrior>)>,
     strategy: Strategy,
     metadata: MetadataPolicy,
     decode: DecodeOptions,
@@ -101,6 +105,7 @@ impl EncodePlan {
             measure_saving,
             marker,
             force,
+            choose_sampling,
         } = settings;
         let format = format.unwrap_or(OutputFormat::Jpeg);
         // Metadata is applied to the image once (decode), so codecs keep whatever is left.
@@ -129,10 +134,22 @@ impl EncodePlan {
         }
         let jpeg_encoder = jpeg_encoder.unwrap_or_else(|| JpegEncoder::default_for(&mode, &jpeg));
         let jpeg_color = jpeg.color;
+        let at_444 = match mode {
+            Mode::Auto { prior, .. } if choose_sampling => {
+                let jpeg = crate::codec::JpegOptions { sampling: Some(vec![(1, 1)]), ..jpeg.clone() };
+                let heif =
+                    crate::codec::HeifOptions { chroma: crate::codec::HeifChroma::C444, ..heif.clone() };
+                let codec = build_codec(format, jpeg_encoder, jpeg, heif)?;
+                let prior = if prior { Some(crate::auto::prior_for(codec.as_ref())?) } else { None };
+                Some((codec, prior))
+            }
+            _ => None,
+        };
         let codec = build_codec(format, jpeg_encoder, jpeg.clone(), heif)?;
         let strategy = Strategy::new(mode, codec.as_ref(), jpeg_encoder, &jpeg, models)?;
         Ok(Self {
             codec,
+            at_444,
             strategy,
             metadata,
             decode,
@@ -227,11 +244,10 @@ impl EncodePlan {
         {
             return self.keep_own_output(source, &marker, names, started);
         }
-        let codec = self.codec.as_ref();
         // Auto mode judges what is written: a `-grayscale` output against the gray original.
         let gray;
         let judged = if self.jpeg_color == JpegColor::Grayscale
-            && codec.format() == OutputFormat::Jpeg
+            && self.codec.format() == OutputFormat::Jpeg
             && image.color() != jnd_model::ColorType::Gray
         {
             gray = image.to_gray();
@@ -240,19 +256,26 @@ impl EncodePlan {
             image
         };
         let mut search_path = None;
-        let (quality, encoded, probes, saturated, times, top_quality) = match &self.strategy {
+        let mut codec = self.codec.as_ref();
+        let mut probes: Vec<(Probe, String)> = Vec::new();
+        let mut sampling_reason = if self.at_444.is_some() { "default" } else { "given" };
+        let (quality, encoded, saturated, times, top_quality) = match &self.strategy {
             Strategy::Fixed(quality) => {
-                (*quality, codec.encode(image, *quality)?, Vec::new(), false, Default::default(), 100)
+                (*quality, codec.encode(image, *quality)?, false, Default::default(), 100)
             }
             Strategy::Model { decider, search, .. } => {
-                let r = encode_at_jnd(judged, codec, decider.as_ref(), search)?;
-                search_path = Some(r.search);
-                (r.quality, r.encoded, r.probes, r.saturated, r.times, search.max_quality)
+                let s = self.search_samplings(judged, decider.as_ref(), search)?;
+                (search_path, codec, probes, sampling_reason) =
+                    (Some(s.result.search), s.codec, s.probes, s.reason);
+                let r = s.result;
+                (r.quality, r.encoded, r.saturated, r.times, search.max_quality)
             }
             Strategy::Teacher { decider, search, .. } => {
-                let r = encode_at_jnd(judged, codec, decider, search)?;
-                search_path = Some(r.search);
-                (r.quality, r.encoded, r.probes, r.saturated, r.times, search.max_quality)
+                let s = self.search_samplings(judged, decider, search)?;
+                (search_path, codec, probes, sampling_reason) =
+                    (Some(s.result.search), s.codec, s.probes, s.reason);
+                let r = s.result;
+                (r.quality, r.encoded, r.saturated, r.times, search.max_quality)
             }
             #[cfg(feature = "mozjpeg")]
             Strategy::PerBlock { plan, quality, .. } => {
@@ -268,19 +291,22 @@ impl EncodePlan {
                 };
                 let times =
                     crate::auto::StageTimes { prepare, encode: t.elapsed() - prepare, ..Default::default() };
-                (*quality, encoded, Vec::new(), false, times, 100)
+                (*quality, encoded, false, times, 100)
             }
         };
+        let chosen_chroma = codec.chroma();
         // The marker goes into what is written; sizes compared or reported include it.
         let marked = self.marker && codec.format() == OutputFormat::Jpeg;
-        let marker_bytes = |q: u8| if marked { self.marker_text(q).len() + 4 } else { 0 };
+        let marker_bytes = |q: u8| if marked { self.marker_text(codec, q).len() + 4 } else { 0 };
         let encoded = if marked {
-            let text = self.marker_text(quality);
+            let text = self.marker_text(codec, quality);
             Encoded { bytes: jpeg_info::insert_comment(&encoded.bytes, &text)?, warnings: encoded.warnings }
         } else {
             encoded
         };
-        let top_bytes = if let Some(p) = probes.iter().find(|p| p.quality == top_quality) {
+        let top_bytes = if let Some((p, _)) =
+            probes.iter().find(|(p, chroma)| p.quality == top_quality && *chroma == chosen_chroma)
+        {
             p.bytes + marker_bytes(top_quality)
         } else if top_quality == quality
             && matches!(self.strategy, Strategy::Model { .. } | Strategy::Teacher { .. } | Strategy::Fixed(_))
@@ -304,7 +330,7 @@ impl EncodePlan {
             None => encoded,
         };
         let decoded = if self.verify || self.visuals {
-            Some(self.decoded_output(judged, &bytes, copied_input)?)
+            Some(self.decoded_output(codec, judged, &bytes, copied_input)?)
         } else {
             None
         };
@@ -328,16 +354,25 @@ impl EncodePlan {
             saving_percent: saving_percent(bytes.len(), top_bytes),
             candidates: probes
                 .iter()
-                .map(|p| CandidateReport {
+                .map(|(p, chroma)| CandidateReport {
                     quality: p.quality,
                     bytes: p.bytes,
                     visible: p.decision.visible,
                     distance: p.decision.distance,
+                    ssimulacra2: p.decision.ssimulacra2,
+                    sampling: chroma.clone(),
                 })
                 .collect(),
             search: search_path.map_or(String::new(), |p| p.name().to_string()),
             prior_quality: search_path.and_then(|p| p.guess()).map(|g| g.quality),
             prior_distance: search_path.and_then(|p| p.guess()).map(|g| g.distance),
+            prior_ssimulacra2: search_path.and_then(|p| p.guess()).and_then(|g| g.ssimulacra2),
+            sampling: if copied_input || image.color() == jnd_model::ColorType::Gray {
+                String::new()
+            } else {
+                chosen_chroma.clone()
+            },
+            sampling_reason: if copied_input { String::new() } else { sampling_reason.to_string() },
             copied_input,
             saturated,
             seconds: StageSeconds {
@@ -356,11 +391,14 @@ impl EncodePlan {
 
     /// What every report of this plan says of an image before anything is encoded.
     pub(super) fn report_base(&self, names: Names<'_>, source: Option<&[u8]>) -> ImageReport {
+        let target = self.strategy.target();
         ImageReport {
             input: names.input.to_string(),
             output: names.output.to_string(),
             format: self.codec.format().name().to_string(),
             target: self.strategy.target_name(),
+            target_distance: target.and_then(|t| t.distance),
+            target_ssimulacra2: target.and_then(|t| t.ssimulacra2),
             decider: self.strategy.name().to_string(),
             input_bytes: source.map_or(0, <[u8]>::len),
             ..ImageReport::default()
@@ -369,11 +407,17 @@ impl EncodePlan {
 
     /// The output `bytes` decoded, beside `image` in the same colour type (for `verify` and
     /// `visuals`).
-    fn decoded_output(&self, image: &Image, bytes: &[u8], copied_input: bool) -> Result<(Image, Image)> {
+    fn decoded_output(
+        &self,
+        codec: &dyn Codec,
+        image: &Image,
+        bytes: &[u8],
+        copied_input: bool,
+    ) -> Result<(Image, Image)> {
         let decoded = if copied_input {
             crate::decode::decode(bytes, &DecodeOptions::default())?
         } else {
-            self.codec.decode(bytes)?
+            codec.decode(bytes)?
         };
         let decoded = if decoded.color() == image.color() { decoded } else { decoded.to_rgb() };
         let reference = if decoded.color() == image.color() { image.clone() } else { image.to_rgb() };

@@ -71,6 +71,18 @@ impl Report {
     }
 }
 
+/// The target's bounds in words, ` (3-norm <= 1, SSIMULACRA 2 >= 84)`, or nothing.
+fn pair(image: &ImageReport) -> String {
+    let parts: Vec<String> = [
+        image.target_distance.map(|d| format!("3-norm &lt;= {d}")),
+        image.target_ssimulacra2.map(|s| format!("SSIMULACRA 2 &gt;= {s}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if parts.is_empty() { String::new() } else { format!(" ({})", parts.join(", ")) }
+}
+
 fn html_escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
@@ -79,8 +91,8 @@ fn html_escape(text: &str) -> String {
 fn image_section(out: &mut String, n: usize, image: &ImageReport) {
     let _ = writeln!(
         out,
-        "<section class=\"image\" id=\"image-{n}\"><h3>{}</h3>\n<p>{} {}{}: {} bytes, {:.1} % below the top \
-         quality ({} bytes); target {}, decided by {}{}.</p>\n<div class=\"row\">",
+        "<section class=\"image\" id=\"image-{n}\"><h3>{}</h3>\n<p>{} {}{}{}: {} bytes, {:.1} % below the top \
+         quality ({} bytes); target {}{}, decided by {}{}.</p>\n<div class=\"row\">",
         html_escape(&image.input),
         html_escape(&image.codec),
         if image.parameter.is_empty() {
@@ -93,31 +105,42 @@ fn image_section(out: &mut String, n: usize, image: &ImageReport) {
         } else {
             format!(" (quality {})", image.quality)
         },
+        if image.sampling.is_empty() {
+            String::new()
+        } else {
+            format!(", {} ({})", html_escape(&image.sampling), html_escape(&image.sampling_reason))
+        },
         image.bytes,
         image.saving_percent,
         image.top_bytes,
         html_escape(&image.target),
+        pair(image),
         html_escape(&image.decider),
         if image.saturated { "; even the top quality was judged visible" } else { "" }
     );
     out.push_str(&ladder_svg(image));
     if !image.candidates.is_empty() {
         out.push_str(
-            "<table class=\"probes\"><caption>Probes, in the order judged (score: butteraugli 3-norm, \
-             measured by the teacher or predicted by the model; bytes before jndenc's marker comment)</caption>\
-             <tr><th>#</th><th>quality</th><th>bytes</th><th>score</th><th>verdict</th></tr>\n",
+            "<table class=\"probes\"><caption>Probes, in the order judged (3-norm: butteraugli, measured by \
+             the teacher or predicted by the model; SSIMULACRA 2 measured where the 3-norm left the verdict \
+             open; bytes before jndenc's marker comment)</caption>\
+             <tr><th>#</th><th>sampling</th><th>quality</th><th>bytes</th><th>3-norm</th><th>SSIMULACRA 2</th>\
+             <th>verdict</th></tr>\n",
         );
         for (k, c) in image.candidates.iter().enumerate() {
             let class = if c.visible { "visible" } else { "invisible" };
-            let chosen = if c.quality == image.quality { " chosen" } else { "" };
+            let same_sampling = image.sampling.is_empty() || c.sampling == image.sampling;
+            let chosen = if c.quality == image.quality && same_sampling { " chosen" } else { "" };
             let _ = writeln!(
                 out,
-                "<tr class=\"probe {class}{chosen}\"><td>{}</td><td>{}</td><td>{}</td><td>{:.3}</td>\
-                 <td class=\"verdict\">{}</td></tr>",
+                "<tr class=\"probe {class}{chosen}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.3}</td>\
+                 <td>{}</td><td class=\"verdict\">{}</td></tr>",
                 k + 1,
+                html_escape(&c.sampling),
                 c.quality,
                 c.bytes,
                 c.distance,
+                c.ssimulacra2.map_or("-".to_string(), |s| format!("{s:.2}")),
                 if c.visible { "visible" } else { "invisible" }
             );
         }

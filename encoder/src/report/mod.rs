@@ -16,8 +16,14 @@ pub struct ImageReport {
     pub output: String,
     /// `jpeg` or `heif`.
     pub format: String,
-    /// Operating point (`human-first-jnd`, `strict`) or `fixed` for `-quality`.
+    /// Operating point (`visually-lossless`, `distance=1.5`, ...) or `fixed` for `-quality`.
     pub target: String,
+    /// The target's butteraugli 3-norm ceiling, when it has one.
+    #[serde(default)]
+    pub target_distance: Option<f64>,
+    /// The target's SSIMULACRA 2 floor, when it has one.
+    #[serde(default)]
+    pub target_ssimulacra2: Option<f64>,
     /// Decider (`vp-jnd`, `teacher`), the per-block map (`dmv-jnd`, `pixel-jnd`) or `fixed`.
     pub decider: String,
     /// The codec that wrote the output (`mozjpeg`, `jpegli`, `rust`, `heif`), or `input` when the input was kept.
@@ -48,6 +54,16 @@ pub struct ImageReport {
     pub prior_quality: Option<u8>,
     /// The prior's predicted distance (butteraugli 3-norm) at that quality.
     pub prior_distance: Option<f64>,
+    /// The prior's predicted SSIMULACRA 2 at that quality.
+    #[serde(default)]
+    pub prior_ssimulacra2: Option<f64>,
+    /// The chroma subsampling written (`4:2:0`, `4:4:4`, or the factors `-sample` gave).
+    #[serde(default)]
+    pub sampling: String,
+    /// Why that sampling: `default`, `given` (the caller chose it), `4:2:0 cannot reach the target`,
+    /// `4:4:4 is smaller`, `4:2:0 is smaller`.
+    #[serde(default)]
+    pub sampling_reason: String,
     /// True when the input JPEG was kept: no candidate was smaller, or it is jndenc's own output.
     pub copied_input: bool,
     /// True when the input carried jndenc's marker and was kept without encoding (`--force`
@@ -103,7 +119,7 @@ pub struct Region {
 }
 
 /// One judged candidate.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CandidateReport {
     /// Its quality.
     pub quality: u8,
@@ -113,6 +129,12 @@ pub struct CandidateReport {
     pub visible: bool,
     /// The decider's score: butteraugli 3-norm distance, measured (teacher) or predicted (model).
     pub distance: f64,
+    /// Its SSIMULACRA 2, when the target has a floor and the 3-norm left the verdict open.
+    #[serde(default)]
+    pub ssimulacra2: Option<f64>,
+    /// The chroma subsampling of the candidate (auto mode may try both).
+    #[serde(default)]
+    pub sampling: String,
 }
 
 /// Seconds per stage.
@@ -195,23 +217,33 @@ impl Report {
         serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
     }
 
-    /// CSV, one row per image (candidates as `quality:bytes:visible:distance|...`), totals in a final
-    /// `TOTAL` row.
+    /// CSV, one row per image (candidates as `quality:bytes:visible:distance:ssimulacra2:sampling|...`,
+    /// the SSIMULACRA 2 empty where not measured), totals in a final `TOTAL` row.
     pub fn to_csv(&self) -> String {
         let mut out = String::from(
             "input,output,format,target,decider,codec,quality,parameter,bytes,top_quality,top_bytes,saving_percent,candidates,\
              copied_input,saturated,prepare_s,encode_s,decode_s,judge_s,total_s,verified_distance,search,prior_quality,\
-             prior_distance\n",
+             prior_distance,target_distance,target_ssimulacra2,prior_ssimulacra2,sampling,sampling_reason\n",
         );
         for i in &self.images {
             let candidates: Vec<String> = i
                 .candidates
                 .iter()
-                .map(|c| format!("{}:{}:{}:{:.3}", c.quality, c.bytes, u8::from(c.visible), c.distance))
+                .map(|c| {
+                    let s2 = c.ssimulacra2.map_or(String::new(), |s| format!("{s:.3}"));
+                    format!(
+                        "{}:{}:{}:{:.3}:{s2}:{}",
+                        c.quality,
+                        c.bytes,
+                        u8::from(c.visible),
+                        c.distance,
+                        c.sampling
+                    )
+                })
                 .collect();
             let _ = writeln!(
                 out,
-                "{},{},{},{},{},{},{},{},{},{},{},{:.2},{},{},{},{:.3},{:.3},{:.3},{:.3},{:.3},{},{},{},{}",
+                "{},{},{},{},{},{},{},{},{},{},{},{:.2},{},{},{},{:.3},{:.3},{:.3},{:.3},{:.3},{},{},{},{},{},{},{},{},{}",
                 csv_field(&i.input),
                 csv_field(&i.output),
                 i.format,
@@ -235,12 +267,20 @@ impl Report {
                 i.verified_distance.map_or(String::new(), |d| format!("{d:.4}")),
                 i.search,
                 i.prior_quality.map_or(String::new(), |q| q.to_string()),
-                i.prior_distance.map_or(String::new(), |d| format!("{d:.4}"))
+                i.prior_distance.map_or(String::new(), |d| format!("{d:.4}")),
+                i.target_distance.map_or(String::new(), |d| d.to_string()),
+                i.target_ssimulacra2.map_or(String::new(), |s| s.to_string()),
+                i.prior_ssimulacra2.map_or(String::new(), |s| format!("{s:.2}")),
+                i.sampling,
+                csv_field(&i.sampling_reason)
             );
         }
         let t = &self.totals;
-        let _ =
-            writeln!(out, "TOTAL,,,,,,,,{},,{},{:.2},,,,,,,,,,,,", t.bytes, t.top_bytes, t.saving_percent);
+        let _ = writeln!(
+            out,
+            "TOTAL,,,,,,,,{},,{},{:.2},,,,,,,,,,,,,,,,,",
+            t.bytes, t.top_bytes, t.saving_percent
+        );
         out
     }
 }
@@ -273,8 +313,22 @@ mod tests {
             top_bytes: top,
             saving_percent: saving_percent(bytes, top),
             candidates: vec![
-                CandidateReport { quality: 50, bytes: bytes + 10, visible: false, distance: 1.2 },
-                CandidateReport { quality: 30, bytes: bytes - 10, visible: true, distance: 2.9 },
+                CandidateReport {
+                    quality: 50,
+                    bytes: bytes + 10,
+                    visible: false,
+                    distance: 1.2,
+                    ssimulacra2: Some(81.5),
+                    sampling: "4:2:0".into(),
+                },
+                CandidateReport {
+                    quality: 30,
+                    bytes: bytes - 10,
+                    visible: true,
+                    distance: 2.9,
+                    ssimulacra2: None,
+                    sampling: "4:2:0".into(),
+                },
             ],
             search: "prior".into(),
             prior_quality: Some(41),
@@ -285,6 +339,7 @@ mod tests {
             seconds: StageSeconds::default(),
             verified_distance: Some(1.5),
             visual: None,
+            ..ImageReport::default()
         }
     }
 

@@ -16,8 +16,8 @@ pub use request::{Request, Resolved, Value, Warning};
 use jnd_model::PixelJndModel;
 
 use crate::DecodeOptions;
-use crate::auto::Target;
 use crate::codec::{HeifOptions, JpegOptions, OutputFormat};
+use crate::target::Target;
 
 /// Default strength of the DMV-JND map under the machine target: 0, the machine tables alone. On
 /// CIFAR-10 training images the map on top of the machine tables saved nothing (within 1 % at
@@ -221,6 +221,9 @@ pub struct Settings {
     pub marker: bool,
     /// In auto mode, re-encode a JPEG input that carries jndenc's marker instead of keeping it.
     pub force: bool,
+    /// In auto mode, choose the chroma subsampling (4:2:0 or 4:4:4) per picture; off when the caller
+    /// set one (`sampling`, HEIF's chroma, cjpeg's `-sample`) or the output has no chroma.
+    pub choose_sampling: bool,
 }
 
 impl Default for Settings {
@@ -240,6 +243,7 @@ impl Default for Settings {
             measure_saving: false,
             marker: true,
             force: false,
+            choose_sampling: true,
         }
     }
 }

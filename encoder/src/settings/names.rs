@@ -15,8 +15,10 @@ pub enum Opt {
     Format,
     /// Operating point by name (a preset, or `machine`).
     Target,
-    /// Operating point as a butteraugli 3-norm.
+    /// Operating point as a butteraugli 3-norm ceiling.
     Distance,
+    /// Operating point as a SSIMULACRA 2 floor.
+    Ssimulacra2,
     /// A fixed quality (no search).
     Quality,
     /// Lowest quality the search considers.
@@ -87,9 +89,9 @@ pub const OPTIONS: &[OptInfo] = &[
     OptInfo {
         opt: Opt::Target,
         name: "target",
-        values: "human-first-jnd, sur75, strict, machine",
-        default: "human-first-jnd",
-        help: "the operating point the quality is chosen for; machine codes for classifiers on the machine tables at the base quality",
+        values: "visually-lossless, web-high, web, human-first-jnd, sur75, machine",
+        default: "visually-lossless",
+        help: "the operating point the quality is chosen for, a butteraugli 3-norm ceiling and a SSIMULACRA 2 floor (docs/decision.md says what each means for a viewer; strict is an alias of visually-lossless); machine codes for classifiers on the machine tables at the base quality",
         cli: "--target",
         python: Some("target"),
         c: Some("jnd_encoder_set_target"),
@@ -99,10 +101,20 @@ pub const OPTIONS: &[OptInfo] = &[
         name: "distance",
         values: "0.5 to 4.0",
         default: "the target's",
-        help: "the operating point as a butteraugli 3-norm instead of a named target",
+        help: "the operating point's butteraugli 3-norm ceiling instead of a named target (with ssimulacra2, both bounds)",
         cli: "--distance",
         python: Some("distance"),
         c: Some("jnd_encoder_set_distance"),
+    },
+    OptInfo {
+        opt: Opt::Ssimulacra2,
+        name: "ssimulacra2",
+        values: "0 to 100",
+        default: "the target's",
+        help: "the operating point's SSIMULACRA 2 floor instead of a named target (with distance, both bounds)",
+        cli: "--ssimulacra2",
+        python: Some("ssimulacra2"),
+        c: Some("jnd_encoder_set_ssimulacra2"),
     },
     OptInfo {
         opt: Opt::Quality,
@@ -344,17 +356,44 @@ macro_rules! named_elsewhere {
     };
 }
 
-named_values! {
-    /// A named operating point (`target`).
-    pub enum Preset for Target {
-        /// MCL-JCI's mean first JND (butteraugli 3-norm 2.295): about half of its viewers noticed.
-        HumanFirstJnd = "human-first-jnd",
-        /// The quality 75 % of MCL-JCI's viewers could not tell from the original (3-norm 2.095).
-        Sur75 = "sur75",
-        /// butteraugli's side-by-side boundary (3-norm 1.0).
-        Strict = "strict",
-        /// Machine consumers: the machine quantisation tables at the base quality.
-        Machine = "machine",
+/// A named operating point (`target`); see [`crate::target::Target::preset`] for each one's bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Preset {
+    /// butteraugli 3-norm 1.0 (jpegli's and cjxl's visually lossless distance) and its SSIMULACRA 2
+    /// floor: the default.
+    VisuallyLossless,
+    /// 3-norm 1.5 and its floor: web images people look at closely.
+    WebHigh,
+    /// 3-norm 2.0 and its floor: web images at the size they are shown.
+    Web,
+    /// MCL-JCI's mean first JND (3-norm 2.295): about half of its viewers noticed; visible at 1:1.
+    HumanFirstJnd,
+    /// The quality 75 % of MCL-JCI's viewers could not tell from the original (3-norm 2.095).
+    Sur75,
+    /// Machine consumers: the machine quantisation tables at the base quality.
+    Machine,
+}
+
+impl Named for Preset {
+    const ALL: &'static [Self] =
+        &[Self::VisuallyLossless, Self::WebHigh, Self::Web, Self::HumanFirstJnd, Self::Sur75, Self::Machine];
+    const OPTION: Opt = Opt::Target;
+    fn name(self) -> &'static str {
+        match self {
+            Self::VisuallyLossless => "visually-lossless",
+            Self::WebHigh => "web-high",
+            Self::Web => "web",
+            Self::HumanFirstJnd => "human-first-jnd",
+            Self::Sur75 => "sur75",
+            Self::Machine => "machine",
+        }
+    }
+    /// The preset called `name`; `strict`, the second generation's name, is `visually-lossless`.
+    fn from_name(name: &str) -> Option<Self> {
+        if name == "strict" {
+            return Some(Self::VisuallyLossless);
+        }
+        Self::ALL.iter().copied().find(|v| v.name() == name)
     }
 }
 

@@ -6,13 +6,13 @@
 
 use jnd_model::{Accelerator, PixelJndModel};
 
-use crate::auto::Target;
 use crate::codec::{HeifChroma, HeifOptions, JpegOptions, OutputFormat};
 use crate::error::OptionError;
 use crate::settings::names::{Adaptive, Named, Opt, Preset, Sampling, SearchKind, Strip};
 use crate::settings::{
     BaseTables, DeciderKind, JpegEncoder, MAX_MAP_STRENGTH, MapKind, MetadataPolicy, Mode, Settings,
 };
+use crate::target::Target;
 use crate::{DecodeOptions, Error, InputFormat, Limits, Result};
 
 /// The base quality of per-block coding (`target machine`, `adaptive human`) when none is given, and
@@ -44,6 +44,8 @@ pub struct Request {
     pub target: Option<Preset>,
     /// `distance` (checked to lie in [`Target::DISTANCE_RANGE`] by `resolve`).
     pub distance: Option<f64>,
+    /// `ssimulacra2` (checked to lie in [`Target::SSIMULACRA2_RANGE`] by `resolve`).
+    pub ssimulacra2: Option<f64>,
     /// `quality` (0..=100).
     pub quality: Option<u8>,
     /// `min-quality` (0..=100).
@@ -222,10 +224,23 @@ pub fn check_distance(d: f64) -> Result<f64, OptionError> {
         Err(invalid(
             Opt::Distance,
             format!(
-                "{d} is outside {}..{} (butteraugli 3-norm; 1.0 is strict, 2.295 human-first-jnd)",
+                "{d} is outside {}..{} (butteraugli 3-norm; 1.0 is visually-lossless, 2.295 human-first-jnd)",
                 range.start(),
                 range.end()
             ),
+        ))
+    }
+}
+
+/// A `ssimulacra2` floor checked against [`Target::SSIMULACRA2_RANGE`] (and for NaN).
+pub fn check_ssimulacra2(s: f64) -> Result<f64, OptionError> {
+    let range = Target::SSIMULACRA2_RANGE;
+    if range.contains(&s) {
+        Ok(s)
+    } else {
+        Err(invalid(
+            Opt::Ssimulacra2,
+            format!("{s} is outside {}..{} (SSIMULACRA 2; 100 is identical)", range.start(), range.end()),
         ))
     }
 }
@@ -247,6 +262,7 @@ impl Request {
             Opt::Format => self.format = Some(named(value)?),
             Opt::Target => self.target = Some(named(value)?),
             Opt::Distance => self.distance = Some(check_distance(number(option, value)?)?),
+            Opt::Ssimulacra2 => self.ssimulacra2 = Some(check_ssimulacra2(number(option, value)?)?),
             Opt::Quality => self.quality = Some(whole(option, value, 0..=100)? as u8),
             Opt::MinQuality => self.min_quality = Some(whole(option, value, 0..=100)? as u8),
             Opt::MaxQuality => self.max_quality = Some(whole(option, value, 0..=100)? as u8),
@@ -278,6 +294,7 @@ impl Request {
             Opt::Format => self.format = None,
             Opt::Target => self.target = None,
             Opt::Distance => self.distance = None,
+            Opt::Ssimulacra2 => self.ssimulacra2 = None,
             Opt::Quality => self.quality = None,
             Opt::MinQuality => self.min_quality = None,
             Opt::MaxQuality => self.max_quality = None,
@@ -303,6 +320,7 @@ impl Request {
             (Opt::Format, self.format.is_some()),
             (Opt::Target, self.target.is_some()),
             (Opt::Distance, self.distance.is_some()),
+            (Opt::Ssimulacra2, self.ssimulacra2.is_some()),
             (Opt::Quality, self.quality.is_some()),
             (Opt::MinQuality, self.min_quality.is_some()),
             (Opt::MaxQuality, self.max_quality.is_some()),
@@ -338,10 +356,15 @@ impl Request {
         let format = self.format.unwrap_or(OutputFormat::Jpeg);
         if let Some(d) = self.distance {
             check_distance(d)?;
-            if self.target.is_some() {
-                return Err(
-                    conflict(Opt::Distance, Opt::Target, "name two operating points: give one").into()
-                );
+        }
+        if let Some(s) = self.ssimulacra2 {
+            check_ssimulacra2(s)?;
+        }
+        for (given, bound) in
+            [(self.distance.is_some(), Opt::Distance), (self.ssimulacra2.is_some(), Opt::Ssimulacra2)]
+        {
+            if given && self.target.is_some() {
+                return Err(conflict(bound, Opt::Target, "name two operating points: give one").into());
             }
         }
         if let Some(strength) = self.map_strength {
@@ -386,10 +409,10 @@ impl Request {
         } else if fixed {
             Mode::Fixed(quality)
         } else {
-            let target = match (self.distance, self.target) {
-                (Some(d), _) => Target::Distance(d),
-                (None, Some(preset)) => preset.target().unwrap_or_default(),
-                (None, None) => Target::default(),
+            let target = match (self.distance, self.ssimulacra2, self.target) {
+                (None, None, Some(preset)) => Target::preset(preset).unwrap_or_default(),
+                (None, None, None) => Target::default(),
+                (distance, ssimulacra2, _) => Target::bounds(distance, ssimulacra2)?,
             };
             Mode::Auto {
                 target,
@@ -416,6 +439,7 @@ impl Request {
             for (given, option) in [
                 (human_target, Opt::Target),
                 (self.distance.is_some(), Opt::Distance),
+                (self.ssimulacra2.is_some(), Opt::Ssimulacra2),
                 (self.search.is_some(), Opt::Search),
                 (self.decider.is_some(), Opt::Decider),
                 (self.min_quality.is_some(), Opt::MinQuality),
@@ -497,19 +521,11 @@ impl Request {
             measure_saving: self.measure_saving,
             marker,
             force: self.force,
+            choose_sampling: self.sampling.is_none()
+                && self.heif_chroma.is_none()
+                && self.jpeg.sampling.is_none()
+                && self.jpeg.color == crate::codec::JpegColor::Auto,
         };
         Ok(Resolved { settings, device, warnings })
-    }
-}
-
-impl Preset {
-    /// The auto-mode operating point of this preset; `None` for [`Preset::Machine`].
-    pub fn target(self) -> Option<Target> {
-        match self {
-            Preset::HumanFirstJnd => Some(Target::HumanFirstJnd),
-            Preset::Sur75 => Some(Target::Sur75),
-            Preset::Strict => Some(Target::Strict),
-            Preset::Machine => None,
-        }
     }
 }

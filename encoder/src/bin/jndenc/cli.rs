@@ -131,8 +131,8 @@ pub struct Cli {
     /// default) or yang2005 (NAMM).
     #[arg(long = "jnd-model", value_enum, help_heading = "jndenc switches")]
     pub jnd_model: Option<JndModelArg>,
-    /// Perceptual operating point of the quality search (without -quality; default human-first-jnd),
-    /// or `machine` for per-block quantisation at -quality.
+    /// Perceptual operating point of the quality search (without -quality; default
+    /// visually-lossless), or `machine` for per-block quantisation at -quality.
     #[arg(long, value_enum, help_heading = "Auto quality")]
     pub target: Option<TargetArg>,
     /// Per-block quantisation from a JND map on top of -quality (default 75): `human` uses the
@@ -155,9 +155,14 @@ pub struct Cli {
     #[arg(long, value_enum, help_heading = "jndenc switches")]
     pub device: Option<DeviceArg>,
     /// Aim at butteraugli 3-norm distance D (0.5 to 4.0) instead of a named --target: 1.0 is
-    /// strict, 2.095 sur75, 2.295 human-first-jnd; larger is smaller and more visibly changed.
+    /// visually-lossless, 2.295 human-first-jnd; larger is smaller and more visibly changed. With
+    /// --ssimulacra2, both bounds.
     #[arg(long, value_name = "D", allow_negative_numbers = true, help_heading = "Auto quality")]
     pub distance: Option<String>,
+    /// Require a SSIMULACRA 2 of at least S (0 to 100; 90 and above is hard to tell apart, below 50
+    /// clearly degraded) instead of a named --target. With --distance, both bounds.
+    #[arg(long, value_name = "S", allow_negative_numbers = true, help_heading = "Auto quality")]
+    pub ssimulacra2: Option<String>,
     /// How the search runs: `prior` (the default) starts at the quality predicted from the original
     /// and brackets it with a few real candidates; `block` runs the block search over the whole range.
     #[arg(long, value_enum, help_heading = "Auto quality")]
@@ -223,17 +228,26 @@ pub enum DctArg {
     Float,
 }
 
-/// `--target` values.
+/// `--target` values. Each names a pair: a butteraugli 3-norm ceiling and a SSIMULACRA 2 floor, both
+/// of which the output must meet (the numbers are checked against the library's by a test).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum TargetArg {
-    /// MCL-JCI's mean first JND (butteraugli 3-norm 2.295): about half of its viewers notice
-    /// (SSIMULACRA 2 of 36 to 51 on the validation photos, jpegli).
+    /// The default: nobody comparing side by side at 1:1 should tell it from the original (3-norm
+    /// <= 1.0, jpegli's and cjxl's visually lossless distance, and SSIMULACRA 2 >= 84).
+    VisuallyLossless,
+    /// Web images looked at closely: a trained eye may find a difference side by side (3-norm <= 1.5,
+    /// SSIMULACRA 2 >= 78).
+    WebHigh,
+    /// Web images at the size they are shown: small differences are visible side by side at 1:1
+    /// (3-norm <= 2.0, SSIMULACRA 2 >= 72).
+    Web,
+    /// The paper's operating point: MCL-JCI's mean first JND (3-norm 2.295, no floor), where about
+    /// half of its viewers noticed; visible at 1:1.
     HumanFirstJnd,
-    /// The quality 75 % of MCL-JCI's viewers cannot tell from the original (3-norm 2.095;
-    /// SSIMULACRA 2 of 44 to 55).
+    /// The quality 75 % of MCL-JCI's viewers could not tell from the original (3-norm 2.095, no
+    /// floor); visible at 1:1.
     Sur75,
-    /// butteraugli's side-by-side just-noticeable boundary (3-norm 1.0): nobody should notice
-    /// (SSIMULACRA 2 of 74 to 79).
+    /// The second generation's name of visually-lossless.
     Strict,
     /// Machine consumers (classifiers): the machine quantisation tables (derived from four classifiers'
     /// sensitivity per DCT frequency; -qtables or -quant-table replace them) at -quality (default 75);

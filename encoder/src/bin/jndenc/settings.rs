@@ -59,9 +59,11 @@ fn request(cli: &Cli) -> anyhow::Result<Request> {
             FormatArg::Heif => jndenc::codec::OutputFormat::Heif,
         }),
         target: cli.target.map(|t| match t {
+            TargetArg::VisuallyLossless | TargetArg::Strict => Preset::VisuallyLossless,
+            TargetArg::WebHigh => Preset::WebHigh,
+            TargetArg::Web => Preset::Web,
             TargetArg::HumanFirstJnd => Preset::HumanFirstJnd,
             TargetArg::Sur75 => Preset::Sur75,
-            TargetArg::Strict => Preset::Strict,
             TargetArg::Machine => Preset::Machine,
         }),
         quality: cli.quality.as_ref().map(|q| q.0[0]),
@@ -118,8 +120,10 @@ fn request(cli: &Cli) -> anyhow::Result<Request> {
         force: cli.force,
         ..Request::default()
     };
-    if let Some(text) = &cli.distance {
-        request.set(Opt::Distance, Value::Text(text)).map_err(|e| anyhow::anyhow!(describe(&e)))?;
+    for (option, text) in [(Opt::Distance, &cli.distance), (Opt::Ssimulacra2, &cli.ssimulacra2)] {
+        if let Some(text) = text {
+            request.set(option, Value::Text(text)).map_err(|e| anyhow::anyhow!(describe(&e)))?;
+        }
     }
     Ok(request)
 }

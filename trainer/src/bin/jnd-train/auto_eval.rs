@@ -12,9 +12,10 @@ use anyhow::Context;
 use jnd_model::Image;
 use jnd_model::metrics::{ButteraugliRef, ssimulacra2};
 use jndenc::Models;
-use jndenc::auto::Target;
 use jndenc::codec::{Codec, JpegOptions, Jpegli};
+use jndenc::settings::Preset;
 use jndenc::settings::{DeciderKind, JpegEncoder, Mode, Named};
+use jndenc::target::Target;
 use jndenc::{EncodePlan, Settings};
 use rayon::prelude::*;
 use trainer::split::{Split, split_of};
@@ -73,7 +74,10 @@ pub fn run_eval_auto(args: EvalAutoArgs, device: jnd_model::Accelerator) -> anyh
     let configs: Vec<(JpegEncoder, DeciderKind, Target)> = [JpegEncoder::Jpegli, JpegEncoder::MozJpeg]
         .into_iter()
         .flat_map(|c| [DeciderKind::Model, DeciderKind::Teacher].map(move |d| (c, d)))
-        .flat_map(|(c, d)| [Target::HumanFirstJnd, Target::Strict].map(move |t| (c, d, t)))
+        .flat_map(|(c, d)| {
+            [Preset::HumanFirstJnd, Preset::VisuallyLossless]
+                .map(move |p| (c, d, Target::preset(p).unwrap_or_default()))
+        })
         .collect();
     let started = Instant::now();
     let mut results: Vec<Vec<Scored>> = Vec::new();

@@ -73,6 +73,7 @@ pub enum CodecArg {
     Baseline,
     Heif,
     Jpegli,
+    Jpegli444,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -117,6 +118,7 @@ pub fn codec_of(arg: CodecArg) -> LadderCodec {
         CodecArg::Baseline => LadderCodec::Baseline,
         CodecArg::Heif => LadderCodec::Heif,
         CodecArg::Jpegli => LadderCodec::Jpegli,
+        CodecArg::Jpegli444 => LadderCodec::Jpegli444,
     }
 }
 

@@ -11,6 +11,7 @@ mod gpu_check;
 mod labels;
 mod machine_coding;
 mod prior;
+mod targets;
 mod vpjnd;
 
 use std::process::ExitCode;
@@ -67,6 +68,8 @@ enum Command {
     EvalDecision(decision_eval::EvalDecisionArgs),
     /// Fit the quality prior of one codec: features of the original -> the teacher's distance per quality.
     FitPrior(prior::FitPriorArgs),
+    /// The presets' SSIMULACRA 2 floors and when auto mode searches 4:4:4 too, from jpegli ladders.
+    FitTargets(targets::FitTargetsArgs),
     /// Auto mode end to end (each codec, decider and target) against one fixed jpegli quality.
     EvalAuto(auto_eval::EvalAutoArgs),
     /// The models on every backend usable here: differences from the CPU and throughput (a table).
@@ -106,5 +109,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::EvalAuto(args) => auto_eval::run_eval_auto(args, device),
         Command::EvalDecision(args) => decision_eval::run_eval_decision(args, device),
         Command::FitPrior(args) => prior::run_fit_prior(args),
+        Command::FitTargets(args) => targets::run_fit_targets(args),
     }
 }
