@@ -10,7 +10,7 @@ test=target/python/test-venv
 wheels=target/python/wheels
 [ -x "$build/bin/maturin" ] || { python3 -m venv "$build" && "$build/bin/pip" install -q "maturin>=1.9,<2"; }
 rm -rf "$wheels" "$test"
-"$build/bin/maturin" build --quiet --locked --profile dev --auditwheel skip -m python/Cargo.toml --out "$wheels"
+"$build/bin/maturin" build --quiet --locked --profile dev --auditwheel skip --features heif -m python/Cargo.toml --out "$wheels"
 python3 -m venv "$test"
 "$test/bin/pip" install -q "$wheels"/jndenc-*.whl "pytest>=7" "pillow>=9" "dask[distributed]>=2023.1"
 export JNDENC_BIN="${JNDENC_BIN:-$PWD/target/debug/jndenc}"

@@ -43,6 +43,8 @@
 #[doc(hidden)]
 pub mod auto;
 pub mod batch;
+#[cfg(feature = "binary")]
+pub mod cli;
 pub mod codec;
 pub mod decode;
 mod error;

@@ -141,6 +141,7 @@ pub struct JndEncoder {
     pool: Option<rayon::ThreadPool>,
     models: Models,
     last_error: CString,
+    last_report: CString,
 }
 
 /// The status of a library error: one code per kind.
@@ -319,6 +320,7 @@ pub extern "C" fn jnd_encoder_new() -> *mut JndEncoder {
             pool: None,
             models,
             last_error: CString::default(),
+            last_report: CString::default(),
         }))
     })
     .unwrap_or(std::ptr::null_mut())
@@ -349,6 +351,22 @@ pub unsafe extern "C" fn jnd_last_error(encoder: *const JndEncoder) -> *const c_
     }
     // SAFETY: a live handle per the contract.
     unsafe { (*encoder).last_error.as_ptr() }
+}
+
+/// The report of the handle's last successful [`jnd_encode`] or [`jnd_predict_quality`] as JSON (the
+/// `images[0]` entry of `jndenc --report r.json`: quality, bytes, the target's pair, every probe with
+/// its 3-norm and SSIMULACRA 2, the sampling and why), "" before any; valid until the next call on the
+/// handle. NULL gives "".
+///
+/// # Safety
+/// `encoder` must be NULL or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn jnd_last_report(encoder: *const JndEncoder) -> *const c_char {
+    if encoder.is_null() {
+        return c"".as_ptr();
+    }
+    // SAFETY: a live handle per the contract.
+    unsafe { (*encoder).last_report.as_ptr() }
 }
 
 /// Sets the output format: [`JND_FORMAT_JPEG`] or [`JND_FORMAT_HEIF`]. Resets the quality bounds to the
@@ -695,6 +713,7 @@ struct Encoded {
     bytes: Vec<u8>,
     quality: u8,
     warnings: Vec<String>,
+    report: CString,
 }
 
 /// Encodes through the plan of the handle's request (`auto`: the search, whatever quality is set) on
@@ -702,7 +721,9 @@ struct Encoded {
 fn encode_image(e: &JndEncoder, image: Image, auto: bool) -> Result<Encoded, (c_int, String)> {
     let (plan, warnings) = e.plan(auto)?;
     let encoding = e.run(|| plan.encode_pixels(image, Names::pixels())).map_err(failure)?;
-    Ok(Encoded { bytes: encoding.bytes, quality: encoding.report.quality, warnings })
+    let json = serde_json::to_string(&encoding.report).unwrap_or_default();
+    let report = CString::new(json).unwrap_or_default();
+    Ok(Encoded { bytes: encoding.bytes, quality: encoding.report.quality, warnings, report })
 }
 
 /// [`JND_OK`], or [`JND_WARNING`] with the warnings kept as the handle's message.
@@ -744,6 +765,7 @@ pub unsafe extern "C" fn jnd_predict_quality(
             Ok(encoded) => {
                 // SAFETY: checked non-NULL; the caller guarantees it is writable.
                 unsafe { *quality = c_int::from(encoded.quality) };
+                e.last_report = encoded.report;
                 with_warnings(e, &encoded.warnings)
             }
             Err((status, message)) => e.fail(status, message),
@@ -788,7 +810,8 @@ pub unsafe extern "C" fn jnd_encode(
             Err(status) => return status,
         };
         match encode_image(e, image, false) {
-            Ok(Encoded { bytes, quality: q, warnings }) => {
+            Ok(Encoded { bytes, quality: q, warnings, report }) => {
+                e.last_report = report;
                 let boxed = bytes.into_boxed_slice();
                 let len = boxed.len();
                 // SAFETY: checked non-NULL and writable; ownership passes to the caller until

@@ -16,6 +16,9 @@ class DeviceError(JndencError): ...
 class JndencWarning(UserWarning): ...
 
 OPTIONS: List[str]
+HEIF: bool
+
+def main(argv: List[str]) -> int: ...
 
 def encode_file(
     data: bytes,

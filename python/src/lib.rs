@@ -328,6 +328,15 @@ fn batch_report(images: Vec<String>, failures: Vec<(String, String)>, kind: &str
     }
 }
 
+/// Runs the `jndenc` command line on `argv` (the program name first) with the GIL released, and
+/// returns its exit status (0, 1, or 2 for success with warnings): `python -m jndenc` and the
+/// `jndenc` script of the wheel are the same program as the binary.
+#[pyfunction]
+fn main(py: Python<'_>, argv: Vec<String>) -> u8 {
+    let args: Vec<std::ffi::OsString> = argv.into_iter().map(Into::into).collect();
+    py.detach(|| jndenc::cli::run(args))
+}
+
 /// The extension module.
 #[pymodule]
 fn _jndenc(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -338,6 +347,8 @@ fn _jndenc(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(jnd_map_file, m)?)?;
     m.add_function(wrap_pyfunction!(jnd_map_pixels, m)?)?;
     m.add_function(wrap_pyfunction!(batch_report, m)?)?;
+    m.add_function(wrap_pyfunction!(main, m)?)?;
+    m.add("HEIF", cfg!(feature = "heif"))?;
     let keywords: Vec<&str> = OPTIONS.iter().filter_map(|info| info.python).collect();
     m.add("OPTIONS", keywords)?;
     let py = m.py();

@@ -3,6 +3,7 @@ and libjnd (loaded here with ctypes, as a C program links it) write the same byt
 conflicting request is the same kind of warning or error in all three."""
 
 import ctypes
+import json
 import os
 import pathlib
 import re
@@ -46,9 +47,12 @@ def libjnd():
     lib.jnd_encoder_free.argtypes = [ctypes.c_void_p]
     lib.jnd_last_error.restype = ctypes.c_char_p
     lib.jnd_last_error.argtypes = [ctypes.c_void_p]
+    lib.jnd_last_report.restype = ctypes.c_char_p
+    lib.jnd_last_report.argtypes = [ctypes.c_void_p]
     for setter in ("format", "codec", "target", "quality", "sampling", "strip", "decider", "search"):
         getattr(lib, f"jnd_encoder_set_{setter}").argtypes = [ctypes.c_void_p, ctypes.c_int]
     lib.jnd_encoder_set_distance.argtypes = [ctypes.c_void_p, ctypes.c_double]
+    lib.jnd_encoder_set_ssimulacra2.argtypes = [ctypes.c_void_p, ctypes.c_double]
     lib.jnd_encoder_set_quality_bounds.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
     lib.jnd_encoder_set_option.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p]
     lib.jnd_encode.argtypes = [
@@ -67,7 +71,11 @@ def libjnd():
 
 
 def _read_pnm(path):
-    """A binary PPM/PGM as a numpy array (what the C example reads)."""
+    """A binary PPM/PGM (what the C example reads), or a PNG through Pillow, as a numpy array."""
+    if path.suffix == ".png":
+        from PIL import Image
+
+        return np.asarray(Image.open(path).convert("RGB"))
     data = path.read_bytes()
     fields = data.split(maxsplit=4)
     magic, width, height = fields[0], int(fields[1]), int(fields[2])
@@ -77,8 +85,9 @@ def _read_pnm(path):
     return pixels[: width * height * channels].reshape(shape)
 
 
-def c_encode(lib, array, calls):
-    """Encodes `array` through libjnd after the setter `calls`; returns (status, bytes, message)."""
+def c_encode(lib, array, calls, report=None):
+    """Encodes `array` through libjnd after the setter `calls`; returns (status, bytes, message). With
+    a `report` list, the encode's report (parsed JSON) is appended to it."""
     encoder = lib.jnd_encoder_new()
     try:
         for name, *args in calls:
@@ -104,6 +113,8 @@ def c_encode(lib, array, calls):
         data = ctypes.string_at(out, length.value) if status >= 0 else b""
         if status >= 0:
             lib.jnd_free_buffer(out, length.value)
+            if report is not None:
+                report.append(json.loads(lib.jnd_last_report(encoder).decode()))
         return status, data, lib.jnd_last_error(encoder).decode()
     finally:
         lib.jnd_encoder_free(encoder)
@@ -185,6 +196,27 @@ CASES = [
         "photo.ppm",
     ),
     (
+        "distance and ssimulacra2",
+        ["--distance", "1.5", "--ssimulacra2", "75"],
+        {"distance": 1.5, "ssimulacra2": 75},
+        [("jnd_encoder_set_distance", 1.5), ("jnd_encoder_set_ssimulacra2", 75.0)],
+        "photo.ppm",
+    ),
+    (
+        "web",
+        ["--target", "web"],
+        {"target": "web"},
+        [("jnd_encoder_set_target", C["JND_TARGET_WEB"])],
+        "photo.ppm",
+    ),
+    (
+        "4:4:4 chosen (fine saturated chroma)",
+        [],
+        {},
+        [],
+        "graphic.png",
+    ),
+    (
         "block search",
         ["--search", "block", "--block", "4"],
         {"search": "block", "block": 4},
@@ -208,12 +240,17 @@ def test_the_three_front_ends_write_the_same_bytes(
         from_file, _ = jndenc.encode(path, **keywords)
         array = _read_pnm(path)
         from_pixels, report = jndenc.encode(array, **keywords)
-    status, from_c, message = c_encode(libjnd, array, calls)
+    c_reports = []
+    status, from_c, message = c_encode(libjnd, array, calls, c_reports)
     assert status == C["JND_OK"], message
     assert from_file == from_cli, f"{name}: Python (file) vs CLI"
     assert from_pixels == from_cli, f"{name}: Python (pixels) vs CLI"
     assert from_c == from_cli, f"{name}: libjnd vs CLI"
     assert len(from_cli) > 100 and report["bytes"] == len(from_cli)
+    # The report C reads is the one Python gets: the pair, the sampling, every probe's two scores.
+    (c_report,) = c_reports
+    for key in ("target", "target_distance", "target_ssimulacra2", "quality", "bytes", "sampling", "candidates"):
+        assert c_report[key] == report[key], (name, key, c_report[key], report[key])
 
 
 def test_an_option_without_effect_is_a_warning_everywhere(jndenc_cli, libjnd, tmp_path):

@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
+use crate::codec::Restart;
 use clap::{ArgAction, Parser, ValueEnum};
-use jndenc::codec::Restart;
 
 /// jndenc: a cjpeg-compatible encoder for JPEG and HEIF.
 ///
@@ -413,5 +413,5 @@ pub fn parse_maxmemory(text: &str) -> Result<u64, String> {
 /// `--map-strength`: a finite factor in 0..=64.
 fn parse_map_strength(text: &str) -> Result<f32, String> {
     let value: f32 = text.trim().parse().map_err(|_| format!("'{text}' is not a number"))?;
-    jndenc::settings::request::check_map_strength(value).map_err(|e| e.reason)
+    crate::settings::request::check_map_strength(value).map_err(|e| e.reason)
 }

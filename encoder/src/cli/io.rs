@@ -4,8 +4,8 @@
 use std::io::{IsTerminal, Read};
 use std::path::Path;
 
+use crate::report::{ImageReport, Report};
 use anyhow::{Context, bail};
-use jndenc::report::{ImageReport, Report};
 
 /// How a successful run ended.
 pub enum Outcome {
@@ -44,9 +44,27 @@ pub fn describe(report: &ImageReport) {
         p if p == format!("quality={}", report.quality) => String::new(),
         p => format!(" [{} {}]", report.codec, p),
     };
+    // The target's pair (`visually-lossless: 3-norm <= 1, SSIMULACRA 2 >= 78`) and the sampling.
+    let pair: Vec<String> = [
+        report.target_distance.map(|d| format!("3-norm <= {d}")),
+        report.target_ssimulacra2.map(|s| format!("SSIMULACRA 2 >= {s}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let target = if pair.is_empty() {
+        report.target.clone()
+    } else {
+        format!("{}: {}", report.target, pair.join(", "))
+    };
+    let sampling = if report.sampling.is_empty() {
+        String::new()
+    } else {
+        format!(" {} ({})", report.sampling, report.sampling_reason)
+    };
     let mut line = format!(
-        "jndenc: {}: {} quality {}{} ({}, {}): {} bytes",
-        report.input, report.format, report.quality, parameter, report.target, report.decider, report.bytes
+        "jndenc: {}: {} quality {}{}{sampling} ({target}; {}): {} bytes",
+        report.input, report.format, report.quality, parameter, report.decider, report.bytes
     );
     if report.top_bytes > 0 {
         line.push_str(&format!(
@@ -94,6 +112,6 @@ pub fn write_report(path: &Path, report: &Report, input: Option<&Path>) -> anyho
         Some("html" | "htm") => report.to_html(),
         _ => bail!("--report {}: the name must end in .json, .csv or .html", path.display()),
     };
-    jndenc::output::write_atomic(path, text.as_bytes(), input)
+    crate::output::write_atomic(path, text.as_bytes(), input)
         .with_context(|| format!("writing report {}", path.display()))
 }

@@ -4,14 +4,14 @@
 //! the command line's own syntax: switch spellings in messages, and the switches of batch mode and
 //! `--jnd-map`, which are not encode options.
 
+use crate::codec::{self, DctMethod, JpegColor, JpegOptions};
+use crate::settings::{Adaptive, Opt, Preset, Request, Resolved, Sampling, SearchKind, Strip, Value};
+use crate::settings::{DeciderKind, JpegEncoder};
+use crate::{Error, OptionError, Settings};
 use anyhow::{Context, bail};
 use jnd_model::{Accelerator, PixelJndModel};
-use jndenc::codec::{self, DctMethod, JpegColor, JpegOptions};
-use jndenc::settings::{Adaptive, Opt, Preset, Request, Resolved, Sampling, SearchKind, Strip, Value};
-use jndenc::settings::{DeciderKind, JpegEncoder};
-use jndenc::{Error, OptionError, Settings};
 
-use crate::cli::{
+use crate::cli::args::{
     AdaptiveArg, Cli, CodecArg, DctArg, DeciderArg, DeviceArg, FormatArg, HeifChromaArg, JndModelArg,
     SamplingArg, SearchArg, StripArg, TargetArg,
 };
@@ -55,8 +55,8 @@ pub fn pixel_model(cli: &Cli) -> PixelJndModel {
 fn request(cli: &Cli) -> anyhow::Result<Request> {
     let mut request = Request {
         format: Some(match cli.format {
-            FormatArg::Jpeg => jndenc::codec::OutputFormat::Jpeg,
-            FormatArg::Heif => jndenc::codec::OutputFormat::Heif,
+            FormatArg::Jpeg => crate::codec::OutputFormat::Jpeg,
+            FormatArg::Heif => crate::codec::OutputFormat::Heif,
         }),
         target: cli.target.map(|t| match t {
             TargetArg::VisuallyLossless | TargetArg::Strict => Preset::VisuallyLossless,
@@ -115,7 +115,7 @@ fn request(cli: &Cli) -> anyhow::Result<Request> {
         },
         max_memory: cli.maxmemory,
         targa: cli.targa,
-        visuals: cli.report.as_deref().is_some_and(crate::io::is_html_report),
+        visuals: cli.report.as_deref().is_some_and(crate::cli::io::is_html_report),
         measure_saving: cli.report.is_some() || cli.verbose > 0,
         force: cli.force,
         ..Request::default()

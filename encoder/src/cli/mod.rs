@@ -1,26 +1,29 @@
-//! `jndenc`: a drop-in replacement for `cjpeg`. See `jndenc --help`.
+//! The `jndenc` command line, a drop-in replacement for `cjpeg` (see `jndenc --help`), as a library
+//! function: the `jndenc` binary and the Python package's `python -m jndenc` both call [`run`], so
+//! they are the same program. Behind the `binary` feature (clap).
 
+mod args;
 mod argv;
 mod batch;
-mod cli;
 mod io;
-mod settings;
+mod switches;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::time::Instant;
 
+use crate::EncodePlan;
+use crate::{Models, Names};
 use anyhow::{Context, bail};
 use clap::{CommandFactory, Parser};
-use jndenc::EncodePlan;
-use jndenc::{Models, Names};
 
-use cli::Cli;
+use args::Cli;
 use io::Outcome;
 
-fn main() -> ExitCode {
-    let original: Vec<std::ffi::OsString> = std::env::args_os().collect();
+/// Runs the command line on `args` (the program name first, as `std::env::args_os` gives them) and
+/// returns its exit status: 0 success, 1 failure, 2 success with warnings (as cjpeg).
+pub fn run(args: Vec<std::ffi::OsString>) -> u8 {
+    let original = args;
     let args = argv::normalise(original.clone(), &Cli::command());
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
@@ -28,21 +31,21 @@ fn main() -> ExitCode {
             use clap::error::ErrorKind;
             if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
                 let _ = e.print();
-                return ExitCode::SUCCESS;
+                return 0;
             }
             let rendered = e.render().to_string();
             let first = rendered.lines().next().unwrap_or("invalid arguments");
             let first = argv::original_spelling(first.trim_start_matches("error: "), &original);
             eprintln!("jndenc: {first} (see jndenc --help)");
-            return ExitCode::FAILURE;
+            return 1;
         }
     };
-    match run(&cli) {
-        Ok(Outcome::Clean) => ExitCode::SUCCESS,
-        Ok(Outcome::Warnings) => ExitCode::from(2),
+    match run_cli(&cli) {
+        Ok(Outcome::Clean) => 0,
+        Ok(Outcome::Warnings) => 2,
         Err(e) => {
             eprintln!("jndenc: {e:#}");
-            ExitCode::FAILURE
+            1
         }
     }
 }
@@ -50,14 +53,14 @@ fn main() -> ExitCode {
 fn version_line() -> String {
     format!(
         "jndenc version {} (mozjpeg {}, jpegli {}, libheif {})",
-        jndenc::VERSION,
+        crate::VERSION,
         if cfg!(feature = "mozjpeg") { "on" } else { "off" },
         if cfg!(feature = "jpegli") { "on" } else { "off" },
         if cfg!(feature = "heif") { "on" } else { "off" },
     )
 }
 
-fn run(cli: &Cli) -> anyhow::Result<Outcome> {
+fn run_cli(cli: &Cli) -> anyhow::Result<Outcome> {
     if cli.print_man {
         let mut page = Vec::new();
         clap_mangen::Man::new(Cli::command()).render(&mut page)?;
@@ -84,9 +87,9 @@ fn run(cli: &Cli) -> anyhow::Result<Outcome> {
     }
     let batch = cli.input.len() > 1 || cli.outdir.is_some();
     let inputs = &cli.input;
-    let mapped = settings::map(cli, batch)?;
+    let mapped = switches::map(cli, batch)?;
     // The device is checked before any input is read: a GPU that cannot run is one line, exit 1.
-    let models = Models::on(mapped.device).map_err(settings::spelled)?;
+    let models = Models::on(mapped.device).map_err(switches::spelled)?;
     for warning in &mapped.warnings {
         eprintln!("jndenc: warning: {warning}");
     }
@@ -97,11 +100,11 @@ fn run(cli: &Cli) -> anyhow::Result<Outcome> {
         let input_path = inputs.first().map(PathBuf::as_path).filter(|p| *p != Path::new("-"));
         let bytes = io::read_input(input_path)?;
         let name = input_path.map_or_else(|| "standard input".to_string(), |p| p.display().to_string());
-        let image = jndenc::decode::decode(&bytes, &mapped.settings.decode)
+        let image = crate::decode::decode(&bytes, &mapped.settings.decode)
             .with_context(|| format!("reading {name}"))?;
         return write_jnd_map(cli, &image, map_path, input_path);
     }
-    let plan = EncodePlan::new(mapped.settings, &models).map_err(settings::spelled)?;
+    let plan = EncodePlan::new(mapped.settings, &models).map_err(switches::spelled)?;
     let outcome = if batch { batch::run_batch(cli, &plan)? } else { run_one(cli, &plan, inputs)? };
     Ok(if switch_warnings { Outcome::Warnings } else { outcome })
 }
@@ -132,7 +135,7 @@ fn run_one(cli: &Cli, plan: &EncodePlan, inputs: &[PathBuf]) -> anyhow::Result<O
         eprintln!("jndenc: warning: {warning}");
     }
     match &cli.outfile {
-        Some(path) => jndenc::output::write_atomic(path, &result.bytes, input_path)?,
+        Some(path) => crate::output::write_atomic(path, &result.bytes, input_path)?,
         None => {
             let mut stdout = std::io::stdout().lock();
             stdout
@@ -145,12 +148,12 @@ fn run_one(cli: &Cli, plan: &EncodePlan, inputs: &[PathBuf]) -> anyhow::Result<O
         io::describe(&result.report);
     }
     if cli.verbose > 1
-        && let Some(peak) = jndenc::batch::peak_memory()
+        && let Some(peak) = crate::batch::peak_memory()
     {
         eprintln!("jndenc: peak memory {} MB", peak.div_ceil(1_000_000));
     }
     if let Some(path) = &cli.report {
-        io::write_report(path, &jndenc::report::Report::new(vec![result.report], Vec::new()), input_path)?;
+        io::write_report(path, &crate::report::Report::new(vec![result.report], Vec::new()), input_path)?;
     }
     Ok(if result.warnings.is_empty() { Outcome::Clean } else { Outcome::Warnings })
 }
@@ -158,15 +161,15 @@ fn run_one(cli: &Cli, plan: &EncodePlan, inputs: &[PathBuf]) -> anyhow::Result<O
 /// `--jnd-map`: the pixel-wise JND map as a grayscale PNG, written atomically.
 fn write_jnd_map(
     cli: &Cli,
-    image: &jndenc::Image,
+    image: &crate::Image,
     path: &Path,
     input: Option<&Path>,
 ) -> anyhow::Result<Outcome> {
-    let model = settings::pixel_model(cli);
+    let model = switches::pixel_model(cli);
     let started = Instant::now();
     let map = model.compute(image);
-    let png = jndenc::encode_png(&map.to_image())?;
-    jndenc::output::write_atomic(path, &png, input)?;
+    let png = crate::encode_png(&map.to_image())?;
+    crate::output::write_atomic(path, &png, input)?;
     if cli.verbose > 0 {
         let s = map.stats();
         eprintln!(
@@ -191,7 +194,7 @@ mod tests {
     #[test]
     fn every_option_of_the_vocabulary_is_a_switch() {
         let command = Cli::command();
-        for info in jndenc::settings::OPTIONS {
+        for info in crate::settings::OPTIONS {
             let long = info.cli.trim_start_matches('-');
             assert!(
                 command.get_arguments().any(|arg| arg.get_long() == Some(long)),
@@ -266,16 +269,16 @@ mod tests {
 
     #[test]
     fn value_parsers_accept_cjpeg_syntax_and_reject_nonsense() {
-        assert_eq!(cli::parse_quality_list("90,80").unwrap().0, [90, 80]);
-        assert!(cli::parse_quality_list("101").is_err());
-        assert!(cli::parse_quality_list("abc").is_err());
-        assert_eq!(cli::parse_sample("2x1,1x1").unwrap().0, [(2, 1), (1, 1)]);
-        assert!(cli::parse_sample("5x1").is_err());
-        assert_eq!(cli::parse_restart("16B").unwrap(), jndenc::codec::Restart::Blocks(16));
-        assert_eq!(cli::parse_restart("2").unwrap(), jndenc::codec::Restart::Rows(2));
-        assert!(cli::parse_restart("70000").is_err());
-        assert_eq!(cli::parse_maxmemory("64M").unwrap(), 64_000_000);
-        assert_eq!(cli::parse_maxmemory("500").unwrap(), 500_000);
-        assert!(cli::parse_maxmemory("lots").is_err());
+        assert_eq!(args::parse_quality_list("90,80").unwrap().0, [90, 80]);
+        assert!(args::parse_quality_list("101").is_err());
+        assert!(args::parse_quality_list("abc").is_err());
+        assert_eq!(args::parse_sample("2x1,1x1").unwrap().0, [(2, 1), (1, 1)]);
+        assert!(args::parse_sample("5x1").is_err());
+        assert_eq!(args::parse_restart("16B").unwrap(), crate::codec::Restart::Blocks(16));
+        assert_eq!(args::parse_restart("2").unwrap(), crate::codec::Restart::Rows(2));
+        assert!(args::parse_restart("70000").is_err());
+        assert_eq!(args::parse_maxmemory("64M").unwrap(), 64_000_000);
+        assert_eq!(args::parse_maxmemory("500").unwrap(), 500_000);
+        assert!(args::parse_maxmemory("lots").is_err());
     }
 }

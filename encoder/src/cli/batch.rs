@@ -1,17 +1,17 @@
 //! Batch mode: inputs (files, folders, with `--recursive` whole trees) to `--outdir` through the
-//! library's batch loop ([`jndenc::batch`]): parallel within cores and a memory budget, one failure
+//! library's batch loop ([`crate::batch`]): parallel within cores and a memory budget, one failure
 //! does not stop the others, skips are reported.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
+use crate::EncodePlan;
+use crate::batch::{self, BatchOptions};
+use crate::report::Report;
 use anyhow::{Context, bail};
-use jndenc::EncodePlan;
-use jndenc::batch::{self, BatchOptions};
-use jndenc::report::Report;
 
-use crate::cli::Cli;
-use crate::io::{Outcome, describe, write_report};
+use crate::cli::args::Cli;
+use crate::cli::io::{Outcome, describe, write_report};
 
 /// Encodes every input to `--outdir` with `plan`.
 pub fn run_batch(cli: &Cli, plan: &EncodePlan) -> anyhow::Result<Outcome> {
