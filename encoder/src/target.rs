@@ -19,11 +19,11 @@ use crate::{Error, Result};
 /// preset's.
 pub mod floors {
     /// `visually-lossless`: at 3-norm 1.0.
-    pub const VISUALLY_LOSSLESS: f64 = 84.0;
+    pub const VISUALLY_LOSSLESS: f64 = 79.0;
     /// `web-high`: at 3-norm 1.5.
-    pub const WEB_HIGH: f64 = 78.0;
+    pub const WEB_HIGH: f64 = 68.0;
     /// `web`: at 3-norm 2.0.
-    pub const WEB: f64 = 72.0;
+    pub const WEB: f64 = 56.0;
 }
 
 /// The 3-norm of MCL-JCI's mean first JND (`human-first-jnd`), fitted by quantile matching

@@ -233,13 +233,13 @@ pub enum DctArg {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum TargetArg {
     /// The default: nobody comparing side by side at 1:1 should tell it from the original (3-norm
-    /// <= 1.0, jpegli's and cjxl's visually lossless distance, and SSIMULACRA 2 >= 84).
+    /// <= 1.0, jpegli's and cjxl's visually lossless distance, and SSIMULACRA 2 >= 79).
     VisuallyLossless,
     /// Web images looked at closely: a trained eye may find a difference side by side (3-norm <= 1.5,
-    /// SSIMULACRA 2 >= 78).
+    /// SSIMULACRA 2 >= 68).
     WebHigh,
     /// Web images at the size they are shown: small differences are visible side by side at 1:1
-    /// (3-norm <= 2.0, SSIMULACRA 2 >= 72).
+    /// (3-norm <= 2.0, SSIMULACRA 2 >= 56).
     Web,
     /// The paper's operating point: MCL-JCI's mean first JND (3-norm 2.295, no floor), where about
     /// half of its viewers noticed; visible at 1:1.

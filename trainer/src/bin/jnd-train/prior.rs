@@ -30,10 +30,10 @@ pub enum MetricArg {
 #[derive(Debug, clap::Args)]
 pub struct FitPriorArgs {
     /// Folders of photos (a ladder's image is looked up in each, in order).
-    #[arg(long, default_values = ["../shared/data/photos/wikipedia", "../shared/data/photos/cid22-512"])]
+    #[arg(long, num_args = 1.., default_values = ["../shared/data/photos/wikipedia", "../shared/data/photos/cid22-512"])]
     pub photos: Vec<PathBuf>,
     /// The codec's ladder CSVs (one codec).
-    #[arg(long, required = true)]
+    #[arg(long, required = true, num_args = 1..)]
     pub ladders: Vec<PathBuf>,
     /// Which curve.
     #[arg(long, value_enum, default_value_t = MetricArg::Distance)]

@@ -21,10 +21,10 @@ const FROM_QUALITY: [u8; 9] = [0, 85, 88, 90, 92, 94, 96, 98, 101];
 #[derive(Debug, clap::Args)]
 pub struct FitTargetsArgs {
     /// jpegli 4:2:0 ladders (every rung with SSIMULACRA 2).
-    #[arg(long, default_values = ["fixtures/labels/ladders-jpegli.csv", "fixtures/labels/ladders-cid22-jpegli.csv"])]
+    #[arg(long, num_args = 1.., default_values = ["fixtures/labels/ladders-jpegli.csv", "fixtures/labels/ladders-cid22-jpegli.csv"])]
     pub ladders_420: Vec<PathBuf>,
     /// jpegli 4:4:4 ladders of the same pictures.
-    #[arg(long, default_values = ["fixtures/labels/ladders-jpegli444.csv", "fixtures/labels/ladders-cid22-jpegli444.csv"])]
+    #[arg(long, num_args = 1.., default_values = ["fixtures/labels/ladders-jpegli444.csv", "fixtures/labels/ladders-cid22-jpegli444.csv"])]
     pub ladders_444: Vec<PathBuf>,
     /// Write the tables (Markdown) here too.
     #[arg(long)]
@@ -40,7 +40,9 @@ fn quantile(values: &[f64], p: f64) -> f64 {
 /// `jnd-train fit-targets`.
 pub fn run_fit_targets(args: FitTargetsArgs) -> anyhow::Result<()> {
     let all_420 = read_ladders(&args.ladders_420)?;
-    let all_444 = read_ladders(&args.ladders_444)?;
+    // The 4:4:4 ladders only inform the sampling table; the floors need 4:2:0 alone.
+    let existing: Vec<PathBuf> = args.ladders_444.iter().filter(|p| p.exists()).cloned().collect();
+    let all_444 = read_ladders(&existing)?;
     if all_420.iter().any(|l| l.codec != LadderCodec::Jpegli)
         || all_444.iter().any(|l| l.codec != LadderCodec::Jpegli444)
     {
@@ -54,12 +56,16 @@ pub fn run_fit_targets(args: FitTargetsArgs) -> anyhow::Result<()> {
             .collect()
     };
     let (train, validation) = (side(Split::Train), side(Split::Validation));
+    let alone = |split: Split| -> Vec<&Ladder> { all_420.iter().filter(|l| split_of(&l.image) == split).collect() };
+    let (train_420, validation_420) = (alone(Split::Train), alone(Split::Validation));
     let mut md = String::new();
     let _ = writeln!(
         md,
         "# Operating points: floors and the 4:4:4 search (`jnd-train fit-targets`)\n\n{} training pictures \
-         and {} held-out ones with both jpegli ladders (4:2:0, 4:4:4); the numbers are chosen on the training \
-         pictures only.\n",
+         and {} held-out ones with jpegli 4:2:0 ladders ({} and {} with 4:4:4 ladders too); the numbers are \
+         chosen on the training pictures only.\n",
+        train_420.len(),
+        validation_420.len(),
         train.len(),
         validation.len()
     );
@@ -71,22 +77,21 @@ pub fn run_fit_targets(args: FitTargetsArgs) -> anyhow::Result<()> {
     );
     let mut floors = Vec::new();
     for (name, distance) in PRESETS {
-        let at = |set: &[(&Ladder, &Ladder)]| -> Vec<f64> {
+        let at = |set: &[&Ladder]| -> Vec<f64> {
             set.iter()
-                .filter_map(|(l, _)| {
+                .filter_map(|l| {
                     let q = trainer::prior::Metric::Distance.true_quality(l, distance);
                     l.rung(q).and_then(|r| r.ssimulacra2)
                 })
                 .collect()
         };
-        let (t, v) = (at(&train), at(&validation));
-        let train_refs: Vec<&Ladder> = train.iter().map(|(l, _)| *l).collect();
-        let floor = operating::fit_floor(&train_refs, distance).context("no training ladder")?;
+        let (t, v) = (at(&train_420), at(&validation_420));
+        let floor = operating::fit_floor(&train_420, distance).context("no training ladder")?;
         // Rounded down to a whole point, as the constants are written.
         let floor = floor.floor();
-        let binds = train
+        let binds = train_420
             .iter()
-            .filter(|(l, _)| {
+            .filter(|l| {
                 operating::chosen(l, distance, Some(floor)).map(|r| r.quality)
                     != operating::chosen(l, distance, None).map(|r| r.quality)
             })
@@ -97,7 +102,7 @@ pub fn run_fit_targets(args: FitTargetsArgs) -> anyhow::Result<()> {
             quantile(&t, 0.25),
             quantile(&t, 0.75),
             quantile(&v, 0.5),
-            train.len()
+            train_420.len()
         );
         floors.push((name, distance, floor));
     }
@@ -107,7 +112,7 @@ pub fn run_fit_targets(args: FitTargetsArgs) -> anyhow::Result<()> {
          target or its answer is at the threshold quality or above; it writes the smaller output that meets \
          the target. Bytes are against searching 4:4:4 for every picture (the least bytes).\n"
     );
-    for (name, distance, floor) in &floors {
+    for (name, distance, floor) in floors.iter().filter(|_| !train.is_empty()) {
         let _ = writeln!(
             md,
             "### {name} (3-norm {distance}, SSIMULACRA 2 {floor})\n\n| 4:4:4 from quality | training: bytes vs always | \
