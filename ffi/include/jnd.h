@@ -176,6 +176,15 @@ void jnd_encoder_free(struct JndEncoder *encoder);
 // `encoder` must be NULL or a live handle.
 const char *jnd_last_error(const struct JndEncoder *encoder);
 
+// The report of the handle's last successful [`jnd_encode`] or [`jnd_predict_quality`] as JSON (the
+// `images[0]` entry of `jndenc --report r.json`: quality, bytes, the target's pair, every probe with
+// its 3-norm and SSIMULACRA 2, the sampling and why), "" before any; valid until the next call on the
+// handle. NULL gives "".
+//
+// # Safety
+// `encoder` must be NULL or a live handle.
+const char *jnd_last_report(const struct JndEncoder *encoder);
+
 // Sets the output format: [`JND_FORMAT_JPEG`] or [`JND_FORMAT_HEIF`]. Resets the quality bounds to the
 // format's full range.
 //

@@ -48,7 +48,7 @@ def test_folder_on_two_workers_matches_the_command(client, tmp_path, jndenc_cli)
     assert "truncated" in report["failures"][0][1]
     assert totals["bytes"] == sum(i["bytes"] for i in report["images"])
     assert totals["bytes"] == sum((out / n).stat().st_size for n in names)
-    assert all(i["target"] == "strict" for i in report["images"])
+    assert all(i["target"] == "visually-lossless" for i in report["images"]), "strict is its old name"
     html = (tmp_path / "report.html").read_text()
     assert html.startswith("<!doctype html>") and "4 images (1 failed)" in html
     # The HTML report's pictures were cut on the workers: every region, before and after, 1:1 and 2x.

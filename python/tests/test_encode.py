@@ -66,10 +66,18 @@ def test_pillow_and_numpy_inputs_encode_the_picture(photo_bytes):
 
 def test_auto_report_says_what_was_judged(photo_bytes):
     data, report = jndenc.encode(photo_bytes)
-    assert report["target"] == "human-first-jnd"
+    assert report["target"] == "visually-lossless"
+    assert (report["target_distance"], report["target_ssimulacra2"]) == (1.0, 79.0)
+    assert report["sampling"] == "4:2:0" and report["sampling_reason"]
     assert report["candidates"], report
     for candidate in report["candidates"]:
-        assert set(candidate) == {"quality", "bytes", "visible", "distance"}
+        assert set(candidate) == {"quality", "bytes", "visible", "distance", "ssimulacra2", "sampling"}
+        # Within the ceiling the SSIMULACRA 2 was measured and decides; beyond it, it was not needed.
+        if candidate["distance"] <= 1.0:
+            assert candidate["ssimulacra2"] is not None
+            assert candidate["visible"] == (candidate["ssimulacra2"] < 79.0)
+        else:
+            assert candidate["ssimulacra2"] is None and candidate["visible"]
     assert 0 < report["bytes"] < report["top_bytes"]
     assert report["saving_percent"] > 0
 
