@@ -48,7 +48,7 @@ fn the_prepared_original_scores_as_the_crate() {
             let candidates = [
                 original.clone(),
                 box_blur(&original),
-                map(&original, |i, v| v.saturating_add((i * 2_654_435_761 >> 7) as u8 % 9)),
+                map(&original, |i, v| v.saturating_add(((i * 2_654_435_761) >> 7) as u8 % 9)),
                 map(&original, |_, v| v & 0xF0),
                 map(&original, |i, v| if i % 3 == 0 { v.saturating_add(12) } else { v }),
             ];

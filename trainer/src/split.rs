@@ -40,7 +40,7 @@ pub fn split_of(file_name: &str) -> Split {
         hash ^= u64::from(b);
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
-    if hash % 5 == 0 { Split::Validation } else { Split::Train }
+    if hash.is_multiple_of(5) { Split::Validation } else { Split::Train }
 }
 
 #[cfg(test)]

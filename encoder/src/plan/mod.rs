@@ -19,9 +19,8 @@
 
 use std::time::Instant;
 
-use jnd_model::metrics::ButteraugliRef;
-
 mod keep;
+mod measure;
 mod sampling;
 
 use crate::auto::Probe;
@@ -30,10 +29,11 @@ use crate::codec::adaptive::encode_adaptive_components;
 use crate::codec::{Codec, Encoded, JpegColor, OutputFormat};
 use crate::jpeg_info;
 use crate::models::Models;
-use crate::report::{CandidateReport, ImageReport, StageSeconds, saving_percent};
+use crate::report::{ImageReport, StageSeconds, saving_percent};
 use crate::settings::{BaseTables, JpegEncoder, MetadataPolicy, Mode, Named, Settings};
 use crate::strategy::{Strategy, build_codec};
 use crate::{DecodeOptions, Error, Image, Result};
+use measure::candidate_reports;
 
 /// What the report calls an encode's input and output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -329,21 +329,7 @@ impl EncodePlan {
             Some(bytes) => Encoded { bytes, warnings: Vec::new() },
             None => encoded,
         };
-        let decoded = if self.verify || self.visuals {
-            Some(self.decoded_output(codec, judged, &bytes, copied_input)?)
-        } else {
-            None
-        };
-        let verified_distance = match (&decoded, self.verify) {
-            (Some((reference, output)), true) => {
-                Some(ButteraugliRef::new(reference)?.compare(output)?.pnorm3)
-            }
-            _ => None,
-        };
-        let visual = match (&decoded, self.visuals) {
-            (Some((reference, output)), true) => Some(crate::visual::of(reference, output)?),
-            _ => None,
-        };
+        let (verified_distance, visual) = self.measure_output(codec, judged, &bytes, copied_input)?;
         let report = ImageReport {
             codec: if copied_input { "input".into() } else { codec.name().to_string() },
             quality,
@@ -352,17 +338,7 @@ impl EncodePlan {
             top_quality,
             top_bytes,
             saving_percent: saving_percent(bytes.len(), top_bytes),
-            candidates: probes
-                .iter()
-                .map(|(p, chroma)| CandidateReport {
-                    quality: p.quality,
-                    bytes: p.bytes,
-                    visible: p.decision.visible,
-                    distance: p.decision.distance,
-                    ssimulacra2: p.decision.ssimulacra2,
-                    sampling: chroma.clone(),
-                })
-                .collect(),
+            candidates: candidate_reports(&probes),
             search: search_path.map_or(String::new(), |p| p.name().to_string()),
             prior_quality: search_path.and_then(|p| p.guess()).map(|g| g.quality),
             prior_distance: search_path.and_then(|p| p.guess()).map(|g| g.distance),
@@ -387,40 +363,5 @@ impl EncodePlan {
             ..self.report_base(names, source)
         };
         Ok(Encoding { bytes, warnings, report })
-    }
-
-    /// What every report of this plan says of an image before anything is encoded.
-    pub(super) fn report_base(&self, names: Names<'_>, source: Option<&[u8]>) -> ImageReport {
-        let target = self.strategy.target();
-        ImageReport {
-            input: names.input.to_string(),
-            output: names.output.to_string(),
-            format: self.codec.format().name().to_string(),
-            target: self.strategy.target_name(),
-            target_distance: target.and_then(|t| t.distance),
-            target_ssimulacra2: target.and_then(|t| t.ssimulacra2),
-            decider: self.strategy.name().to_string(),
-            input_bytes: source.map_or(0, <[u8]>::len),
-            ..ImageReport::default()
-        }
-    }
-
-    /// The output `bytes` decoded, beside `image` in the same colour type (for `verify` and
-    /// `visuals`).
-    fn decoded_output(
-        &self,
-        codec: &dyn Codec,
-        image: &Image,
-        bytes: &[u8],
-        copied_input: bool,
-    ) -> Result<(Image, Image)> {
-        let decoded = if copied_input {
-            crate::decode::decode(bytes, &DecodeOptions::default())?
-        } else {
-            codec.decode(bytes)?
-        };
-        let decoded = if decoded.color() == image.color() { decoded } else { decoded.to_rgb() };
-        let reference = if decoded.color() == image.color() { image.clone() } else { image.to_rgb() };
-        Ok((reference, decoded))
     }
 }

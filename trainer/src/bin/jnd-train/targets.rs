@@ -56,7 +56,8 @@ pub fn run_fit_targets(args: FitTargetsArgs) -> anyhow::Result<()> {
             .collect()
     };
     let (train, validation) = (side(Split::Train), side(Split::Validation));
-    let alone = |split: Split| -> Vec<&Ladder> { all_420.iter().filter(|l| split_of(&l.image) == split).collect() };
+    let alone =
+        |split: Split| -> Vec<&Ladder> { all_420.iter().filter(|l| split_of(&l.image) == split).collect() };
     let (train_420, validation_420) = (alone(Split::Train), alone(Split::Validation));
     let mut md = String::new();
     let _ = writeln!(
