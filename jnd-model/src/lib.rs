@@ -13,6 +13,8 @@
 //! - [`vpjnd`]: VP-JNDnet, the picture-wise judge of compressed candidates (prepare the original once,
 //!   judge each candidate), and [`dmvjnd`]: DMV-JND-NET, the machine-vision JND map with its four CAM
 //!   classifiers; both burn modules with embedded weights.
+//! - [`judge`]: the whole-picture judge, per-8x8-block features of a candidate through a small
+//!   convolution stack to predicted butteraugli 3-norm and SSIMULACRA 2.
 //!
 //! The ML stack is pinned to burn =0.22.1 (see `ARCHITECTURE.md`).
 
@@ -20,6 +22,7 @@ pub mod dct;
 pub mod device;
 pub mod dmvjnd;
 pub mod image;
+pub mod judge;
 pub mod metrics;
 pub mod pixel_jnd;
 pub mod prior;

@@ -14,6 +14,7 @@
 //! - [`fit`]: fitting `tau` by quantile matching to a human distribution.
 //! - [`codec_compare`]: codecs compared at equal quality from their ladders (how auto mode's default
 //!   JPEG codec is chosen).
+//! - [`judge`]: the whole-picture judge's candidates, training and decision evaluation.
 //! - [`split`]: the fixed train/validation split of the photo set.
 //! - [`vpjnd`]: VP-JNDnet's dataset, training loop and evaluation (the search evaluation runs the
 //!   library's own `jndenc::auto::search_candidates`, so the model card measures auto mode's code).
@@ -27,6 +28,7 @@ pub mod codec_compare;
 pub mod dmvjnd;
 pub mod fit;
 pub mod human;
+pub mod judge;
 pub mod ladder;
 pub mod machine_coding;
 pub mod machine_tables;

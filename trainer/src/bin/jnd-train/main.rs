@@ -11,6 +11,7 @@ mod gpu_check;
 mod labels;
 mod machine_coding;
 mod prior;
+mod judge;
 mod targets;
 mod vpjnd;
 
@@ -72,6 +73,9 @@ enum Command {
     FitTargets(targets::FitTargetsArgs),
     /// Auto mode end to end (each codec, decider and target) against one fixed jpegli quality.
     EvalAuto(auto_eval::EvalAutoArgs),
+    /// Train the whole-picture judge (both metrics predicted from block features) and report its
+    /// decisions per preset against the exact ones.
+    Judge(judge::JudgeArgs),
     /// The models on every backend usable here: differences from the CPU and throughput (a table).
     GpuCheck(gpu_check::GpuCheckArgs),
 }
@@ -110,5 +114,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::EvalDecision(args) => decision_eval::run_eval_decision(args, device),
         Command::FitPrior(args) => prior::run_fit_prior(args),
         Command::FitTargets(args) => targets::run_fit_targets(args),
+        Command::Judge(args) => judge::run_judge(args, device),
     }
 }
