@@ -72,7 +72,8 @@ fn main() {
         let bref = ButteraugliRef::new(&image).expect("reference");
         let sref = Ssimulacra2Ref::new(&image).expect("reference");
         let jref = JudgeReference::new(&image).expect("reference");
-        let (mut metrics, mut features, mut network, mut batch) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut metrics, mut features, mut network, mut batch) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         let runs = if mp > 3.0 { 3 } else { 7 };
         for _ in 0..runs {
             let t = Instant::now();

@@ -259,7 +259,12 @@ pub struct Decisions {
 
 /// A decision rule (`rule(curve)`: the chosen quality) against the exact decisions from the measured
 /// ladders.
-pub fn decisions(curves: &[&Curve], distance: f64, floor: f64, rule: impl Fn(&Curve) -> Option<u8>) -> Decisions {
+pub fn decisions(
+    curves: &[&Curve],
+    distance: f64,
+    floor: f64,
+    rule: impl Fn(&Curve) -> Option<u8>,
+) -> Decisions {
     let mut out = Decisions::default();
     let (mut chosen_bytes, mut exact_bytes) = (0u64, 0u64);
     for curve in curves {

@@ -53,7 +53,8 @@ fn planes(image: &Image) -> [Vec<f32>; 3] {
     match image.color() {
         ColorType::Gray => [pixels.iter().map(|&v| f32::from(v)).collect(), vec![0.0; n], vec![0.0; n]],
         ColorType::Rgb => {
-            let (mut y, mut cb, mut cr) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+            let (mut y, mut cb, mut cr) =
+                (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
             for px in pixels.chunks_exact(3) {
                 let [a, b, c] = ycbcr(f32::from(px[0]), f32::from(px[1]), f32::from(px[2]));
                 y.push(a);
@@ -120,10 +121,8 @@ impl JudgeReference {
             )));
         }
         let cells = self.rows * self.columns;
-        let per_row: Vec<Vec<f32>> = (0..self.rows)
-            .into_par_iter()
-            .map(|by| self.block_row(candidate, by))
-            .collect();
+        let per_row: Vec<Vec<f32>> =
+            (0..self.rows).into_par_iter().map(|by| self.block_row(candidate, by)).collect();
         let mut values = vec![0f32; FEATURES * cells];
         for (by, row) in per_row.iter().enumerate() {
             for bx in 0..self.columns {
@@ -153,7 +152,8 @@ impl JudgeReference {
             };
             v - self.planes[0][y * w + x]
         };
-        let mut previous: Vec<f32> = if y0 > 0 { (0..w).map(|x| error_y(x, y0 - 1)).collect() } else { Vec::new() };
+        let mut previous: Vec<f32> =
+            if y0 > 0 { (0..w).map(|x| error_y(x, y0 - 1)).collect() } else { Vec::new() };
         let mut current = vec![0f32; w];
         for y in y0..y1 {
             for x in 0..w {

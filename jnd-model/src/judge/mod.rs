@@ -65,7 +65,8 @@ impl JudgeNet {
         let x = relu(self.c3.forward(x));
         let flat = x.reshape([n, WIDTH, h * w]);
         let mean = flat.clone().mean_dim(2).reshape([n, WIDTH]);
-        let norm4 = flat.clone().powf_scalar(4.0).mean_dim(2).add_scalar(1e-6).powf_scalar(0.25).reshape([n, WIDTH]);
+        let norm4 =
+            flat.clone().powf_scalar(4.0).mean_dim(2).add_scalar(1e-6).powf_scalar(0.25).reshape([n, WIDTH]);
         let max = flat.max_dim(2).reshape([n, WIDTH]);
         let pooled = Tensor::cat(vec![mean, norm4, max], 1);
         self.out.forward(relu(self.hidden.forward(pooled)))
@@ -136,8 +137,12 @@ impl Judge {
 
     /// The weights as burnpack bytes.
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
-        let bytes =
-            self.net.clone().into_record().into_bytes().map_err(|e| Error::Model(format!("judge weights: {e}")))?;
+        let bytes = self
+            .net
+            .clone()
+            .into_record()
+            .into_bytes()
+            .map_err(|e| Error::Model(format!("judge weights: {e}")))?;
         Ok(bytes.to_vec())
     }
 
@@ -149,9 +154,12 @@ impl Judge {
     /// Predictions for candidates of one picture, in order.
     pub fn predict(&self, grids: &[&BlockGrid]) -> Result<Vec<Predicted>> {
         let out = self.net.forward(grid_tensor(grids, &self.device)?);
-        let values: Vec<f32> =
-            out.into_data().try_into_vec::<f32>().map_err(|e| Error::Model(format!("judge output: {e:?}")))?;
-        let predicted: Vec<Predicted> = values.chunks_exact(2).map(|v| Predicted::from_outputs(v[0], v[1])).collect();
+        let values: Vec<f32> = out
+            .into_data()
+            .try_into_vec::<f32>()
+            .map_err(|e| Error::Model(format!("judge output: {e:?}")))?;
+        let predicted: Vec<Predicted> =
+            values.chunks_exact(2).map(|v| Predicted::from_outputs(v[0], v[1])).collect();
         if predicted.iter().any(|p| !p.distance.is_finite() || !p.ssimulacra2.is_finite()) {
             return Err(Error::Model("the judge computed a non-finite score".into()));
         }

@@ -80,7 +80,8 @@ pub fn run_judge(args: JudgeArgs, device: jnd_model::Accelerator) -> anyhow::Res
                     judge_data::picture(&ladder.image, &image, ladder, &qualities)
                 })
                 .collect::<trainer::Result<_>>()?;
-            let count = |s: Split| pictures.iter().filter(|p| p.split == s).map(|p| p.samples.len()).sum::<usize>();
+            let count =
+                |s: Split| pictures.iter().filter(|p| p.split == s).map(|p| p.samples.len()).sum::<usize>();
             eprintln!(
                 "features: {} training and {} held-out candidates in {:.0} s",
                 count(Split::Train),
@@ -156,9 +157,7 @@ fn report(curves: &[Curve], args: &JudgeArgs) -> String {
             let train = pick(Split::Train, Some(codec));
             let held = pick(Split::Validation, Some(codec));
             let sampling = if codec == LadderCodec::Jpegli { "4:2:0" } else { "4:4:4" };
-            let alone = |m: f64| {
-                move |c: &Curve| judge_data::judged_quality(c, distance, floor, m, 20.0 * m)
-            };
+            let alone = |m: f64| move |c: &Curve| judge_data::judged_quality(c, distance, floor, m, 20.0 * m);
             let calibrated = |m: f64| {
                 move |c: &Curve| {
                     let first = judge_data::judged_quality(c, distance, floor, 0.0, 0.0).unwrap_or(100);

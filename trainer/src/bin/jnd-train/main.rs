@@ -8,10 +8,10 @@ mod decision_eval;
 mod devices;
 mod dmvjnd;
 mod gpu_check;
+mod judge;
 mod labels;
 mod machine_coding;
 mod prior;
-mod judge;
 mod targets;
 mod vpjnd;
 
