@@ -18,40 +18,6 @@ use std::time::Instant;
 
 use jnd_model::judge::{Judge, JudgeNet, JudgeReference};
 use jnd_model::metrics::{ButteraugliRef, Ssimulacra2Ref};
-use jnd_model::{ColorType, Image};
-
-fn resize(image: &Image, factor: f64) -> Image {
-    let rgb = image::RgbImage::from_raw(image.width(), image.height(), image.pixels().to_vec()).expect("rgb");
-    let (w, h) = ((f64::from(image.width()) * factor) as u32, (f64::from(image.height()) * factor) as u32);
-    let resized = image::imageops::resize(&rgb, w, h, image::imageops::FilterType::Triangle);
-    Image::new(w, h, ColorType::Rgb, resized.into_raw()).expect("valid")
-}
-
-/// A JPEG-like candidate: each 8x8 block's samples pulled towards the block's mean.
-fn candidate(image: &Image) -> Image {
-    let (w, h) = (image.width() as usize, image.height() as usize);
-    let p = image.pixels();
-    let mut out = p.to_vec();
-    for by in (0..h).step_by(8) {
-        for bx in (0..w).step_by(8) {
-            for c in 0..3 {
-                let cells: Vec<usize> = (by..(by + 8).min(h))
-                    .flat_map(|y| (bx..(bx + 8).min(w)).map(move |x| (y * w + x) * 3 + c))
-                    .collect();
-                let mean = cells.iter().map(|&i| u32::from(p[i])).sum::<u32>() / cells.len() as u32;
-                for &i in &cells {
-                    out[i] = ((u32::from(p[i]) * 3 + mean) / 4) as u8;
-                }
-            }
-        }
-    }
-    Image::new(image.width(), image.height(), ColorType::Rgb, out).expect("valid")
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
 
 fn main() {
     let device = jnd_model::select_device(jnd_model::Accelerator::Cpu).expect("cpu");
@@ -66,8 +32,8 @@ fn main() {
     );
     println!("|---|---|---|---|---|---|---|---|---|");
     for factor in [0.7, 1.0, 2.7] {
-        let image = if factor == 1.0 { photo.clone() } else { resize(&photo, factor) };
-        let distorted = candidate(&image);
+        let image = if factor == 1.0 { photo.clone() } else { common::resize(&photo, factor) };
+        let distorted = common::candidate(&image);
         let mp = image.pixel_count() as f64 / 1e6;
         let bref = ButteraugliRef::new(&image).expect("reference");
         let sref = Ssimulacra2Ref::new(&image).expect("reference");
@@ -92,7 +58,12 @@ fn main() {
             judge.predict(&refs).expect("judge");
             batch.push(t.elapsed().as_secs_f64() / 4.0);
         }
-        let (m, f, n, b) = (median(metrics), median(features), median(network), median(batch));
+        let (m, f, n, b) = (
+            common::median(metrics),
+            common::median(features),
+            common::median(network),
+            common::median(batch),
+        );
         println!(
             "| {}x{} | {mp:.2} | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms | {:.3}x | {:.3}x |",
             image.width(),

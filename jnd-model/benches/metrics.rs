@@ -15,40 +15,6 @@ mod common;
 use std::time::Instant;
 
 use jnd_model::metrics::{ButteraugliRef, Ssimulacra2Ref, ssimulacra2};
-use jnd_model::{ColorType, Image};
-
-fn reduce(image: &Image, factor: f64) -> Image {
-    let rgb = image::RgbImage::from_raw(image.width(), image.height(), image.pixels().to_vec()).expect("rgb");
-    let (w, h) = ((f64::from(image.width()) * factor) as u32, (f64::from(image.height()) * factor) as u32);
-    let small = image::imageops::resize(&rgb, w, h, image::imageops::FilterType::Triangle);
-    Image::new(w, h, ColorType::Rgb, small.into_raw()).expect("valid")
-}
-
-/// A JPEG-like candidate: each 8x8 block's samples pulled towards the block's mean.
-fn candidate(image: &Image) -> Image {
-    let (w, h) = (image.width() as usize, image.height() as usize);
-    let p = image.pixels();
-    let mut out = p.to_vec();
-    for by in (0..h).step_by(8) {
-        for bx in (0..w).step_by(8) {
-            for c in 0..3 {
-                let cells: Vec<usize> = (by..(by + 8).min(h))
-                    .flat_map(|y| (bx..(bx + 8).min(w)).map(move |x| (y * w + x) * 3 + c))
-                    .collect();
-                let mean = cells.iter().map(|&i| u32::from(p[i])).sum::<u32>() / cells.len() as u32;
-                for &i in &cells {
-                    out[i] = ((u32::from(p[i]) * 3 + mean) / 4) as u8;
-                }
-            }
-        }
-    }
-    Image::new(image.width(), image.height(), ColorType::Rgb, out).expect("valid")
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
 
 fn main() {
     let photo = common::load();
@@ -56,8 +22,8 @@ fn main() {
         "| picture | MP | stage | butteraugli (prepared) | SSIMULACRA 2, crate | SSIMULACRA 2, prepared | crate / butteraugli | prepared / butteraugli |"
     );
     println!("|---|---|---|---|---|---|---|---|");
-    for image in [reduce(&photo, 0.7), photo.clone()] {
-        let distorted = candidate(&image);
+    for image in [common::resize(&photo, 0.7), photo.clone()] {
+        let distorted = common::candidate(&image);
         let mp = image.pixel_count() as f64 / 1e6;
         let (mut prep_b, mut prep_s) = (Vec::new(), Vec::new());
         let (mut b, mut s_crate, mut s_prep) = (Vec::new(), Vec::new(), Vec::new());
@@ -81,14 +47,14 @@ fn main() {
         }
         assert!((scores.0 - scores.1).abs() < 1e-9, "prepared {} against the crate's {}", scores.1, scores.0);
         let name = format!("{}x{}", image.width(), image.height());
-        let (pb, ps) = (median(prep_b), median(prep_s));
+        let (pb, ps) = (common::median(prep_b), common::median(prep_s));
         println!(
             "| {name} | {mp:.2} | prepare the original | {:.1} ms | - | {:.1} ms | - | {:.2}x |",
             pb * 1e3,
             ps * 1e3,
             ps / pb
         );
-        let (mb, mc, mp_) = (median(b), median(s_crate), median(s_prep));
+        let (mb, mc, mp_) = (common::median(b), common::median(s_crate), common::median(s_prep));
         println!(
             "| {name} | {mp:.2} | per candidate | {:.1} ms | {:.1} ms | {:.1} ms | {:.2}x | {:.2}x |",
             mb * 1e3,
