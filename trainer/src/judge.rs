@@ -295,3 +295,55 @@ pub fn curves(judge: &Judge, folders: &[&Path], ladders: &[Ladder]) -> Result<Ve
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ladder::Rung;
+
+    /// A curve whose measured rungs are `(quality, bytes, 3-norm, SSIMULACRA 2)` and whose predictions
+    /// are the measurements with the 3-norm scaled by `bias` and SSIMULACRA 2 moved by `offset`.
+    fn curve(rungs: &[(u8, usize, f64, f64)], bias: f64, offset: f64) -> Curve {
+        let ladder = Ladder {
+            image: "x.png".into(),
+            codec: LadderCodec::Jpegli,
+            rungs: rungs
+                .iter()
+                .map(|&(quality, bytes, d, s)| Rung {
+                    quality,
+                    bytes,
+                    butteraugli: d,
+                    butteraugli_3norm: d,
+                    ssimulacra2: Some(s),
+                })
+                .collect(),
+        };
+        let predicted = rungs
+            .iter()
+            .map(|&(_, _, d, s)| Predicted { distance: d * bias, ssimulacra2: s + offset })
+            .collect();
+        Curve { name: "x.png".into(), split: Split::Validation, ladder, predicted }
+    }
+
+    const RUNGS: [(u8, usize, f64, f64); 4] =
+        [(70, 100, 1.6, 70.0), (80, 130, 1.2, 76.0), (90, 170, 0.9, 81.0), (95, 220, 0.7, 86.0)];
+
+    #[test]
+    fn a_biased_judge_misses_and_one_measurement_corrects_it() {
+        // Exact at (1.0, 79): 90. A judge that sees half the 3-norm and 5 more points chooses 80, which
+        // fails; calibrated at its own first choice, it chooses 90 again.
+        let biased = curve(&RUNGS, 0.5, 5.0);
+        assert_eq!(judged_quality(&biased, 1.0, 79.0, 0.0, 0.0), Some(80));
+        assert_eq!(calibrated_quality(&biased, 80, 1.0, 79.0, 0.0, 0.0), Some(90));
+        let alone = decisions(&[&biased], 1.0, 79.0, |c| judged_quality(c, 1.0, 79.0, 0.0, 0.0));
+        assert_eq!((alone.pictures, alone.within), (1, 0));
+        assert!((alone.mad - 10.0).abs() < 1e-9 && (alone.bytes_ratio - 130.0 / 170.0).abs() < 1e-9);
+        // A margin moves the choice up: exp(-0.9) = 0.41 turns away 90's predicted 0.45, not 95's 0.35.
+        assert_eq!(judged_quality(&biased, 1.0, 79.0, 0.9, 0.0), Some(95));
+        // No quality meets the bounds: the rule counts from 100 and nothing is within.
+        let exact = curve(&RUNGS, 1.0, 0.0);
+        assert_eq!(judged_quality(&exact, 0.5, 79.0, 0.0, 0.0), None);
+        let none = decisions(&[&exact], 0.5, 79.0, |c| judged_quality(c, 0.5, 79.0, 0.0, 0.0));
+        assert_eq!(none.pictures, 0, "the exact search has no answer either");
+    }
+}

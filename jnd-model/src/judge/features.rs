@@ -21,7 +21,28 @@ pub const BLOCK: usize = 8;
 /// | 7 | `ln(1 + sigma_Y)` of the original |
 /// | 8 | mean Y of the original / 255 |
 /// | 9 | `ln(1 + sigma)` of the original's chroma (Cb and Cr together) |
-pub const FEATURES: usize = 10;
+/// | 10-12 | `ln(1 + energy / 64)` of the Y error's DCT in three bands: `u + v <= 2` (DC included), 3 to 6, 7 and above |
+/// | 13-14 | `ln(1 + energy / 64)` of the original's Y DCT in the two upper bands (texture that masks) |
+pub const FEATURES: usize = 15;
+
+/// The DCT band of coefficient `v * 8 + u`: 0 low, 1 middle, 2 high.
+fn band(index: usize) -> usize {
+    match index / 8 + index % 8 {
+        0..=2 => 0,
+        3..=6 => 1,
+        _ => 2,
+    }
+}
+
+/// Energy per band of an 8x8 block's DCT, each `ln(1 + energy / 64)`.
+fn band_energies(block: &[f32; 64]) -> [f32; 3] {
+    let coefficients = crate::dct::forward_8x8(block);
+    let mut energy = [0f64; 3];
+    for (i, c) in coefficients.iter().enumerate() {
+        energy[band(i)] += f64::from(c * c);
+    }
+    energy.map(|e| (1.0 + e / 64.0).ln() as f32)
+}
 
 /// The original's per-block statistics and planes, prepared once per picture.
 #[derive(Debug, Clone)]
@@ -32,8 +53,8 @@ pub struct JudgeReference {
     rows: usize,
     /// Y, Cb, Cr planes of the original, row-major.
     planes: [Vec<f32>; 3],
-    /// Per block: variance of Y, then features 7, 8, 9.
-    statics: Vec<[f32; 4]>,
+    /// Per block: variance of Y, then features 7, 8, 9, 13, 14.
+    statics: Vec<[f32; 6]>,
 }
 
 /// A candidate's features: `[FEATURES, rows, columns]`, channel-major (a tensor's layout).
@@ -81,6 +102,7 @@ impl JudgeReference {
                 let (bx, by) = (b % columns, b / columns);
                 let mut s = [[0f64; 2]; 3];
                 let mut count = 0f64;
+                let mut luma = [0f32; 64];
                 for y in by * BLOCK..((by + 1) * BLOCK).min(height) {
                     for x in bx * BLOCK..((bx + 1) * BLOCK).min(width) {
                         for (c, plane) in planes.iter().enumerate() {
@@ -88,9 +110,11 @@ impl JudgeReference {
                             s[c][0] += v;
                             s[c][1] += v * v;
                         }
+                        luma[(y % BLOCK) * BLOCK + x % BLOCK] = planes[0][y * width + x];
                         count += 1.0;
                     }
                 }
+                let bands = band_energies(&luma);
                 let var = |c: usize| (s[c][1] / count - (s[c][0] / count).powi(2)).max(0.0);
                 let chroma = (var(1) + var(2)).sqrt();
                 [
@@ -98,6 +122,8 @@ impl JudgeReference {
                     (1.0 + var(0).sqrt()).ln() as f32,
                     (s[0][0] / count / 255.0) as f32,
                     (1.0 + chroma).ln() as f32,
+                    bands[1],
+                    bands[2],
                 ]
             })
             .collect();
@@ -141,6 +167,8 @@ impl JudgeReference {
         let pixels = candidate.pixels();
         // Per block: squared errors (3), max |eY|, sum |grad eY|, gradient count, sum Y, sum Y^2, count.
         let mut acc = vec![[0f64; 9]; self.columns];
+        // The Y error of each block of the row, for its DCT (outside the picture: no error).
+        let mut errors = vec![[0f32; 64]; self.columns];
         let y0 = by * BLOCK;
         let y1 = ((by + 1) * BLOCK).min(h);
         let error_y = |x: usize, y: usize| -> f32 {
@@ -166,6 +194,7 @@ impl JudgeReference {
                 let i = y * w + x;
                 let e = [yc[0] - self.planes[0][i], yc[1] - self.planes[1][i], yc[2] - self.planes[2][i]];
                 current[x] = e[0];
+                errors[x / BLOCK][(y - y0) * BLOCK + x % BLOCK] = e[0];
                 let a = &mut acc[x / BLOCK];
                 for c in 0..3 {
                     a[c] += f64::from(e[c] * e[c]);
@@ -189,7 +218,9 @@ impl JudgeReference {
         let mut out = Vec::with_capacity(self.columns * FEATURES);
         for (bx, a) in acc.iter().enumerate() {
             let n = a[8].max(1.0);
-            let [var_y, sigma_ln, mean_y, chroma_ln] = self.statics[by * self.columns + bx];
+            let [var_y, sigma_ln, mean_y, chroma_ln, texture_mid, texture_high] =
+                self.statics[by * self.columns + bx];
+            let error_bands = band_energies(&errors[bx]);
             let mse = [a[0] / n, a[1] / n, a[2] / n];
             let cand_var = (a[7] / n - (a[6] / n).powi(2)).max(0.0);
             let gradient = if a[5] > 0.0 { a[4] / a[5] } else { 0.0 };
@@ -204,6 +235,11 @@ impl JudgeReference {
                 sigma_ln,
                 mean_y,
                 chroma_ln,
+                error_bands[0],
+                error_bands[1],
+                error_bands[2],
+                texture_mid,
+                texture_high,
             ]);
         }
         out
@@ -231,7 +267,7 @@ mod tests {
         let same = reference.features(&original).unwrap();
         assert_eq!((same.columns, same.rows), (3, 2));
         let cells = 6;
-        for f in 0..6 {
+        for f in (0..6).chain(10..13) {
             assert!(same.values[f * cells..(f + 1) * cells].iter().all(|&v| v.abs() < 1e-5), "feature {f}");
         }
         // Change one pixel in the middle of block (1, 1): its error features rise; block (0, 0) stays.

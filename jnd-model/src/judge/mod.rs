@@ -166,3 +166,56 @@ impl Judge {
         Ok(predicted)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ColorType, Image};
+
+    fn photo() -> Image {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/photo.png");
+        let rgb = image::open(path).expect("fixtures/photo.png").to_rgb8();
+        let (w, h) = rgb.dimensions();
+        Image::new(w, h, ColorType::Rgb, rgb.into_raw()).expect("valid")
+    }
+
+    /// Each 8x8 block's samples pulled towards the block's mean by `strength` (0..1).
+    fn blocky(image: &Image, strength: f32) -> Image {
+        let (w, h) = (image.width() as usize, image.height() as usize);
+        let p = image.pixels();
+        let mut out = p.to_vec();
+        for by in (0..h).step_by(8) {
+            for bx in (0..w).step_by(8) {
+                for c in 0..3 {
+                    let cells: Vec<usize> = (by..(by + 8).min(h))
+                        .flat_map(|y| (bx..(bx + 8).min(w)).map(move |x| (y * w + x) * 3 + c))
+                        .collect();
+                    let mean = cells.iter().map(|&i| f32::from(p[i])).sum::<f32>() / cells.len() as f32;
+                    for &i in &cells {
+                        out[i] = (f32::from(p[i]) * (1.0 - strength) + mean * strength).round() as u8;
+                    }
+                }
+            }
+        }
+        Image::new(image.width(), image.height(), ColorType::Rgb, out).expect("valid")
+    }
+
+    #[test]
+    fn the_embedded_judge_ranks_stronger_distortion_as_worse_and_is_deterministic() {
+        let device = crate::select_device(crate::Accelerator::Cpu).unwrap();
+        let judge = Judge::embedded(&device).unwrap();
+        let original = photo();
+        let reference = JudgeReference::new(&original).unwrap();
+        let grids: Vec<BlockGrid> =
+            [0.0, 0.3, 0.9].iter().map(|&s| reference.features(&blocky(&original, s)).unwrap()).collect();
+        let refs: Vec<&BlockGrid> = grids.iter().collect();
+        let p = judge.predict(&refs).unwrap();
+        assert!(p[0].distance < p[1].distance && p[1].distance < p[2].distance, "{p:?}");
+        assert!(p[0].ssimulacra2 > p[1].ssimulacra2 && p[1].ssimulacra2 > p[2].ssimulacra2, "{p:?}");
+        // The original itself is judged close to lossless; a batch gives what single calls give.
+        assert!(p[0].distance < 1.0 && p[0].ssimulacra2 > 80.0, "{:?}", p[0]);
+        let single = judge.predict(&[&grids[2]]).unwrap()[0];
+        assert!((single.distance - p[2].distance).abs() < 1e-4 * p[2].distance);
+        assert!(judge.predict(&[]).is_err());
+    }
+}

@@ -32,9 +32,12 @@ pub struct JudgeArgs {
     /// Folders of the pictures, looked up in order.
     #[arg(long, num_args = 1.., default_values = ["../shared/data/photos/wikipedia", "../shared/data/photos/cid22-512"])]
     pub photos: Vec<PathBuf>,
-    /// Training candidates every this many qualities (1..=100).
-    #[arg(long, default_value_t = 3)]
+    /// Training candidates every this many qualities, from 100 down to --min-quality.
+    #[arg(long, default_value_t = 2)]
     pub quality_step: u8,
+    /// The lowest quality of the training candidates (the presets' answers lie well above it).
+    #[arg(long, default_value_t = 20)]
+    pub min_quality: u8,
     /// Optimiser steps.
     #[arg(long, default_value_t = 3000)]
     pub steps: usize,
@@ -72,7 +75,9 @@ pub fn run_judge(args: JudgeArgs, device: jnd_model::Accelerator) -> anyhow::Res
         }
         None => {
             anyhow::ensure!((1..=100).contains(&args.quality_step), "--quality-step must be 1 to 100");
-            let qualities: Vec<u8> = (1..=100u8).rev().step_by(usize::from(args.quality_step)).collect();
+            anyhow::ensure!((1..=100).contains(&args.min_quality), "--min-quality must be 1 to 100");
+            let qualities: Vec<u8> =
+                (args.min_quality..=100u8).rev().step_by(usize::from(args.quality_step)).collect();
             let pictures: Vec<judge_data::Picture> = ladders
                 .par_iter()
                 .map(|ladder| {
