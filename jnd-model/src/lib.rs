@@ -27,6 +27,7 @@ pub mod metrics;
 pub mod pixel_jnd;
 pub mod prior;
 pub mod vpjnd;
+mod weights;
 
 pub use device::{Accelerator, select_device};
 pub use image::{ColorType, Image, Metadata, ycbcr};

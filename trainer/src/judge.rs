@@ -299,25 +299,12 @@ pub fn curves(judge: &Judge, folders: &[&Path], ladders: &[Ladder]) -> Result<Ve
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ladder::Rung;
+    use crate::ladder::test_ladder;
 
     /// A curve whose measured rungs are `(quality, bytes, 3-norm, SSIMULACRA 2)` and whose predictions
     /// are the measurements with the 3-norm scaled by `bias` and SSIMULACRA 2 moved by `offset`.
     fn curve(rungs: &[(u8, usize, f64, f64)], bias: f64, offset: f64) -> Curve {
-        let ladder = Ladder {
-            image: "x.png".into(),
-            codec: LadderCodec::Jpegli,
-            rungs: rungs
-                .iter()
-                .map(|&(quality, bytes, d, s)| Rung {
-                    quality,
-                    bytes,
-                    butteraugli: d,
-                    butteraugli_3norm: d,
-                    ssimulacra2: Some(s),
-                })
-                .collect(),
-        };
+        let ladder = test_ladder(LadderCodec::Jpegli, rungs);
         let predicted = rungs
             .iter()
             .map(|&(_, _, d, s)| Predicted { distance: d * bias, ssimulacra2: s + offset })

@@ -164,6 +164,26 @@ impl Ladder {
     }
 }
 
+/// A ladder of `x.png` from `(quality, bytes, 3-norm (also the max-norm), SSIMULACRA 2)` rungs, for
+/// tests.
+#[cfg(test)]
+pub(crate) fn test_ladder(codec: LadderCodec, rungs: &[(u8, usize, f64, f64)]) -> Ladder {
+    Ladder {
+        image: "x.png".into(),
+        codec,
+        rungs: rungs
+            .iter()
+            .map(|&(quality, bytes, d, s)| Rung {
+                quality,
+                bytes,
+                butteraugli: d,
+                butteraugli_3norm: d,
+                ssimulacra2: Some(s),
+            })
+            .collect(),
+    }
+}
+
 /// Measures a ladder of `image` at `qualities`, with SSIMULACRA 2 at `ssim2_at`.
 pub fn compute(
     name: &str,

@@ -102,24 +102,7 @@ pub fn sampling_policy(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ladder::LadderCodec;
-
-    fn ladder(codec: LadderCodec, rungs: &[(u8, usize, f64, f64)]) -> Ladder {
-        Ladder {
-            image: "x.png".into(),
-            codec,
-            rungs: rungs
-                .iter()
-                .map(|&(quality, bytes, d, s)| Rung {
-                    quality,
-                    bytes,
-                    butteraugli: d,
-                    butteraugli_3norm: d,
-                    ssimulacra2: Some(s),
-                })
-                .collect(),
-        }
-    }
+    use crate::ladder::{LadderCodec, test_ladder as ladder};
 
     #[test]
     fn both_bounds_choose_and_the_policy_writes_the_smaller_sampling() {

@@ -15,9 +15,9 @@ mod net;
 pub use classifiers::{CamClassifiers, ClassifierKind, ClassifierOutput, FEATURE_SIDE};
 pub use net::{DmvJndNet, JND_LIMIT};
 
-use burn::module::Module;
-use burn::store::ModuleRecord;
-use burn::tensor::{Bytes, Device, Tensor, TensorData};
+use burn::tensor::{Device, Tensor, TensorData};
+
+use crate::weights::{load, save};
 
 use crate::pixel_jnd::JndMap;
 use crate::{ColorType, Error, Image, Result};
@@ -150,23 +150,6 @@ pub fn argmax(values: &[f32]) -> usize {
 
 fn to_vec(data: TensorData) -> Result<Vec<f32>> {
     data.convert::<f32>().try_into_vec::<f32>().map_err(|e| Error::Model(format!("reading a tensor: {e:?}")))
-}
-
-fn load<M: Module>(module: M, bytes: &[u8], what: &str) -> Result<M> {
-    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))
-        .map_err(|e| Error::Model(format!("{what} weights: {e}")))?;
-    module
-        .try_load_record(record)
-        .map_err(|e| Error::Model(format!("{what} weights do not fit the network: {e}")))
-}
-
-fn save<M: Module>(module: &M, what: &str) -> Result<Vec<u8>> {
-    let bytes = module
-        .clone()
-        .into_record()
-        .into_bytes()
-        .map_err(|e| Error::Model(format!("serialising {what}: {e}")))?;
-    Ok(bytes.to_vec())
 }
 
 /// What the four classifiers say about a batch of images.

@@ -13,9 +13,8 @@ pub use features::{BLOCK, BlockGrid, FEATURES, JudgeReference};
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
-use burn::store::ModuleRecord;
 use burn::tensor::activation::relu;
-use burn::tensor::{Bytes, Device, Tensor, TensorData};
+use burn::tensor::{Device, Tensor, TensorData};
 
 use crate::prior::{SSIMULACRA2_GAP_FLOOR, ssimulacra2_gap};
 use crate::{Error, Result};
@@ -127,23 +126,13 @@ impl Judge {
 
     /// Weights from burnpack bytes (as written by [`Judge::to_bytes`]) on `device`.
     pub fn from_bytes(bytes: &[u8], device: &Device) -> Result<Self> {
-        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))
-            .map_err(|e| Error::Model(format!("judge weights: {e}")))?;
-        let net = JudgeNet::new(device)
-            .try_load_record(record)
-            .map_err(|e| Error::Model(format!("judge weights: {e}")))?;
+        let net = crate::weights::load(JudgeNet::new(device), bytes, "judge")?;
         Ok(Self { net, device: device.clone() })
     }
 
     /// The weights as burnpack bytes.
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
-        let bytes = self
-            .net
-            .clone()
-            .into_record()
-            .into_bytes()
-            .map_err(|e| Error::Model(format!("judge weights: {e}")))?;
-        Ok(bytes.to_vec())
+        crate::weights::save(&self.net, "judge weights")
     }
 
     /// The network.

@@ -13,9 +13,7 @@ mod net;
 
 pub use net::{Extractor, PATCH, PreparedFeatures, VpJndNet, WIDTHS};
 
-use burn::module::Module;
-use burn::store::ModuleRecord;
-use burn::tensor::{Bytes, Device, Tensor, TensorData};
+use burn::tensor::{Device, Tensor, TensorData};
 
 use crate::pixel_jnd::{JndMap, PixelJndModel};
 use crate::{Error, Image, Result};
@@ -194,11 +192,7 @@ impl VpJnd {
 
     /// Weights from burnpack bytes (as written by [`VpJnd::to_bytes`]) on `device`.
     pub fn from_bytes(bytes: &[u8], device: &Device) -> Result<Self> {
-        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))
-            .map_err(|e| Error::Model(format!("VP-JNDnet weights: {e}")))?;
-        let net = VpJndNet::new(device)
-            .try_load_record(record)
-            .map_err(|e| Error::Model(format!("VP-JNDnet weights do not fit the network: {e}")))?;
+        let net = crate::weights::load(VpJndNet::new(device), bytes, "VP-JNDnet")?;
         Ok(Self { net, device: device.clone() })
     }
 
@@ -219,13 +213,7 @@ impl VpJnd {
 
     /// The weights as burnpack bytes.
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
-        let bytes = self
-            .net
-            .clone()
-            .into_record()
-            .into_bytes()
-            .map_err(|e| Error::Model(format!("serialising VP-JNDnet weights: {e}")))?;
-        Ok(bytes.to_vec())
+        crate::weights::save(&self.net, "VP-JNDnet weights")
     }
 
     /// Computes the original's JND map and extractor features, once per image.
