@@ -339,3 +339,68 @@ fn the_html_report_renders_in_a_real_browser() {
         std::fs::copy(&shot, keep).unwrap();
     }
 }
+
+/// The whole-picture judge as a decider, on the fixture photo at visually-lossless (jpegli 4:2:0).
+mod vp_jnd {
+    use super::*;
+    use jnd_model::judge::Bands;
+    use jnd_model::metrics::{butteraugli_3norm, ssimulacra2};
+    use jndenc::auto::{AutoOptions, Decider, JudgeDecider, TeacherDecider, encode_at_jnd, prior_for};
+    use jndenc::codec::{JpegOptions, Jpegli};
+    use jndenc::settings::Preset;
+    use jndenc::target::Target;
+
+    fn setup() -> (jndenc::Image, Jpegli, Target, AutoOptions) {
+        let image = fixture_image("photo.png");
+        let codec = Jpegli::new(JpegOptions::default());
+        let target = Target::preset(Preset::VisuallyLossless).unwrap();
+        let options =
+            AutoOptions { prior: Some(prior_for(&codec).unwrap()), ..AutoOptions::for_format(codec.format()) };
+        (image, codec, target, options)
+    }
+
+    #[test]
+    fn without_bands_it_decides_exactly_as_the_teacher() {
+        let (image, codec, target, options) = setup();
+        let mut judge = JudgeDecider::embedded(target).unwrap();
+        judge.bands = Bands::NONE;
+        let a = encode_at_jnd(&image, &codec, &judge, &options).unwrap();
+        let b = encode_at_jnd(&image, &codec, &TeacherDecider { target }, &options).unwrap();
+        assert_eq!((a.quality, &a.encoded.bytes), (b.quality, &b.encoded.bytes));
+        assert_eq!(a.probes, b.probes, "same probes, same measured scores, all checked");
+        assert!(a.probes.iter().all(|p| p.decision.checked));
+    }
+
+    #[test]
+    fn far_from_the_bounds_the_network_decides_alone_and_rightly() {
+        let (image, codec, target, _) = setup();
+        let judge = JudgeDecider::embedded(target).unwrap();
+        let prepared = judge.prepare(&image).unwrap();
+        for (quality, lossless) in [(10, false), (100, true)] {
+            let decoded = codec.decode(&codec.encode(&image, quality).unwrap().bytes).unwrap();
+            let d = judge.judge(&prepared, &decoded).unwrap();
+            assert!(!d.checked, "q{quality}: {d:?} needed no metric");
+            assert_eq!(!d.visible, lossless, "q{quality}: {d:?}");
+            // The real metrics agree.
+            let measured = target.passes(
+                butteraugli_3norm(&image, &decoded).unwrap(),
+                Some(ssimulacra2(&image, &decoded).unwrap()),
+            );
+            assert_eq!(measured, lossless, "q{quality}");
+        }
+    }
+
+    #[test]
+    fn with_its_bands_the_output_meets_both_bounds_as_measured() {
+        let (image, codec, target, options) = setup();
+        let judge = JudgeDecider::embedded(target).unwrap();
+        let out = encode_at_jnd(&image, &codec, &judge, &options).unwrap();
+        let decoded = codec.decode(&out.encoded.bytes).unwrap();
+        let (d, s) = (butteraugli_3norm(&image, &decoded).unwrap(), ssimulacra2(&image, &decoded).unwrap());
+        assert!(target.passes(d, Some(s)), "q{}: 3-norm {d}, SSIMULACRA 2 {s}", out.quality);
+        // The quality below the answer, when judged, was rejected.
+        if let Some(p) = out.probes.iter().find(|p| p.quality + 1 == out.quality) {
+            assert!(p.decision.visible, "{p:?}");
+        }
+    }
+}

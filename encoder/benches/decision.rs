@@ -1,8 +1,10 @@
 //! The quality decision end to end, as a user runs it: the `jndenc` binary on each picture with the
-//! default auto mode (the quality prior, candidates judged by the butteraugli teacher), the first
-//! generation's searches (`--search block` with the teacher, and with the VP-JND model), and one
-//! final encode at the quality auto mode chose (same codec), side by side in one run so machine
-//! noise cancels in the ratios. Prints a table with seconds per MP, candidates and peak memory.
+//! default auto mode (the quality prior, candidates judged by the teacher: butteraugli, then
+//! SSIMULACRA 2), the same search with `--decider vp-jnd` (the whole-picture judge, the real metrics
+//! only within its uncertainty band), the first generation's searches (`--search block` with the
+//! teacher, and with the patch model below 3 MP), and one final encode at the quality auto mode chose
+//! (same codec), side by side in one run so machine noise cancels in the ratios. Prints a table with
+//! seconds per MP, candidates, candidates a real metric measured, and peak memory.
 //!
 //! ```sh
 //! cargo bench -p encoder --bench decision                      # JPEG, validation photos + 6 MP
@@ -10,8 +12,9 @@
 //! JND_BENCH_HEIF=1 cargo bench -p encoder --bench decision     # HEIF on the validation photos too
 //! ```
 //!
-//! Pictures: the validation photos 004, 009, 014, 019 of `../shared/data/photos/wikipedia/` (about
-//! 1 MP, never trained on), and mosaics of the training photos (`cargo run --example mosaic`) written
+//! Pictures: a 0.4 MP mosaic, the validation photos 004, 009, 014, 019 of
+//! `../shared/data/photos/wikipedia/` (about 1 MP, never trained on), and 6 MP (and 24 MP) mosaics of
+//! the training photos (`cargo run --example mosaic`) written
 //! to the target folder. Each configuration is one process, so its peak memory is its own.
 
 use std::path::{Path, PathBuf};
@@ -22,6 +25,7 @@ struct Run {
     seconds: f64,
     quality: u64,
     candidates: usize,
+    checked: usize,
     peak_mb: f64,
 }
 
@@ -51,11 +55,14 @@ fn jndenc(args: &[&str], input: &Path, out: &Path) -> Run {
         seconds,
         quality: image["quality"].as_u64().unwrap_or(0),
         candidates: image["candidates"].as_array().map_or(0, Vec::len),
+        checked: image["candidates"]
+            .as_array()
+            .map_or(0, |c| c.iter().filter(|c| c["checked"].as_bool() == Some(true)).count()),
         peak_mb,
     }
 }
 
-fn mosaic(root: &Path, mp: u32) -> Option<PathBuf> {
+fn mosaic(root: &Path, mp: f64) -> Option<PathBuf> {
     let out = root.join(format!("target/bench-mosaic-{mp}mp.png"));
     if !out.exists() {
         let status = Command::new(env!("CARGO"))
@@ -76,17 +83,18 @@ fn mosaic(root: &Path, mp: u32) -> Option<PathBuf> {
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let photos = root.join("../shared/data/photos/wikipedia");
-    let mut pictures: Vec<PathBuf> = ["004.png", "009.png", "014.png", "019.png"]
+    let mut pictures: Vec<PathBuf> = mosaic(&root, 0.4).into_iter().collect();
+    pictures.extend(["004.png", "009.png", "014.png", "019.png"]
         .iter()
         .map(|n| photos.join(n))
-        .filter(|p| p.exists())
-        .collect();
+        .filter(|p| p.exists()),
+    );
     if pictures.is_empty() {
         pictures.push(root.join("fixtures/photo.png"));
     }
-    pictures.extend(mosaic(&root, 6));
+    pictures.extend(mosaic(&root, 6.0));
     if std::env::var_os("JND_BENCH_LARGE").is_some() {
-        pictures.extend(mosaic(&root, 24));
+        pictures.extend(mosaic(&root, 24.0));
     }
     let tmp = tempfile::tempdir().expect("temporary folder");
     let mut formats = vec![("jpeg", "jpg")];
@@ -94,9 +102,9 @@ fn main() {
         formats.push(("heif", "heic"));
     }
     println!(
-        "| picture | format | MP | run | s | s/MP | x one encode | candidates | quality | peak MB | bytes/pixel over 100 MB |"
+        "| picture | format | MP | run | s | s/MP | x one encode | candidates | measured | quality | peak MB | bytes/pixel over 100 MB |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for (format, ext) in formats {
         for picture in &pictures {
             let name = picture.file_name().and_then(|n| n.to_str()).unwrap_or("?").to_string();
@@ -110,6 +118,7 @@ fn main() {
             let large = mp > 3.0;
             let mut configs: Vec<(&str, Vec<&str>)> = vec![
                 ("auto (prior + teacher)", vec![]),
+                ("--decider vp-jnd", vec!["--decider", "vp-jnd"]),
                 ("--search block (teacher)", vec!["--search", "block"]),
             ];
             if !large {
@@ -134,11 +143,12 @@ fn main() {
             let one = final_encode.seconds;
             for (label, r) in runs.iter().map(|(l, r)| (*l, r)).chain([("one final encode", &final_encode)]) {
                 println!(
-                    "| {name} | {format} | {mp:.1} | {label} | {:.2} | {:.3} | {:.1} | {} | {} | {:.0} | {:.1} |",
+                    "| {name} | {format} | {mp:.1} | {label} | {:.2} | {:.3} | {:.1} | {} | {} | {} | {:.0} | {:.1} |",
                     r.seconds,
                     r.seconds / mp,
                     r.seconds / one,
                     r.candidates,
+                    r.checked,
                     r.quality,
                     r.peak_mb,
                     ((r.peak_mb - 100.0).max(0.0) * 1e6) / pixels

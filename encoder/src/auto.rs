@@ -12,6 +12,9 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
+use std::sync::OnceLock;
+
+use jnd_model::judge::{Bands, Judge, JudgeReference, Verdict};
 use jnd_model::metrics::{ButteraugliRef, Ssimulacra2Ref};
 use jnd_model::prior::{Bounds, Features, Measured, PairPrior};
 use jnd_model::vpjnd::{self, VpJnd};
@@ -32,6 +35,9 @@ pub struct Decision {
     /// (a candidate beyond the ceiling is visible whatever its SSIMULACRA 2, which is then not
     /// computed).
     pub ssimulacra2: Option<f64>,
+    /// Whether a real metric ran on the candidate (always for the teacher; for the judge, only where
+    /// a prediction lay within its uncertainty band, or with `verify`).
+    pub checked: bool,
 }
 
 /// Judges decoded candidates against an original it prepared once.
@@ -122,10 +128,10 @@ impl FloorReference {
 /// SSIMULACRA 2 is not computed; within it, the floor decides.
 fn decide(target: &Target, distance: f64, floor: &FloorReference, candidate: &Image) -> Result<Decision> {
     if distance > target.tau() {
-        return Ok(Decision { visible: true, distance, ssimulacra2: None });
+        return Ok(Decision { visible: true, distance, ssimulacra2: None, checked: true });
     }
     let ssimulacra2 = floor.score(candidate)?;
-    Ok(Decision { visible: !target.passes(distance, ssimulacra2), distance, ssimulacra2 })
+    Ok(Decision { visible: !target.passes(distance, ssimulacra2), distance, ssimulacra2, checked: true })
 }
 
 impl Decider for ModelDecider {
@@ -153,11 +159,137 @@ impl Decider for ModelDecider {
         let distance = judgement.predicted_distance();
         let within = self.target.distance.is_none_or(|tau| judgement.lossless_at(tau, self.margin));
         if !within {
-            return Ok(Decision { visible: true, distance, ssimulacra2: None });
+            return Ok(Decision { visible: true, distance, ssimulacra2: None, checked: false });
         }
         let ssimulacra2 = prepared.1.score(candidate)?;
         let floor_holds = self.target.ssimulacra2.is_none_or(|f| ssimulacra2.is_some_and(|s| s >= f));
-        Ok(Decision { visible: !floor_holds, distance, ssimulacra2 })
+        Ok(Decision { visible: !floor_holds, distance, ssimulacra2, checked: ssimulacra2.is_some() })
+    }
+}
+
+/// The whole-picture VP-JND judge ([`jnd_model::judge`]) with the real metrics as its check: the
+/// network predicts both metrics of every candidate; a bound whose prediction lies within the
+/// judge's uncertainty band ([`Bands`]) is measured by its real metric (butteraugli 3-norm or
+/// SSIMULACRA 2), one outside it is decided by the prediction. With `verify`, every bound is measured.
+#[derive(Debug, Clone)]
+pub struct JudgeDecider {
+    /// The network.
+    pub judge: Judge,
+    /// The operating point.
+    pub target: Target,
+    /// Where a prediction needs the real metric.
+    pub bands: Bands,
+}
+
+impl JudgeDecider {
+    /// The embedded weights and bands on the CPU, at `target`.
+    pub fn embedded(target: Target) -> Result<Self> {
+        let device = jnd_model::select_device(jnd_model::Accelerator::Cpu)?;
+        Ok(Self { judge: Judge::embedded(&device)?, target, bands: Bands::EMBEDDED })
+    }
+}
+
+/// What [`JudgeDecider`] holds of an original: the judge's reference, and the real metrics'
+/// references, each prepared the first time a candidate needs it.
+pub struct JudgePrepared {
+    original: Image,
+    reference: JudgeReference,
+    butteraugli: OnceLock<std::result::Result<ButteraugliRef, String>>,
+    floor: OnceLock<std::result::Result<FloorReference, String>>,
+}
+
+impl JudgePrepared {
+    fn butteraugli(&self) -> Result<&ButteraugliRef> {
+        self.butteraugli
+            .get_or_init(|| ButteraugliRef::new(&self.original).map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(|e| Error::Model(format!("butteraugli: {e}")))
+    }
+
+    fn floor(&self, target: &Target) -> Result<&FloorReference> {
+        self.floor
+            .get_or_init(|| FloorReference::new(&self.original, target).map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(|e| Error::Model(format!("SSIMULACRA 2: {e}")))
+    }
+
+    /// `candidate` in the original's colour type (the judge compares like with like).
+    fn like_original<'a>(&self, candidate: &'a Image) -> std::borrow::Cow<'a, Image> {
+        if candidate.color() == self.original.color() {
+            std::borrow::Cow::Borrowed(candidate)
+        } else {
+            std::borrow::Cow::Owned(candidate.to_rgb())
+        }
+    }
+}
+
+impl Decider for JudgeDecider {
+    type Prepared = JudgePrepared;
+
+    fn name(&self) -> &'static str {
+        "vp-jnd"
+    }
+
+    fn target(&self) -> Target {
+        self.target
+    }
+
+    fn prepare(&self, original: &Image) -> Result<Self::Prepared> {
+        // A gray candidate of a colour original cannot be compared like with like: colour originals
+        // are judged in RGB, gray ones as they are.
+        let original = if original.color() == jnd_model::ColorType::Gray { original.clone() } else { original.to_rgb() };
+        let reference = JudgeReference::new(&original)?;
+        Ok(JudgePrepared { original, reference, butteraugli: OnceLock::new(), floor: OnceLock::new() })
+    }
+
+    fn judge(&self, prepared: &Self::Prepared, candidate: &Image) -> Result<Decision> {
+        let candidate = prepared.like_original(candidate);
+        let grid = prepared.reference.features(&candidate)?;
+        let predicted = self
+            .judge
+            .predict(&[&grid])?
+            .first()
+            .copied()
+            .ok_or_else(|| Error::Model("the judge returned no prediction".into()))?;
+        let mut checked = false;
+        // The ceiling: the prediction where it is sure, else butteraugli.
+        let distance = match self.target.distance {
+            None => predicted.distance,
+            Some(ceiling) => match self.bands.ceiling(predicted.distance, ceiling) {
+                Verdict::Fail => {
+                    return Ok(Decision { visible: true, distance: predicted.distance, ssimulacra2: None, checked });
+                }
+                Verdict::Pass => predicted.distance,
+                Verdict::Unsure => {
+                    checked = true;
+                    let measured = prepared.butteraugli()?.compare(&candidate)?.pnorm3;
+                    if measured > ceiling {
+                        return Ok(Decision { visible: true, distance: measured, ssimulacra2: None, checked });
+                    }
+                    measured
+                }
+            },
+        };
+        // The floor, likewise with SSIMULACRA 2.
+        let ssimulacra2 = match self.target.ssimulacra2 {
+            None => None,
+            Some(floor) => match self.bands.floor(predicted.ssimulacra2, floor) {
+                Verdict::Fail => {
+                    return Ok(Decision {
+                        visible: true,
+                        distance,
+                        ssimulacra2: Some(predicted.ssimulacra2),
+                        checked,
+                    });
+                }
+                Verdict::Pass => Some(predicted.ssimulacra2),
+                Verdict::Unsure => {
+                    checked = true;
+                    prepared.floor(&self.target)?.score(&candidate)?
+                }
+            },
+        };
+        Ok(Decision { visible: !self.target.passes(distance, ssimulacra2), distance, ssimulacra2, checked })
     }
 }
 

@@ -5,6 +5,7 @@ use std::sync::Mutex;
 
 use jnd_model::Accelerator;
 use jnd_model::dmvjnd::DmvJnd;
+use jnd_model::judge::Judge;
 use jnd_model::vpjnd::VpJnd;
 
 use crate::{Error, Result};
@@ -15,6 +16,7 @@ use crate::{Error, Result};
 pub struct Models {
     accelerator: Accelerator,
     vpjnd: Mutex<Option<VpJnd>>,
+    judge: Mutex<Option<Judge>>,
     dmvjnd: Mutex<Option<DmvJnd>>,
 }
 
@@ -41,6 +43,17 @@ impl Models {
             *slot = Some(VpJnd::embedded(&device).map_err(|e| model_error("VP-JND", e))?);
         }
         slot.clone().ok_or_else(|| Error::Parameter("the VP-JND model is not loaded".into()))
+    }
+
+    /// The whole-picture judge.
+    pub fn judge(&self) -> Result<Judge> {
+        let mut slot =
+            self.judge.lock().map_err(|_| Error::Parameter("a model cache was poisoned".into()))?;
+        if slot.is_none() {
+            let device = jnd_model::select_device(self.accelerator)?;
+            *slot = Some(Judge::embedded(&device).map_err(|e| model_error("judge", e))?);
+        }
+        slot.clone().ok_or_else(|| Error::Parameter("the judge is not loaded".into()))
     }
 
     /// The DMV-JND network and its classifiers.

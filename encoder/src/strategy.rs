@@ -6,7 +6,7 @@ use jnd_model::PixelJndModel;
 #[cfg(feature = "mozjpeg")]
 use jnd_model::dmvjnd::DmvJnd;
 
-use crate::auto::{AutoOptions, ModelDecider, TeacherDecider, margin_for};
+use crate::auto::{AutoOptions, JudgeDecider, ModelDecider, TeacherDecider, margin_for};
 #[cfg(feature = "mozjpeg")]
 use crate::codec::adaptive::AdaptiveOptions;
 use crate::codec::{Codec, HeifOptions, JpegOptions, OutputFormat};
@@ -64,6 +64,11 @@ pub(crate) enum Strategy {
     },
     Teacher {
         decider: TeacherDecider,
+        target: Target,
+        search: AutoOptions,
+    },
+    Judge {
+        decider: Box<JudgeDecider>,
         target: Target,
         search: AutoOptions,
     },
@@ -136,6 +141,15 @@ impl Strategy {
                         target,
                         search,
                     },
+                    DeciderKind::VpJnd => Strategy::Judge {
+                        decider: Box::new(JudgeDecider {
+                            judge: models.judge()?,
+                            target,
+                            bands: jnd_model::judge::Bands::EMBEDDED,
+                        }),
+                        target,
+                        search,
+                    },
                     DeciderKind::Teacher => {
                         Strategy::Teacher { decider: TeacherDecider { target }, target, search }
                     }
@@ -147,11 +161,12 @@ impl Strategy {
         })
     }
 
-    /// The name reports and the marker give the decider: `fixed`, `vp-jnd`, `teacher` or the map.
+    /// The name reports and the marker give the decider: `fixed`, `vp-jnd`, `model`, `teacher` or the map.
     pub(crate) fn name(&self) -> &'static str {
         match self {
             Strategy::Fixed(_) => "fixed",
-            Strategy::Model { .. } => "vp-jnd",
+            Strategy::Judge { .. } => "vp-jnd",
+            Strategy::Model { .. } => "model",
             Strategy::Teacher { .. } => "teacher",
             #[cfg(feature = "mozjpeg")]
             Strategy::PerBlock { map, .. } => map.name(),
@@ -162,7 +177,7 @@ impl Strategy {
     pub(crate) fn target_name(&self) -> String {
         match self {
             Strategy::Fixed(_) => "fixed".into(),
-            Strategy::Model { target, .. } | Strategy::Teacher { target, .. } => target.name(),
+            Strategy::Model { target, .. } | Strategy::Teacher { target, .. } | Strategy::Judge { target, .. } => target.name(),
             #[cfg(feature = "mozjpeg")]
             Strategy::PerBlock { map: MapKind::Machine, .. } => "machine".into(),
             #[cfg(feature = "mozjpeg")]
@@ -173,14 +188,14 @@ impl Strategy {
     /// The operating point of a search.
     pub(crate) fn target(&self) -> Option<Target> {
         match self {
-            Strategy::Model { target, .. } | Strategy::Teacher { target, .. } => Some(*target),
+            Strategy::Model { target, .. } | Strategy::Teacher { target, .. } | Strategy::Judge { target, .. } => Some(*target),
             _ => None,
         }
     }
 
     /// Whether it searches (auto mode).
     pub(crate) fn searches(&self) -> bool {
-        matches!(self, Strategy::Model { .. } | Strategy::Teacher { .. })
+        matches!(self, Strategy::Model { .. } | Strategy::Teacher { .. } | Strategy::Judge { .. })
     }
 
     /// The estimated peak memory of encoding a picture of `pixels` pixels, `width` wide: bytes per
@@ -191,12 +206,12 @@ impl Strategy {
         let per_pixel = match self {
             Strategy::Fixed(_) => PEAK_BYTES_PER_PIXEL_FIXED,
             Strategy::Model { .. } => PEAK_BYTES_PER_PIXEL_AUTO,
-            Strategy::Teacher { .. } if pixels > jnd_model::metrics::BUTTERAUGLI_STRIPS_ABOVE => {
+            Strategy::Teacher { .. } | Strategy::Judge { .. } if pixels > jnd_model::metrics::BUTTERAUGLI_STRIPS_ABOVE => {
                 return pixels * PEAK_BYTES_PER_PIXEL_TEACHER_STRIPS
                     + width * PEAK_BYTES_PER_COLUMN_TEACHER_STRIPS
                     + PEAK_FIXED_BYTES;
             }
-            Strategy::Teacher { .. } => PEAK_BYTES_PER_PIXEL_TEACHER,
+            Strategy::Teacher { .. } | Strategy::Judge { .. } => PEAK_BYTES_PER_PIXEL_TEACHER,
             #[cfg(feature = "mozjpeg")]
             Strategy::PerBlock { .. } => PEAK_BYTES_PER_PIXEL_PER_BLOCK,
         };

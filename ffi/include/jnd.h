@@ -131,8 +131,11 @@
 // butteraugli 3-norm against the target.
 #define JND_DECIDER_TEACHER 1
 
-// The embedded VP-JND network.
+// The second generation's patch network (VP-JNDnet).
 #define JND_DECIDER_MODEL 2
+
+// The whole-picture VP-JND judge, checked by the real metrics near the bounds.
+#define JND_DECIDER_VPJND 3
 
 // The search starts at the quality prior and brackets the answer (the default).
 #define JND_SEARCH_PRIOR 0

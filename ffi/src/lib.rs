@@ -117,8 +117,10 @@ pub const JND_STRIP_ALL: c_int = 3;
 pub const JND_DECIDER_DEFAULT: c_int = 0;
 /// butteraugli 3-norm against the target.
 pub const JND_DECIDER_TEACHER: c_int = 1;
-/// The embedded VP-JND network.
+/// The second generation's patch network (VP-JNDnet).
 pub const JND_DECIDER_MODEL: c_int = 2;
+/// The whole-picture VP-JND judge, checked by the real metrics near the bounds.
+pub const JND_DECIDER_VPJND: c_int = 3;
 
 /// The search starts at the quality prior and brackets the answer (the default).
 pub const JND_SEARCH_PRIOR: c_int = 0;
@@ -571,8 +573,8 @@ pub unsafe extern "C" fn jnd_encoder_set_strip(encoder: *mut JndEncoder, strip: 
     unsafe { with_encoder(encoder, body) }
 }
 
-/// Sets who judges candidates: [`JND_DECIDER_DEFAULT`], [`JND_DECIDER_TEACHER`] or
-/// [`JND_DECIDER_MODEL`].
+/// Sets who judges candidates: [`JND_DECIDER_DEFAULT`], [`JND_DECIDER_TEACHER`],
+/// [`JND_DECIDER_VPJND`] or [`JND_DECIDER_MODEL`].
 ///
 /// # Safety
 /// `encoder` must be NULL or a live handle.
@@ -583,6 +585,7 @@ pub unsafe extern "C" fn jnd_encoder_set_decider(encoder: *mut JndEncoder, decid
             JND_DECIDER_DEFAULT => None,
             JND_DECIDER_TEACHER => Some(DeciderKind::Teacher),
             JND_DECIDER_MODEL => Some(DeciderKind::Model),
+            JND_DECIDER_VPJND => Some(DeciderKind::VpJnd),
             other => return e.fail(JND_ERROR_INVALID_ARGUMENT, format!("unknown decider {other}")),
         };
         JND_OK

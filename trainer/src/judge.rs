@@ -15,7 +15,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use rayon::prelude::*;
 
 use jnd_model::Image;
-use jnd_model::judge::{BlockGrid, Judge, JudgeNet, JudgeReference, Predicted, grid_tensor};
+use jnd_model::judge::{Bands, BlockGrid, Judge, JudgeNet, JudgeReference, Predicted, grid_tensor};
 
 use crate::ladder::{Ladder, LadderCodec};
 use crate::operating;
@@ -241,6 +241,45 @@ pub fn calibrated_quality(
         distance: p.distance * shift_d.exp(),
         ssimulacra2: p.ssimulacra2 + shift_s,
     })
+}
+
+/// The judge's uncertainty bands chosen on `curves` (the training pictures'): for each metric, the
+/// `share` quantile of the prediction's error in each direction, over the rungs whose measured score
+/// lies near one of `bounds` (`(ceiling, floor)` pairs: the 3-norm within a factor of 2 of a ceiling,
+/// SSIMULACRA 2 within 15 points of a floor). A prediction outside the band is then wrong at most
+/// `1 - share` of the time near the bounds, where the search's probes lie.
+pub fn choose_bands(curves: &[&Curve], bounds: &[(f64, f64)], share: f64) -> Bands {
+    let (mut worse_d, mut better_d, mut worse_s, mut better_s) = (vec![], vec![], vec![], vec![]);
+    for curve in curves {
+        for (rung, p) in curve.ladder.rungs.iter().zip(&curve.predicted) {
+            let ln_d = rung.butteraugli_3norm.max(1e-3).ln();
+            let error = ln_d - p.distance.max(1e-3).ln();
+            if bounds.iter().any(|&(c, _)| (ln_d - c.ln()).abs() <= std::f64::consts::LN_2) {
+                worse_d.push(error);
+                better_d.push(-error);
+            }
+            if let Some(s) = rung.ssimulacra2
+                && bounds.iter().any(|&(_, f)| (s - f).abs() <= 15.0)
+            {
+                worse_s.push(p.ssimulacra2 - s);
+                better_s.push(s - p.ssimulacra2);
+            }
+        }
+    }
+    let quantile = |mut v: Vec<f64>| -> f64 {
+        if v.is_empty() {
+            return f64::INFINITY;
+        }
+        v.sort_by(f64::total_cmp);
+        let at = ((v.len() - 1) as f64 * share).ceil() as usize;
+        v[at.min(v.len() - 1)].max(0.0)
+    };
+    Bands {
+        pass_ln_distance: quantile(worse_d),
+        fail_ln_distance: quantile(better_d),
+        pass_points: quantile(worse_s),
+        fail_points: quantile(better_s),
+    }
 }
 
 /// How a decision rule fares on `curves` at one preset.

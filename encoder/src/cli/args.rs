@@ -275,7 +275,10 @@ pub enum AdaptiveArg {
 /// `--decider` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DeciderArg {
-    /// The embedded VP-JND network.
+    /// The whole-picture VP-JND judge, checked by the real metrics near the bounds.
+    #[value(name = "vp-jnd")]
+    VpJnd,
+    /// The patch network (second generation).
     Model,
     /// butteraugli 3-norm against the target's threshold (the default).
     Teacher,

@@ -82,6 +82,7 @@ fn request(cli: &Cli) -> anyhow::Result<Request> {
             StripArg::All => Strip::All,
         }),
         decider: cli.decider.map(|d| match d {
+            DeciderArg::VpJnd => DeciderKind::VpJnd,
             DeciderArg::Model => DeciderKind::Model,
             DeciderArg::Teacher => DeciderKind::Teacher,
         }),

@@ -21,6 +21,7 @@ pub(super) fn candidate_reports(probes: &[(Probe, String)]) -> Vec<CandidateRepo
             distance: p.decision.distance,
             ssimulacra2: p.decision.ssimulacra2,
             sampling: chroma.clone(),
+            checked: p.decision.checked,
         })
         .collect()
 }

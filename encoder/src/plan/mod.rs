@@ -270,6 +270,13 @@ impl EncodePlan {
                 let r = s.result;
                 (r.quality, r.encoded, r.saturated, r.times, search.max_quality)
             }
+            Strategy::Judge { decider, search, .. } => {
+                let s = self.search_samplings(judged, decider.as_ref(), search)?;
+                (search_path, codec, probes, sampling_reason) =
+                    (Some(s.result.search), s.codec, s.probes, s.reason);
+                let r = s.result;
+                (r.quality, r.encoded, r.saturated, r.times, search.max_quality)
+            }
             Strategy::Teacher { decider, search, .. } => {
                 let s = self.search_samplings(judged, decider, search)?;
                 (search_path, codec, probes, sampling_reason) =

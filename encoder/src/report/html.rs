@@ -122,10 +122,10 @@ fn image_section(out: &mut String, n: usize, image: &ImageReport) {
     if !image.candidates.is_empty() {
         out.push_str(
             "<table class=\"probes\"><caption>Probes, in the order judged (3-norm: butteraugli, measured by \
-             the teacher or predicted by the model; SSIMULACRA 2 measured where the 3-norm left the verdict \
-             open; bytes before jndenc's marker comment)</caption>\
+             the teacher or predicted by the model; SSIMULACRA 2 where the 3-norm left the verdict open; \
+             checked: a real metric measured the candidate; bytes before jndenc's marker comment)</caption>\
              <tr><th>#</th><th>sampling</th><th>quality</th><th>bytes</th><th>3-norm</th><th>SSIMULACRA 2</th>\
-             <th>verdict</th></tr>\n",
+             <th>checked</th><th>verdict</th></tr>\n",
         );
         for (k, c) in image.candidates.iter().enumerate() {
             let class = if c.visible { "visible" } else { "invisible" };
@@ -134,13 +134,14 @@ fn image_section(out: &mut String, n: usize, image: &ImageReport) {
             let _ = writeln!(
                 out,
                 "<tr class=\"probe {class}{chosen}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.3}</td>\
-                 <td>{}</td><td class=\"verdict\">{}</td></tr>",
+                 <td>{}</td><td>{}</td><td class=\"verdict\">{}</td></tr>",
                 k + 1,
                 html_escape(&c.sampling),
                 c.quality,
                 c.bytes,
                 c.distance,
                 c.ssimulacra2.map_or("-".to_string(), |s| format!("{s:.2}")),
+                if c.checked { "measured" } else { "predicted" },
                 if c.visible { "visible" } else { "invisible" }
             );
         }

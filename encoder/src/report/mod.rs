@@ -135,6 +135,10 @@ pub struct CandidateReport {
     /// The chroma subsampling of the candidate (auto mode may try both).
     #[serde(default)]
     pub sampling: String,
+    /// Whether a real metric measured it (always for the teacher; for vp-jnd, where a prediction lay
+    /// within the judge's uncertainty band).
+    #[serde(default)]
+    pub checked: bool,
 }
 
 /// Seconds per stage.
@@ -320,6 +324,7 @@ mod tests {
                     distance: 1.2,
                     ssimulacra2: Some(81.5),
                     sampling: "4:2:0".into(),
+                    checked: true,
                 },
                 CandidateReport {
                     quality: 30,
@@ -328,6 +333,7 @@ mod tests {
                     distance: 2.9,
                     ssimulacra2: None,
                     sampling: "4:2:0".into(),
+                    checked: true,
                 },
             ],
             search: "prior".into(),

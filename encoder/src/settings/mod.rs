@@ -89,9 +89,13 @@ pub const AUTO_JPEG_ENCODER: JpegEncoder = JpegEncoder::MozJpeg;
 /// Who judges candidates in the JND search.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum DeciderKind {
-    /// The embedded VP-JND network. Not the default: on the validation photos it chooses 6 to 13
-    /// quality steps away from the teacher at about the teacher's cost per candidate
-    /// (`docs/decision.md`).
+    /// The whole-picture VP-JND judge (`jnd_model::judge`): the network predicts both metrics of
+    /// every candidate, and the real metrics measure a bound only where the prediction lies within
+    /// the judge's uncertainty band (`auto::JudgeDecider`).
+    VpJnd,
+    /// The second generation's patch network (VP-JNDnet) for the 3-norm, SSIMULACRA 2 measured. Not
+    /// the default: on the validation photos it chooses 6 to 13 quality steps away from the teacher
+    /// at about the teacher's cost per candidate (`docs/decision.md`).
     Model,
     /// butteraugli 3-norm against the target, the model's teacher: the default. Started at the
     /// quality prior, it needs a median of 3 to 5 candidates per picture (`docs/decision.md`).

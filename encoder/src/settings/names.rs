@@ -179,9 +179,10 @@ pub const OPTIONS: &[OptInfo] = &[
     OptInfo {
         opt: Opt::Decider,
         name: "decider",
-        values: "teacher, model",
+        values: "teacher, vp-jnd, model",
         default: "teacher",
-        help: "who judges candidates: butteraugli (the teacher) or the embedded VP-JND network",
+        help: "who judges candidates: the metrics themselves (teacher), the whole-picture VP-JND judge \
+               checked by the metrics near the bounds (vp-jnd), or the patch network (model)",
         cli: "--decider",
         python: Some("decider"),
         c: Some("jnd_encoder_set_decider"),
@@ -445,7 +446,11 @@ named_elsewhere!(JpegEncoder, Codec, {
     JpegEncoder::Jpegli = "jpegli",
     JpegEncoder::Rust = "rust",
 });
-named_elsewhere!(DeciderKind, Decider, { DeciderKind::Teacher = "teacher", DeciderKind::Model = "model" });
+named_elsewhere!(DeciderKind, Decider, {
+    DeciderKind::Teacher = "teacher",
+    DeciderKind::VpJnd = "vp-jnd",
+    DeciderKind::Model = "model",
+});
 impl Named for Accelerator {
     const ALL: &'static [Self] = &Accelerator::ALL;
     const OPTION: Opt = Opt::Device;

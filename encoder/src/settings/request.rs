@@ -455,13 +455,13 @@ impl Request {
             warn(Opt::PixelModel, "it chooses the map of adaptive human (and of the CLI's --jnd-map)");
         }
         let device = self.accelerator()?;
-        let runs_model = matches!(mode, Mode::Auto { decider: DeciderKind::Model, .. })
+        let runs_model = matches!(mode, Mode::Auto { decider: DeciderKind::Model | DeciderKind::VpJnd, .. })
             || matches!(mode, Mode::PerBlock { map: MapKind::Machine, strength, .. }
                 if strength.unwrap_or(MapKind::Machine.default_strength()) > 0.0);
         if self.device.is_some_and(|d| d != Accelerator::Cpu) && !runs_model {
             warn(
                 Opt::Device,
-                "only decider model and target machine with a map strength run a network (the teacher, \
+                "only deciders vp-jnd and model and target machine with a map strength run a network (the teacher, \
                  the quality prior, the pixel-wise JND map and the machine tables run on the CPU)",
             );
         }

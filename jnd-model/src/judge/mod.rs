@@ -106,6 +106,71 @@ impl Predicted {
     }
 }
 
+/// A prediction's verdict against one bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Far enough on the good side: the bound holds without measuring.
+    Pass,
+    /// Far enough on the bad side: the bound fails without measuring.
+    Fail,
+    /// Within the uncertainty band: only the real metric can say.
+    Unsure,
+}
+
+/// How far a prediction must lie from a bound for the judge's verdict to stand without the real
+/// metric. Chosen by `jnd-train judge` on the training pictures' candidates near the presets' bounds
+/// (quantiles of the prediction errors; see `JUDGE-MODEL-CARD.md`); never on held-out pictures.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bands {
+    /// A predicted 3-norm `d'` passes a ceiling `c` alone when `ln d' <= ln c - pass_ln_distance`.
+    pub pass_ln_distance: f64,
+    /// It fails alone when `ln d' >= ln c + fail_ln_distance`.
+    pub fail_ln_distance: f64,
+    /// A predicted SSIMULACRA 2 `s'` passes a floor `f` alone when `s' >= f + pass_points`.
+    pub pass_points: f64,
+    /// It fails alone when `s' <= f - fail_points`.
+    pub fail_points: f64,
+}
+
+impl Bands {
+    /// The bands of the embedded weights: the 99.5 % quantiles of its errors on the training pictures'
+    /// candidates near the presets' bounds, rounded up (`jnd-train judge --weights
+    /// jnd-model/weights/judge.bpk`, the report's band table).
+    pub const EMBEDDED: Bands =
+        Bands { pass_ln_distance: 0.48, fail_ln_distance: 0.38, pass_points: 10.3, fail_points: 15.9 };
+
+    /// Bands so wide that every prediction is unsure (the real metrics judge every candidate).
+    pub const NONE: Bands = Bands {
+        pass_ln_distance: f64::INFINITY,
+        fail_ln_distance: f64::INFINITY,
+        pass_points: f64::INFINITY,
+        fail_points: f64::INFINITY,
+    };
+
+    /// The verdict of a predicted 3-norm against `ceiling`.
+    pub fn ceiling(&self, predicted: f64, ceiling: f64) -> Verdict {
+        let x = predicted.max(1e-6).ln() - ceiling.max(1e-6).ln();
+        if x <= -self.pass_ln_distance {
+            Verdict::Pass
+        } else if x >= self.fail_ln_distance {
+            Verdict::Fail
+        } else {
+            Verdict::Unsure
+        }
+    }
+
+    /// The verdict of a predicted SSIMULACRA 2 against `floor`.
+    pub fn floor(&self, predicted: f64, floor: f64) -> Verdict {
+        if predicted >= floor + self.pass_points {
+            Verdict::Pass
+        } else if predicted <= floor - self.fail_points {
+            Verdict::Fail
+        } else {
+            Verdict::Unsure
+        }
+    }
+}
+
 /// A judge network on a device.
 #[derive(Debug, Clone)]
 pub struct Judge {

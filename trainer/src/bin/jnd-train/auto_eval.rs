@@ -205,10 +205,7 @@ fn render(
             out,
             "| {} | {} | {} | {total} | {:.1} | {:.2} | {:.3} | {within}/{} | {} | {} | {:.2} |",
             codec.name(),
-            match decider {
-                DeciderKind::Model => "vp-jnd",
-                DeciderKind::Teacher => "teacher",
-            },
+            jndenc::settings::Named::name(decider),
             target.name(),
             row.iter().map(|s| f64::from(s.quality)).sum::<f64>() / n,
             min_s2(row),

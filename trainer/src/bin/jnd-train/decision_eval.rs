@@ -136,10 +136,8 @@ pub fn run_eval_decision(args: EvalDecisionArgs, device: jnd_model::Accelerator)
             let teacher_gain = 1.0 - teacher_bytes / fixed_bytes;
             let mut configs: Vec<(DeciderKind, bool)> = Vec::new();
             for d in &args.deciders {
-                let kind = match d.as_str() {
-                    "model" => DeciderKind::Model,
-                    "teacher" => DeciderKind::Teacher,
-                    other => bail!("unknown decider {other:?} (model, teacher)"),
+                let Some(kind) = <DeciderKind as jndenc::settings::Named>::from_name(d) else {
+                    bail!("unknown decider {d:?} ({})", <DeciderKind as jndenc::settings::Named>::names())
                 };
                 configs.push((kind, true));
                 if args.with_block {
@@ -204,10 +202,7 @@ pub fn run_eval_decision(args: EvalDecisionArgs, device: jnd_model::Accelerator)
                     label: format!(
                         "| {} | {tau} | {} | {} ",
                         codec.name(),
-                        match decider {
-                            DeciderKind::Model => "vp-jnd",
-                            DeciderKind::Teacher => "teacher",
-                        },
+                        jndenc::settings::Named::name(decider),
                         if prior { "prior" } else { "block" }
                     ),
                     mad: abs / n as f64,

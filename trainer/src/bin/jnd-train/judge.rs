@@ -20,6 +20,8 @@ const PRESETS: [(&str, f64, f64); 3] =
     [("visually-lossless", 1.0, 79.0), ("web-high", 1.5, 68.0), ("web", 2.0, 56.0)];
 /// Share of training pictures whose judged output must meet both bounds for a margin to be chosen.
 const WITHIN: f64 = 0.99;
+/// The share of the training rungs near the bounds whose prediction error an uncertainty band covers.
+const BAND_SHARE: f64 = 0.995;
 
 /// Train and evaluate the whole-picture judge.
 #[derive(Debug, clap::Args)]
@@ -56,6 +58,9 @@ pub struct JudgeArgs {
     /// Evaluate these weights instead of training.
     #[arg(long)]
     pub weights: Option<PathBuf>,
+    /// Also write every rung's measured and predicted scores here (CSV).
+    #[arg(long)]
+    pub curves: Option<PathBuf>,
 }
 
 /// `jnd-train judge`.
@@ -115,6 +120,9 @@ pub fn run_judge(args: JudgeArgs, device: jnd_model::Accelerator) -> anyhow::Res
         }
     };
     let curves = judge_data::curves(&judge, &folders, &ladders)?;
+    if let Some(path) = &args.curves {
+        write_atomic(path, &curves_csv(&curves))?;
+    }
     let md = report(&curves, &args);
     print!("{md}");
     write_atomic(&args.report, &md)?;
@@ -194,6 +202,25 @@ fn report(curves: &[Curve], args: &JudgeArgs) -> String {
             );
         }
     }
+    let training: Vec<&Curve> = pick(Split::Train, None);
+    let bounds: Vec<(f64, f64)> = PRESETS.iter().map(|&(_, d, f)| (d, f)).collect();
+    let bands = judge_data::choose_bands(&training, &bounds, BAND_SHARE);
+    let _ = writeln!(
+        md,
+        "\n## Uncertainty bands (`--decider vp-jnd`)\n\n\
+         Chosen on the training pictures' rungs near the presets' bounds (the 3-norm within a factor of 2 \
+         of a ceiling, SSIMULACRA 2 within 15 points of a floor): the {:.1} % quantile of the prediction's \
+         error in each direction. A prediction outside its band decides alone; inside it, the real metric \
+         measures. `jnd_model::judge::Bands::EMBEDDED` holds these numbers.\n\n\
+         | bound | passes alone when | fails alone when |\n|---|---|---|\n\
+         | 3-norm ceiling c | ln d' <= ln c - {:.3} | ln d' >= ln c + {:.3} |\n\
+         | SSIMULACRA 2 floor f | s' >= f + {:.2} | s' <= f - {:.2} |",
+        BAND_SHARE * 100.0,
+        bands.pass_ln_distance,
+        bands.fail_ln_distance,
+        bands.pass_points,
+        bands.fail_points
+    );
     let errors = |split: Split| {
         let (mut n, mut d, mut s) = (0usize, 0.0, 0.0);
         for c in curves.iter().filter(|c| c.split == split) {
@@ -215,4 +242,22 @@ fn report(curves: &[Curve], args: &JudgeArgs) -> String {
         let _ = writeln!(md, "| {label} | {n} | {d:.3} | {s:.2} |");
     }
     md
+}
+
+/// Every rung's measured and predicted scores, one CSV row each.
+fn curves_csv(curves: &[Curve]) -> String {
+    let mut csv = String::from("image,sampling,split,quality,bytes,butteraugli_3norm,ssimulacra2,predicted_3norm,predicted_ssimulacra2\n");
+    for c in curves {
+        let sampling = if c.ladder.codec == LadderCodec::Jpegli444 { "444" } else { "420" };
+        let split = if c.split == Split::Train { "train" } else { "validation" };
+        for (rung, p) in c.ladder.rungs.iter().zip(&c.predicted) {
+            let s2 = rung.ssimulacra2.map_or(String::new(), |s| format!("{s:.3}"));
+            let _ = writeln!(
+                csv,
+                "{},{sampling},{split},{},{},{:.4},{s2},{:.4},{:.3}",
+                c.name, rung.quality, rung.bytes, rung.butteraugli_3norm, p.distance, p.ssimulacra2
+            );
+        }
+    }
+    csv
 }
