@@ -354,8 +354,10 @@ mod vp_jnd {
         let image = fixture_image("photo.png");
         let codec = Jpegli::new(JpegOptions::default());
         let target = Target::preset(Preset::VisuallyLossless).unwrap();
-        let options =
-            AutoOptions { prior: Some(prior_for(&codec).unwrap()), ..AutoOptions::for_format(codec.format()) };
+        let options = AutoOptions {
+            prior: Some(prior_for(&codec).unwrap()),
+            ..AutoOptions::for_format(codec.format())
+        };
         (image, codec, target, options)
     }
 

@@ -84,10 +84,8 @@ fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let photos = root.join("../shared/data/photos/wikipedia");
     let mut pictures: Vec<PathBuf> = mosaic(&root, 0.4).into_iter().collect();
-    pictures.extend(["004.png", "009.png", "014.png", "019.png"]
-        .iter()
-        .map(|n| photos.join(n))
-        .filter(|p| p.exists()),
+    pictures.extend(
+        ["004.png", "009.png", "014.png", "019.png"].iter().map(|n| photos.join(n)).filter(|p| p.exists()),
     );
     if pictures.is_empty() {
         pictures.push(root.join("fixtures/photo.png"));

@@ -237,7 +237,8 @@ impl Decider for JudgeDecider {
     fn prepare(&self, original: &Image) -> Result<Self::Prepared> {
         // A gray candidate of a colour original cannot be compared like with like: colour originals
         // are judged in RGB, gray ones as they are.
-        let original = if original.color() == jnd_model::ColorType::Gray { original.clone() } else { original.to_rgb() };
+        let original =
+            if original.color() == jnd_model::ColorType::Gray { original.clone() } else { original.to_rgb() };
         let reference = JudgeReference::new(&original)?;
         Ok(JudgePrepared { original, reference, butteraugli: OnceLock::new(), floor: OnceLock::new() })
     }
@@ -257,14 +258,24 @@ impl Decider for JudgeDecider {
             None => predicted.distance,
             Some(ceiling) => match self.bands.ceiling(predicted.distance, ceiling) {
                 Verdict::Fail => {
-                    return Ok(Decision { visible: true, distance: predicted.distance, ssimulacra2: None, checked });
+                    return Ok(Decision {
+                        visible: true,
+                        distance: predicted.distance,
+                        ssimulacra2: None,
+                        checked,
+                    });
                 }
                 Verdict::Pass => predicted.distance,
                 Verdict::Unsure => {
                     checked = true;
                     let measured = prepared.butteraugli()?.compare(&candidate)?.pnorm3;
                     if measured > ceiling {
-                        return Ok(Decision { visible: true, distance: measured, ssimulacra2: None, checked });
+                        return Ok(Decision {
+                            visible: true,
+                            distance: measured,
+                            ssimulacra2: None,
+                            checked,
+                        });
                     }
                     measured
                 }
@@ -389,6 +400,20 @@ pub struct StageTimes {
     pub judge: Duration,
 }
 
+impl std::ops::Add for StageTimes {
+    type Output = StageTimes;
+
+    /// Two searches' times, stage by stage.
+    fn add(self, other: StageTimes) -> StageTimes {
+        StageTimes {
+            prepare: self.prepare + other.prepare,
+            encode: self.encode + other.encode,
+            decode: self.decode + other.decode,
+            judge: self.judge + other.judge,
+        }
+    }
+}
+
 /// The result of [`encode_at_jnd`].
 #[derive(Debug, Clone)]
 pub struct AutoEncoded {
@@ -504,13 +529,27 @@ pub fn encode_at_jnd<D: Decider>(
     decider: &D,
     options: &AutoOptions,
 ) -> Result<AutoEncoded> {
-    let mut result = search_candidates(image, &CodecCandidates { image, codec }, decider, options)?;
+    encode_at_jnd_sharing(image, codec, decider, options, None).map(|(result, _)| result)
+}
+
+/// [`encode_at_jnd`] sharing the decider's preparation of `image` between searches of the same
+/// picture (auto mode's two samplings): `shared` is used when given; otherwise the original is
+/// prepared here and returned for the next search.
+pub fn encode_at_jnd_sharing<D: Decider>(
+    image: &Image,
+    codec: &dyn Codec,
+    decider: &D,
+    options: &AutoOptions,
+    shared: Option<&D::Prepared>,
+) -> Result<(AutoEncoded, Option<D::Prepared>)> {
+    let (mut result, prepared) =
+        search_sharing(image, &CodecCandidates { image, codec }, decider, options, shared)?;
     if result.encoded.bytes.is_empty() {
         let t = Instant::now();
         result.encoded = codec.encode(image, result.quality)?;
         result.times.encode += t.elapsed();
     }
-    Ok(result)
+    Ok((result, prepared))
 }
 
 /// The block search over `source`'s candidates, judged by `decider` against `original`. The chosen
@@ -522,6 +561,18 @@ pub fn search_candidates<D: Decider>(
     decider: &D,
     options: &AutoOptions,
 ) -> Result<AutoEncoded> {
+    search_sharing(original, source, decider, options, None).map(|(result, _)| result)
+}
+
+/// [`search_candidates`] with the decider's preparation of `original` given (`shared`, from an
+/// earlier search of the same picture) or made here and returned.
+pub fn search_sharing<D: Decider>(
+    original: &Image,
+    source: &dyn CandidateSource,
+    decider: &D,
+    options: &AutoOptions,
+    shared: Option<&D::Prepared>,
+) -> Result<(AutoEncoded, Option<D::Prepared>)> {
     if options.min_quality > options.max_quality {
         // Found by fuzzing (`fuzz/fuzz_targets/auto_tiny.rs`): the bounds used to be swapped silently,
         // so the chosen quality could lie outside what the caller asked for.
@@ -557,14 +608,20 @@ pub fn search_candidates<D: Decider>(
         qualities[at.saturating_sub(1)..=at].to_vec()
     });
     // The first pair is produced while the decider prepares the original (they are independent).
-    let (prepared, mut early): (D::Prepared, HashMap<u8, Candidate>) = if parallel && !pair.is_empty() {
-        let (prepared, produced) = rayon::join(
-            || decider.prepare(original),
-            || pair.par_iter().map(|&q| source.candidate(q).map(|c| (q, c))).collect::<Result<Vec<_>>>(),
-        );
-        (prepared?, produced?.into_iter().collect())
-    } else {
-        (decider.prepare(original)?, HashMap::new())
+    let (owned, mut early): (Option<D::Prepared>, HashMap<u8, Candidate>) = match shared {
+        Some(_) => (None, HashMap::new()),
+        None if parallel && !pair.is_empty() => {
+            let (prepared, produced) = rayon::join(
+                || decider.prepare(original),
+                || pair.par_iter().map(|&q| source.candidate(q).map(|c| (q, c))).collect::<Result<Vec<_>>>(),
+            );
+            (Some(prepared?), produced?.into_iter().collect())
+        }
+        None => (Some(decider.prepare(original)?), HashMap::new()),
+    };
+    let prepared: &D::Prepared = match (shared, owned.as_ref()) {
+        (Some(prepared), _) | (None, Some(prepared)) => prepared,
+        (None, None) => return Err(Error::Parameter("the original was not prepared".into())),
     };
     times.prepare = started.elapsed();
     let mut candidates: HashMap<u8, Encoded> = HashMap::new();
@@ -584,7 +641,7 @@ pub fn search_candidates<D: Decider>(
             });
         }
         let t = Instant::now();
-        let decision = decider.judge(&prepared, decoded)?;
+        let decision = decider.judge(prepared, decoded)?;
         let [encode, decode] = candidate.times;
         Ok((candidate.encoded, decision, [encode, decode, t.elapsed()]))
     };
@@ -666,5 +723,5 @@ pub fn search_candidates<D: Decider>(
         .map_or(outcome.quality, |p| p.quality);
     let encoded =
         candidates.remove(&quality).unwrap_or_else(|| Encoded { bytes: Vec::new(), warnings: Vec::new() });
-    Ok(AutoEncoded { quality, encoded, probes, saturated: outcome.saturated, search, times })
+    Ok((AutoEncoded { quality, encoded, probes, saturated: outcome.saturated, search, times }, owned))
 }

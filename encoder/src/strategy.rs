@@ -177,7 +177,9 @@ impl Strategy {
     pub(crate) fn target_name(&self) -> String {
         match self {
             Strategy::Fixed(_) => "fixed".into(),
-            Strategy::Model { target, .. } | Strategy::Teacher { target, .. } | Strategy::Judge { target, .. } => target.name(),
+            Strategy::Model { target, .. }
+            | Strategy::Teacher { target, .. }
+            | Strategy::Judge { target, .. } => target.name(),
             #[cfg(feature = "mozjpeg")]
             Strategy::PerBlock { map: MapKind::Machine, .. } => "machine".into(),
             #[cfg(feature = "mozjpeg")]
@@ -188,7 +190,9 @@ impl Strategy {
     /// The operating point of a search.
     pub(crate) fn target(&self) -> Option<Target> {
         match self {
-            Strategy::Model { target, .. } | Strategy::Teacher { target, .. } | Strategy::Judge { target, .. } => Some(*target),
+            Strategy::Model { target, .. }
+            | Strategy::Teacher { target, .. }
+            | Strategy::Judge { target, .. } => Some(*target),
             _ => None,
         }
     }
@@ -206,7 +210,9 @@ impl Strategy {
         let per_pixel = match self {
             Strategy::Fixed(_) => PEAK_BYTES_PER_PIXEL_FIXED,
             Strategy::Model { .. } => PEAK_BYTES_PER_PIXEL_AUTO,
-            Strategy::Teacher { .. } | Strategy::Judge { .. } if pixels > jnd_model::metrics::BUTTERAUGLI_STRIPS_ABOVE => {
+            Strategy::Teacher { .. } | Strategy::Judge { .. }
+                if pixels > jnd_model::metrics::BUTTERAUGLI_STRIPS_ABOVE =>
+            {
                 return pixels * PEAK_BYTES_PER_PIXEL_TEACHER_STRIPS
                     + width * PEAK_BYTES_PER_COLUMN_TEACHER_STRIPS
                     + PEAK_FIXED_BYTES;

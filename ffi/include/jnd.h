@@ -254,8 +254,8 @@ int jnd_encoder_set_sampling(struct JndEncoder *encoder, int sampling);
 // `encoder` must be NULL or a live handle.
 int jnd_encoder_set_strip(struct JndEncoder *encoder, int strip);
 
-// Sets who judges candidates: [`JND_DECIDER_DEFAULT`], [`JND_DECIDER_TEACHER`] or
-// [`JND_DECIDER_MODEL`].
+// Sets who judges candidates: [`JND_DECIDER_DEFAULT`], [`JND_DECIDER_TEACHER`],
+// [`JND_DECIDER_VPJND`] or [`JND_DECIDER_MODEL`].
 //
 // # Safety
 // `encoder` must be NULL or a live handle.

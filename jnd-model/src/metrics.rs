@@ -13,6 +13,7 @@
 //! AGPL, is deliberately not used). Grayscale images are compared as RGB with equal channels.
 
 use butteraugli::{ButteraugliParams, ButteraugliReference, Img, RGB8};
+use rayon::prelude::*;
 use ssimulacra2::{
     ColorPrimaries, Rgb, Ssimulacra2Reference, TransferCharacteristic, compute_frame_ssimulacra2,
 };
@@ -212,14 +213,20 @@ fn butteraugli_by_strips(
     mut visit: impl FnMut(&[f32]),
 ) -> Result<()> {
     let params = ButteraugliParams::default().with_compute_diffmap(true);
+    // The strips, top to bottom. Strip edges on even rows, so the half-resolution pass sees the same
+    // pixel pairs; a last strip shorter than the halo is merged into the one before it.
+    let mut strips = Vec::new();
     let mut y = 0;
     while y < height {
-        // Strip edges on even rows, so the half-resolution pass sees the same pixel pairs; a last
-        // strip shorter than the halo is merged into the one before it.
         let mut end = (y + rows).next_multiple_of(2).min(height);
         if height - end < BUTTERAUGLI_HALO_ROWS {
             end = height;
         }
+        strips.push((y, end));
+        y = end;
+    }
+    // One strip's own rows of the diffmap (its halo compared, then dropped).
+    let strip = |&(y, end): &(usize, usize)| -> Result<Vec<f32>> {
         let (top, bottom) =
             (y.saturating_sub(BUTTERAUGLI_HALO_ROWS), (end + BUTTERAUGLI_HALO_ROWS).min(height));
         let window = bottom - top;
@@ -235,10 +242,21 @@ fn butteraugli_by_strips(
         .map_err(butteraugli_error)?;
         let diffmap = result.diffmap.ok_or_else(|| Error::Model("butteraugli returned no diffmap".into()))?;
         let (buf, stride) = (diffmap.buf(), diffmap.stride());
+        let mut own = Vec::with_capacity((end - y) * width);
         for row in (y - top)..(end - top) {
-            visit(&buf[row * stride..row * stride + width]);
+            own.extend_from_slice(&buf[row * stride..row * stride + width]);
         }
-        y = end;
+        Ok(own)
+    };
+    // Strips are independent: as many at once as there are threads (memory stays bounded by the
+    // width times the thread count), visited in order, so the sums are the same as one at a time.
+    for group in strips.chunks(rayon::current_num_threads().max(1)) {
+        let done: Vec<Result<Vec<f32>>> = group.par_iter().map(strip).collect();
+        for own in done {
+            for row in own?.chunks_exact(width) {
+                visit(row);
+            }
+        }
     }
     Ok(())
 }

@@ -144,9 +144,10 @@ pub struct Cli {
     /// tables alone: the map on top saved nothing in the evaluation), 1 for the pixel-wise map.
     #[arg(long = "map-strength", value_name = "F", value_parser = parse_map_strength, help_heading = "Auto quality")]
     pub map_strength: Option<f32>,
-    /// Who judges candidates: the butteraugli teacher (the default; the search starts at the
-    /// embedded quality prior, so it needs 3 to 5 candidates), or the embedded VP-JND model (as
-    /// costly per candidate and less accurate; see docs/decision.md).
+    /// Who judges candidates: the teacher (the default: butteraugli 3-norm, then SSIMULACRA 2; the
+    /// search starts at the embedded quality prior, so it needs 3 to 6 candidates), vp-jnd (the
+    /// whole-picture judge, checked by the real metrics within its uncertainty band), or model (the
+    /// patch network; less accurate; see docs/decision.md).
     #[arg(long, value_enum, help_heading = "Auto quality")]
     pub decider: Option<DeciderArg>,
     /// Where the learned models run (--decider model, --target machine): cpu (the default), cuda

@@ -7,7 +7,7 @@
 //! given (no `at_444` codec).
 
 use super::EncodePlan;
-use crate::auto::{AutoEncoded, AutoOptions, Decider, Probe, encode_at_jnd};
+use crate::auto::{AutoEncoded, AutoOptions, Decider, Probe, encode_at_jnd_sharing};
 use crate::codec::Codec;
 use crate::{Image, Result};
 
@@ -38,7 +38,7 @@ impl EncodePlan {
         decider: &D,
         options: &AutoOptions,
     ) -> Result<Searched<'_>> {
-        let first = encode_at_jnd(judged, self.codec.as_ref(), decider, options)?;
+        let (first, prepared) = encode_at_jnd_sharing(judged, self.codec.as_ref(), decider, options, None)?;
         let chroma = self.codec.chroma();
         let tag = |r: &AutoEncoded, chroma: &str| -> Vec<(Probe, String)> {
             r.probes.iter().map(|p| (p.clone(), chroma.to_string())).collect()
@@ -57,7 +57,13 @@ impl EncodePlan {
             return Ok(Searched { result: first, codec: self.codec.as_ref(), probes, reason: "default" });
         }
         let options = AutoOptions { prior: prior.clone(), ..options.clone() };
-        let second = encode_at_jnd(judged, alternative, decider, &options)?;
+        // The original prepared for the first search serves the second.
+        let (mut second, _) =
+            encode_at_jnd_sharing(judged, alternative, decider, &options, prepared.as_ref())?;
+        // Either search's times are the picture's: the report adds the first's to the second's.
+        second.times = first.times + second.times;
+        let mut first = first;
+        first.times = second.times;
         probes.extend(tag(&second, &alternative.chroma()));
         let (result, codec, reason) = match (first.saturated, second.saturated) {
             (true, false) => (second, alternative, "4:2:0 cannot reach the target"),

@@ -246,7 +246,9 @@ fn report(curves: &[Curve], args: &JudgeArgs) -> String {
 
 /// Every rung's measured and predicted scores, one CSV row each.
 fn curves_csv(curves: &[Curve]) -> String {
-    let mut csv = String::from("image,sampling,split,quality,bytes,butteraugli_3norm,ssimulacra2,predicted_3norm,predicted_ssimulacra2\n");
+    let mut csv = String::from(
+        "image,sampling,split,quality,bytes,butteraugli_3norm,ssimulacra2,predicted_3norm,predicted_ssimulacra2\n",
+    );
     for c in curves {
         let sampling = if c.ladder.codec == LadderCodec::Jpegli444 { "444" } else { "420" };
         let split = if c.split == Split::Train { "train" } else { "validation" };
