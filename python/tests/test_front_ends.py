@@ -217,6 +217,13 @@ CASES = [
         "graphic.png",
     ),
     (
+        "decider vp-jnd",
+        ["--decider", "vp-jnd"],
+        {"decider": "vp-jnd"},
+        [("jnd_encoder_set_decider", C["JND_DECIDER_VPJND"])],
+        "photo.ppm",
+    ),
+    (
         "block search",
         ["--search", "block", "--block", "4"],
         {"search": "block", "block": 4},

@@ -259,33 +259,31 @@ impl EncodePlan {
         let mut codec = self.codec.as_ref();
         let mut probes: Vec<(Probe, String)> = Vec::new();
         let mut sampling_reason = if self.at_444.is_some() { "default" } else { "given" };
-        let (quality, encoded, saturated, times, top_quality) = match &self.strategy {
-            Strategy::Fixed(quality) => {
-                (*quality, codec.encode(image, *quality)?, false, Default::default(), 100)
-            }
+        // The three deciders run the same search (and the same sampling decision).
+        let searched = match &self.strategy {
             Strategy::Model { decider, search, .. } => {
-                let s = self.search_samplings(judged, decider.as_ref(), search)?;
-                (search_path, codec, probes, sampling_reason) =
-                    (Some(s.result.search), s.codec, s.probes, s.reason);
-                let r = s.result;
-                (r.quality, r.encoded, r.saturated, r.times, search.max_quality)
+                Some((self.search_samplings(judged, decider.as_ref(), search)?, search.max_quality))
             }
             Strategy::Judge { decider, search, .. } => {
-                let s = self.search_samplings(judged, decider.as_ref(), search)?;
-                (search_path, codec, probes, sampling_reason) =
-                    (Some(s.result.search), s.codec, s.probes, s.reason);
-                let r = s.result;
-                (r.quality, r.encoded, r.saturated, r.times, search.max_quality)
+                Some((self.search_samplings(judged, decider.as_ref(), search)?, search.max_quality))
             }
             Strategy::Teacher { decider, search, .. } => {
-                let s = self.search_samplings(judged, decider, search)?;
+                Some((self.search_samplings(judged, decider, search)?, search.max_quality))
+            }
+            _ => None,
+        };
+        let (quality, encoded, saturated, times, top_quality) = match (&self.strategy, searched) {
+            (_, Some((s, top_quality))) => {
                 (search_path, codec, probes, sampling_reason) =
                     (Some(s.result.search), s.codec, s.probes, s.reason);
                 let r = s.result;
-                (r.quality, r.encoded, r.saturated, r.times, search.max_quality)
+                (r.quality, r.encoded, r.saturated, r.times, top_quality)
+            }
+            (Strategy::Fixed(quality), None) => {
+                (*quality, codec.encode(image, *quality)?, false, Default::default(), 100)
             }
             #[cfg(feature = "mozjpeg")]
-            Strategy::PerBlock { plan, quality, .. } => {
+            (Strategy::PerBlock { plan, quality, .. }, None) => {
                 let t = Instant::now();
                 let maps =
                     plan.source.as_ref().map(|source| source.maps(image, plan.strength)).transpose()?;
@@ -299,6 +297,9 @@ impl EncodePlan {
                 let times =
                     crate::auto::StageTimes { prepare, encode: t.elapsed() - prepare, ..Default::default() };
                 (*quality, encoded, false, times, 100)
+            }
+            (Strategy::Model { .. } | Strategy::Teacher { .. } | Strategy::Judge { .. }, None) => {
+                return Err(Error::Parameter("a searching strategy did not search".into()));
             }
         };
         let chosen_chroma = codec.chroma();
@@ -316,7 +317,7 @@ impl EncodePlan {
         {
             p.bytes + marker_bytes(top_quality)
         } else if top_quality == quality
-            && matches!(self.strategy, Strategy::Model { .. } | Strategy::Teacher { .. } | Strategy::Fixed(_))
+            && (self.strategy.searches() || matches!(self.strategy, Strategy::Fixed(_)))
         {
             encoded.bytes.len()
         } else if self.measure_saving {
