@@ -213,12 +213,13 @@ impl JudgePrepared {
             .map_err(|e| Error::Model(format!("SSIMULACRA 2: {e}")))
     }
 
-    /// `candidate` in the original's colour type (the judge compares like with like).
+    /// `candidate` in the original's colour type (the judge compares like with like: a gray
+    /// original's candidate decoded to RGB, as HEIF's is, is compared in gray).
     fn like_original<'a>(&self, candidate: &'a Image) -> std::borrow::Cow<'a, Image> {
-        if candidate.color() == self.original.color() {
-            std::borrow::Cow::Borrowed(candidate)
-        } else {
-            std::borrow::Cow::Owned(candidate.to_rgb())
+        match (candidate.color(), self.original.color()) {
+            (a, b) if a == b => std::borrow::Cow::Borrowed(candidate),
+            (_, jnd_model::ColorType::Gray) => std::borrow::Cow::Owned(candidate.to_gray()),
+            _ => std::borrow::Cow::Owned(candidate.to_rgb()),
         }
     }
 }
@@ -235,8 +236,7 @@ impl Decider for JudgeDecider {
     }
 
     fn prepare(&self, original: &Image) -> Result<Self::Prepared> {
-        // A gray candidate of a colour original cannot be compared like with like: colour originals
-        // are judged in RGB, gray ones as they are.
+        // Colour originals are judged in RGB, gray ones in gray (`like_original`).
         let original =
             if original.color() == jnd_model::ColorType::Gray { original.clone() } else { original.to_rgb() };
         let reference = JudgeReference::new(&original)?;
@@ -244,8 +244,8 @@ impl Decider for JudgeDecider {
     }
 
     fn judge(&self, prepared: &Self::Prepared, candidate: &Image) -> Result<Decision> {
-        let candidate = prepared.like_original(candidate);
-        let grid = prepared.reference.features(&candidate)?;
+        // The network compares like with like; the metrics convert as the teacher does.
+        let grid = prepared.reference.features(&prepared.like_original(candidate))?;
         let predicted = self
             .judge
             .predict(&[&grid])?
@@ -268,7 +268,7 @@ impl Decider for JudgeDecider {
                 Verdict::Pass => predicted.distance,
                 Verdict::Unsure => {
                     checked = true;
-                    let measured = prepared.butteraugli()?.compare(&candidate)?.pnorm3;
+                    let measured = prepared.butteraugli()?.compare(candidate)?.pnorm3;
                     if measured > ceiling {
                         return Ok(Decision {
                             visible: true,
@@ -296,7 +296,7 @@ impl Decider for JudgeDecider {
                 Verdict::Pass => Some(predicted.ssimulacra2),
                 Verdict::Unsure => {
                     checked = true;
-                    prepared.floor(&self.target)?.score(&candidate)?
+                    prepared.floor(&self.target)?.score(candidate)?
                 }
             },
         };
