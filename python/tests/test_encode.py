@@ -71,7 +71,9 @@ def test_auto_report_says_what_was_judged(photo_bytes):
     assert report["sampling"] == "4:2:0" and report["sampling_reason"]
     assert report["candidates"], report
     for candidate in report["candidates"]:
-        assert set(candidate) == {"quality", "bytes", "visible", "distance", "ssimulacra2", "sampling"}
+        assert set(candidate) == {"quality", "bytes", "visible", "distance", "ssimulacra2", "sampling", "checked"}
+        # The teacher measures every candidate it judges.
+        assert candidate["checked"] is True
         # Within the ceiling the SSIMULACRA 2 was measured and decides; beyond it, it was not needed.
         if candidate["distance"] <= 1.0:
             assert candidate["ssimulacra2"] is not None
