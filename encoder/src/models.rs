@@ -36,35 +36,32 @@ impl Models {
 
     /// The VP-JND network.
     pub fn vpjnd(&self) -> Result<VpJnd> {
-        let mut slot =
-            self.vpjnd.lock().map_err(|_| Error::Parameter("a model cache was poisoned".into()))?;
-        if slot.is_none() {
-            let device = jnd_model::select_device(self.accelerator)?;
-            *slot = Some(VpJnd::embedded(&device).map_err(|e| model_error("VP-JND", e))?);
-        }
-        slot.clone().ok_or_else(|| Error::Parameter("the VP-JND model is not loaded".into()))
+        self.load(&self.vpjnd, "VP-JND", |a| VpJnd::embedded(&jnd_model::select_device(a)?))
     }
 
     /// The whole-picture judge.
     pub fn judge(&self) -> Result<Judge> {
-        let mut slot =
-            self.judge.lock().map_err(|_| Error::Parameter("a model cache was poisoned".into()))?;
-        if slot.is_none() {
-            let device = jnd_model::select_device(self.accelerator)?;
-            *slot = Some(Judge::embedded(&device).map_err(|e| model_error("judge", e))?);
-        }
-        slot.clone().ok_or_else(|| Error::Parameter("the judge is not loaded".into()))
+        self.load(&self.judge, "judge", |a| Judge::embedded(&jnd_model::select_device(a)?))
     }
 
     /// The DMV-JND network and its classifiers.
     pub fn dmvjnd(&self) -> Result<DmvJnd> {
-        let mut slot =
-            self.dmvjnd.lock().map_err(|_| Error::Parameter("a model cache was poisoned".into()))?;
+        self.load(&self.dmvjnd, "DMV-JND", |a| DmvJnd::embedded(&jnd_model::select_device(a)?))
+    }
+
+    /// The model in `slot`, loaded by `embedded` on this cache's accelerator the first time it is
+    /// asked for.
+    fn load<T: Clone>(
+        &self,
+        slot: &Mutex<Option<T>>,
+        name: &str,
+        embedded: impl FnOnce(Accelerator) -> jnd_model::Result<T>,
+    ) -> Result<T> {
+        let mut slot = slot.lock().map_err(|_| Error::Parameter("a model cache was poisoned".into()))?;
         if slot.is_none() {
-            let device = jnd_model::select_device(self.accelerator)?;
-            *slot = Some(DmvJnd::embedded(&device).map_err(|e| model_error("DMV-JND", e))?);
+            *slot = Some(embedded(self.accelerator).map_err(|e| model_error(name, e))?);
         }
-        slot.clone().ok_or_else(|| Error::Parameter("the DMV-JND model is not loaded".into()))
+        slot.clone().ok_or_else(|| Error::Parameter(format!("the {name} model is not loaded")))
     }
 }
 
