@@ -36,7 +36,7 @@ pub struct Decision {
     /// computed).
     pub ssimulacra2: Option<f64>,
     /// Whether a real metric ran on the candidate (always for the teacher; for the judge, only where
-    /// a prediction lay within its uncertainty band, or with `verify`).
+    /// a prediction lay within its uncertainty band).
     pub checked: bool,
 }
 
@@ -170,7 +170,8 @@ impl Decider for ModelDecider {
 /// The whole-picture VP-JND judge ([`jnd_model::judge`]) with the real metrics as its check: the
 /// network predicts both metrics of every candidate; a bound whose prediction lies within the
 /// judge's uncertainty band ([`Bands`]) is measured by its real metric (butteraugli 3-norm or
-/// SSIMULACRA 2), one outside it is decided by the prediction. With `verify`, every bound is measured.
+/// SSIMULACRA 2), one outside it is decided by the prediction. (`verify` measures the written file
+/// afterwards, whatever the decider.)
 #[derive(Debug, Clone)]
 pub struct JudgeDecider {
     /// The network.
