@@ -406,3 +406,111 @@ mod vp_jnd {
         }
     }
 }
+
+/// Auto mode's second sampling, searched only under the first's bytes
+/// (`jndenc::auto::encode_at_jnd_below`), on the fixture photo at visually-lossless (jpegli 4:4:4).
+mod below {
+    use super::*;
+    use jndenc::auto::{
+        AutoOptions, Below, Decider, TeacherDecider, encode_at_jnd, encode_at_jnd_below, prior_for,
+    };
+    use jndenc::codec::{JpegOptions, Jpegli};
+    use jndenc::settings::Preset;
+    use jndenc::target::Target;
+
+    fn setup() -> (jndenc::Image, Jpegli, TeacherDecider, AutoOptions) {
+        let image = fixture_image("photo.png");
+        let codec = Jpegli::new(JpegOptions { sampling: Some(vec![(1, 1)]), ..JpegOptions::default() });
+        let decider = TeacherDecider { target: Target::preset(Preset::VisuallyLossless).unwrap() };
+        let options = AutoOptions {
+            prior: Some(prior_for(&codec).unwrap()),
+            ..AutoOptions::for_format(codec.format())
+        };
+        (image, codec, decider, options)
+    }
+
+    #[test]
+    fn it_finds_the_full_searchs_answer_under_its_bytes_and_one_judgement_rules_out_the_rest() {
+        let (image, codec, decider, options) = setup();
+        let full = encode_at_jnd(&image, &codec, &decider, &options).unwrap();
+        assert!(!full.saturated && full.quality > 1, "{full:?}");
+        let prepared = decider.prepare(&image).unwrap();
+        let below = |limit: usize, near: u8| {
+            encode_at_jnd_below(&image, &codec, &decider, &options, &prepared, None, limit, near).unwrap()
+        };
+        let answer = full.encoded.bytes.len();
+        // A limit just above the answer's bytes: the same answer, whichever quality the bytes search
+        // starts from.
+        for near in [1, full.quality, 100] {
+            match below(answer + 1, near) {
+                Below::Found(r) => {
+                    assert_eq!(
+                        (r.quality, &r.encoded.bytes),
+                        (full.quality, &full.encoded.bytes),
+                        "from q{near}"
+                    );
+                    assert!(r.probes.iter().all(|p| p.bytes <= answer), "{:?}", r.probes);
+                }
+                Below::None { probes, .. } => panic!("from q{near}: nothing found, {probes:?}"),
+            }
+        }
+        // At the answer's own bytes, the highest quality under them lies below the answer: judged
+        // once, visible, and the search ends there.
+        match below(answer, full.quality) {
+            Below::None { probes, .. } => {
+                assert_eq!(probes.len(), 1, "{probes:?}");
+                assert!(probes[0].decision.visible && probes[0].quality < full.quality, "{probes:?}");
+                assert!(probes[0].bytes < answer);
+                // The real metrics agree: that candidate fails the target.
+                let decoded = codec.decode(&codec.encode(&image, probes[0].quality).unwrap().bytes).unwrap();
+                assert!(decider.judge(&prepared, &decoded).unwrap().visible);
+            }
+            Below::Found(r) => panic!("found q{} under the answer's bytes", r.quality),
+        }
+        // No candidate is that small: nothing judged.
+        match below(10, 50) {
+            Below::None { probes, .. } => assert!(probes.is_empty(), "{probes:?}"),
+            Below::Found(r) => panic!("found q{} under 10 bytes", r.quality),
+        }
+    }
+}
+
+/// Auto mode's sampling choice writes what searching both samplings in full and keeping the smaller
+/// that reaches the target would write, with no more candidates judged (the photo: 4:2:0 alone; the
+/// graphic: 4:4:4 first, 4:2:0 under its bytes).
+#[test]
+fn the_ordered_sampling_search_writes_what_two_full_searches_would() {
+    for (picture, both_expected) in [("photo.png", false), ("graphic.png", true)] {
+        let input = fixture(picture);
+        let dir = tempfile::tempdir().unwrap();
+        let mut written = Vec::new();
+        for (name, sample) in [("auto", None), ("420", Some("2x2,1x1,1x1")), ("444", Some("1x1,1x1,1x1"))] {
+            let report = dir.path().join(format!("{name}.json"));
+            let mut args = vec!["--report", report.to_str().unwrap()];
+            if let Some(s) = sample {
+                args.extend(["-sample", s]);
+            }
+            args.push(input.to_str().unwrap());
+            let out = ok(run(&args));
+            written.push((without_comments(&out), json(&report)["images"][0].clone()));
+        }
+        let [(auto, r), (at_420, r420), (at_444, r444)] =
+            [written[0].clone(), written[1].clone(), written[2].clone()];
+        let judged = |r: &serde_json::Value| r["candidates"].as_array().unwrap().len();
+        let both = r["candidates"].as_array().unwrap().iter().any(|c| c["sampling"] == "4:4:4");
+        assert_eq!(both, both_expected, "{picture}: {r}");
+        if !both {
+            assert_eq!(auto, at_420, "{picture}: {r}");
+            continue;
+        }
+        let reaches = |r: &serde_json::Value| r["saturated"] == false;
+        let best = match (reaches(&r420), reaches(&r444)) {
+            (true, true) if at_444.len() < at_420.len() => &at_444,
+            (true, _) => &at_420,
+            (false, true) => &at_444,
+            (false, false) => &at_420,
+        };
+        assert_eq!(&auto, best, "{picture}: {r}");
+        assert!(judged(&r) < judged(&r420) + judged(&r444), "{picture}: {r}");
+    }
+}

@@ -45,13 +45,20 @@ fn fine_saturated_chroma_is_written_at_444_within_both_bounds_below_the_top() {
     let original = fixture_image("graphic.png");
     let (r, bytes) = encode(&[], &input);
     assert_eq!(r["sampling"], "4:4:4", "{r}");
-    assert_eq!(r["sampling_reason"], "4:2:0 cannot reach the target", "{r}");
+    // The prior expects 4:2:0 high, so 4:4:4 is searched first; 4:2:0 is then judged only under its
+    // bytes (when 4:2:0 goes first, its search saturates).
+    let reason = r["sampling_reason"].as_str().unwrap();
+    assert!(["4:2:0 cannot reach the target", "4:4:4 is smaller"].contains(&reason), "{r}");
     let quality = r["quality"].as_u64().unwrap();
     assert!(quality < 100, "quality {quality}");
-    // The 4:2:0 search saturated: its top candidate was judged and failed.
-    let top_420 =
-        r["candidates"].as_array().unwrap().iter().find(|c| c["sampling"] == "4:2:0" && c["quality"] == 100);
-    assert_eq!(top_420.map(|c| c["visible"].clone()), Some(serde_json::Value::Bool(true)), "{r}");
+    // Every 4:2:0 candidate judged failed, and at least one was.
+    let at_420: Vec<&serde_json::Value> =
+        r["candidates"].as_array().unwrap().iter().filter(|c| c["sampling"] == "4:2:0").collect();
+    assert!(!at_420.is_empty() && at_420.iter().all(|c| c["visible"] == true), "{r}");
+    // Measured here: even 4:2:0 at quality 100 misses the ceiling.
+    let codec = Jpegli::new(JpegOptions::default());
+    let top = codec.encode(&original, 100).unwrap().bytes;
+    assert!(measure(&original, &top).0 > 1.0, "4:2:0 at q100 reaches the ceiling");
     let info = jndenc::jpeg_info::parse(&bytes).unwrap();
     assert!(info.components.iter().all(|c| (c.h, c.v) == (1, 1)), "sampling factors {:?}", info.components);
     let (d, s) = measure(&original, &bytes);

@@ -443,6 +443,22 @@ pub struct PriorGuess {
     pub ssimulacra2: Option<f64>,
 }
 
+/// The quality prior's guess for an original with `features`, on the grid of `options` (whose
+/// prior it uses), at `target`; `None` without a prior, or when the target has a floor and the prior
+/// no SSIMULACRA 2 curve (then the block search decides).
+pub fn prior_guess(features: &Features, options: &AutoOptions, target: &Target) -> Option<PriorGuess> {
+    let prior = options.prior.as_ref()?;
+    if target.ssimulacra2.is_some() && prior.ssimulacra2.is_none() {
+        return None;
+    }
+    let qualities = options.qualities();
+    let predicted = prior.quality_for(features, bounds(target));
+    let at =
+        qualities.iter().position(|&x| x >= predicted.quality).unwrap_or(qualities.len().saturating_sub(1));
+    let quality = qualities.get(at).copied().unwrap_or(predicted.quality);
+    Some(PriorGuess { quality, distance: predicted.distance, ssimulacra2: predicted.ssimulacra2 })
+}
+
 /// The target as the prior reads it.
 fn bounds(target: &Target) -> Bounds {
     Bounds { distance: target.distance, ssimulacra2: target.ssimulacra2 }
@@ -530,18 +546,35 @@ pub fn encode_at_jnd<D: Decider>(
     decider: &D,
     options: &AutoOptions,
 ) -> Result<AutoEncoded> {
-    encode_at_jnd_sharing(image, codec, decider, options, None).map(|(result, _)| result)
+    encode_at_jnd_sharing(image, codec, decider, options, Shared::default()).map(|(result, _)| result)
 }
 
-/// [`encode_at_jnd`] sharing the decider's preparation of `image` between searches of the same
-/// picture (auto mode's two samplings): `shared` is used when given; otherwise the original is
-/// prepared here and returned for the next search.
+/// What searches of one picture share (auto mode searches it at two samplings): the decider's
+/// preparation of the original, the prior's features of it, and candidates already judged.
+pub struct Shared<'a, P> {
+    /// The decider's preparation of the original, from an earlier search (else it is prepared and
+    /// returned for the next).
+    pub prepared: Option<&'a P>,
+    /// The prior's features of the original ([`Features::of`]), when already computed.
+    pub features: Option<&'a Features>,
+    /// Candidates of this search's codec already judged: not produced or judged again.
+    pub judged: Vec<(Probe, Encoded)>,
+}
+
+impl<P> Default for Shared<'_, P> {
+    fn default() -> Self {
+        Self { prepared: None, features: None, judged: Vec::new() }
+    }
+}
+
+/// [`encode_at_jnd`] with what an earlier search of the same picture prepared ([`Shared`]); the
+/// decider's preparation is returned when it was made here.
 pub fn encode_at_jnd_sharing<D: Decider>(
     image: &Image,
     codec: &dyn Codec,
     decider: &D,
     options: &AutoOptions,
-    shared: Option<&D::Prepared>,
+    shared: Shared<'_, D::Prepared>,
 ) -> Result<(AutoEncoded, Option<D::Prepared>)> {
     let (mut result, prepared) =
         search_sharing(image, &CodecCandidates { image, codec }, decider, options, shared)?;
@@ -553,6 +586,112 @@ pub fn encode_at_jnd_sharing<D: Decider>(
     Ok((result, prepared))
 }
 
+/// What [`encode_at_jnd_below`] found.
+#[derive(Debug, Clone)]
+pub enum Below {
+    /// A candidate smaller than the limit meets the target: the lowest quality that does.
+    Found(AutoEncoded),
+    /// None does (or no candidate is that small): the candidates judged, and the time spent.
+    None {
+        /// The one candidate judged (none when no quality is small enough).
+        probes: Vec<Probe>,
+        /// Time per stage.
+        times: StageTimes,
+    },
+}
+
+/// [`encode_at_jnd_sharing`] when only a candidate of fewer than `limit` bytes is of use (auto mode's
+/// second sampling, which can win only by undercutting the first's answer). The highest quality
+/// whose candidate is smaller is found by encoding alone (bytes rise with quality), starting at
+/// `near`, and judged first: when it fails, no quality below it passes either (verdicts fall with
+/// quality), and the search ends after that one judgement. When it passes, the search runs below
+/// it, with it judged.
+#[allow(clippy::too_many_arguments)]
+pub fn encode_at_jnd_below<D: Decider>(
+    image: &Image,
+    codec: &dyn Codec,
+    decider: &D,
+    options: &AutoOptions,
+    prepared: &D::Prepared,
+    features: Option<&Features>,
+    limit: usize,
+    near: u8,
+) -> Result<Below> {
+    let mut times = StageTimes::default();
+    let qualities = options.qualities();
+    let Some(&top) = qualities.last() else {
+        return Err(Error::Parameter("no quality to search".into()));
+    };
+    let index_of = |q: u8| qualities.iter().position(|&x| x >= q).unwrap_or(qualities.len() - 1);
+    // The bytes of each quality tried: gallop from `near`, then bisect, to the highest index whose
+    // candidate is smaller than the limit.
+    let mut sized: HashMap<usize, Encoded> = HashMap::new();
+    let mut size = |i: usize, times: &mut StageTimes| -> Result<usize> {
+        if let Some(e) = sized.get(&i) {
+            return Ok(e.bytes.len());
+        }
+        let t = Instant::now();
+        let encoded = codec.encode(image, qualities[i])?;
+        times.encode += t.elapsed();
+        let bytes = encoded.bytes.len();
+        sized.insert(i, encoded);
+        Ok(bytes)
+    };
+    let (mut small, mut large): (Option<usize>, Option<usize>) = (None, None);
+    let start = index_of(near);
+    if size(start, &mut times)? < limit {
+        small = Some(start)
+    } else {
+        large = Some(start)
+    }
+    let mut stride = 1;
+    loop {
+        let next = match (small, large) {
+            (Some(s), None) if s + 1 < qualities.len() => (s + stride).min(qualities.len() - 1),
+            (None, Some(l)) if l > 0 => l.saturating_sub(stride),
+            _ => break,
+        };
+        stride *= 2;
+        if size(next, &mut times)? < limit { small = Some(next) } else { large = Some(next) }
+    }
+    let highest_small = match (small, large) {
+        (Some(mut s), Some(mut l)) => {
+            while l - s > 1 {
+                let mid = (s + l) / 2;
+                if size(mid, &mut times)? < limit { s = mid } else { l = mid }
+            }
+            Some(s)
+        }
+        (small, _) => small,
+    };
+    let Some(at) = highest_small else { return Ok(Below::None { probes: Vec::new(), times }) };
+    let Some(encoded) = sized.remove(&at) else {
+        return Err(Error::Parameter("the bytes search lost its candidate".into()));
+    };
+    let quality = qualities[at];
+    let t = Instant::now();
+    let decoded = codec.decode(&encoded.bytes)?;
+    times.decode += t.elapsed();
+    if decoded.width() != image.width() || decoded.height() != image.height() {
+        return Err(Error::Encode {
+            codec: "search",
+            message: format!("candidate at quality {quality} decoded to a different size"),
+        });
+    }
+    let t = Instant::now();
+    let decision = decider.judge(prepared, &decoded)?;
+    times.judge += t.elapsed();
+    let probe = Probe { quality, bytes: encoded.bytes.len(), decision };
+    if decision.visible {
+        return Ok(Below::None { probes: vec![probe], times });
+    }
+    let below = AutoOptions { max_quality: quality.min(top), ..options.clone() };
+    let shared = Shared { prepared: Some(prepared), features, judged: vec![(probe, encoded)] };
+    let (mut result, _) = encode_at_jnd_sharing(image, codec, decider, &below, shared)?;
+    result.times = result.times + times;
+    Ok(Below::Found(result))
+}
+
 /// The block search over `source`'s candidates, judged by `decider` against `original`. The chosen
 /// candidate is returned as produced during the search; when the search chose a quality it never
 /// produced (only possible at a saturated top), `encoded` is empty and [`encode_at_jnd`] encodes it.
@@ -562,17 +701,17 @@ pub fn search_candidates<D: Decider>(
     decider: &D,
     options: &AutoOptions,
 ) -> Result<AutoEncoded> {
-    search_sharing(original, source, decider, options, None).map(|(result, _)| result)
+    search_sharing(original, source, decider, options, Shared::default()).map(|(result, _)| result)
 }
 
-/// [`search_candidates`] with the decider's preparation of `original` given (`shared`, from an
-/// earlier search of the same picture) or made here and returned.
+/// [`search_candidates`] with what an earlier search of the same picture prepared ([`Shared`]); the
+/// decider's preparation is returned when it was made here.
 pub fn search_sharing<D: Decider>(
     original: &Image,
     source: &dyn CandidateSource,
     decider: &D,
     options: &AutoOptions,
-    shared: Option<&D::Prepared>,
+    shared: Shared<'_, D::Prepared>,
 ) -> Result<(AutoEncoded, Option<D::Prepared>)> {
     if options.min_quality > options.max_quality {
         // Found by fuzzing (`fuzz/fuzz_targets/auto_tiny.rs`): the bounds used to be swapped silently,
@@ -594,14 +733,9 @@ pub fn search_sharing<D: Decider>(
     let parallel =
         source.parallel() && original.pixel_count() <= jnd_model::metrics::BUTTERAUGLI_STRIPS_ABOVE;
     let target = decider.target();
-    // A floor without its SSIMULACRA 2 curve cannot be predicted: the block search decides.
-    let usable = |p: &PairPrior| target.ssimulacra2.is_none() || p.ssimulacra2.is_some();
-    let guess = options.prior.as_ref().filter(|p| usable(p)).map(|prior| {
-        let features = Features::of(original);
-        let predicted = prior.quality_for(&features, bounds(&target));
-        let quality = qualities.get(index_of(predicted.quality)).copied().unwrap_or(predicted.quality);
-        let guess = PriorGuess { quality, distance: predicted.distance, ssimulacra2: predicted.ssimulacra2 };
-        (prior, features, guess)
+    let guess = options.prior.as_ref().and_then(|prior| {
+        let features = shared.features.copied().unwrap_or_else(|| Features::of(original));
+        prior_guess(&features, options, &target).map(|guess| (prior, features, guess))
     });
     // The search's first pair: the prior's quality and the one below it.
     let pair: Vec<u8> = guess.as_ref().map_or_else(Vec::new, |(_, _, g)| {
@@ -609,18 +743,25 @@ pub fn search_sharing<D: Decider>(
         qualities[at.saturating_sub(1)..=at].to_vec()
     });
     // The first pair is produced while the decider prepares the original (they are independent).
-    let (owned, mut early): (Option<D::Prepared>, HashMap<u8, Candidate>) = match shared {
+    let seeded: Vec<u8> = shared.judged.iter().map(|(p, _)| p.quality).collect();
+    let pair_to_make: Vec<u8> = pair.iter().copied().filter(|q| !seeded.contains(q)).collect();
+    let (owned, mut early): (Option<D::Prepared>, HashMap<u8, Candidate>) = match shared.prepared {
         Some(_) => (None, HashMap::new()),
-        None if parallel && !pair.is_empty() => {
+        None if parallel && !pair_to_make.is_empty() => {
             let (prepared, produced) = rayon::join(
                 || decider.prepare(original),
-                || pair.par_iter().map(|&q| source.candidate(q).map(|c| (q, c))).collect::<Result<Vec<_>>>(),
+                || {
+                    pair_to_make
+                        .par_iter()
+                        .map(|&q| source.candidate(q).map(|c| (q, c)))
+                        .collect::<Result<Vec<_>>>()
+                },
             );
             (Some(prepared?), produced?.into_iter().collect())
         }
         None => (Some(decider.prepare(original)?), HashMap::new()),
     };
-    let prepared: &D::Prepared = match (shared, owned.as_ref()) {
+    let prepared: &D::Prepared = match (shared.prepared, owned.as_ref()) {
         (Some(prepared), _) | (None, Some(prepared)) => prepared,
         (None, None) => return Err(Error::Parameter("the original was not prepared".into())),
     };
@@ -628,6 +769,11 @@ pub fn search_sharing<D: Decider>(
     let mut candidates: HashMap<u8, Encoded> = HashMap::new();
     let mut decisions: HashMap<u8, Decision> = HashMap::new();
     let mut probes = Vec::new();
+    for (probe, encoded) in shared.judged {
+        decisions.insert(probe.quality, probe.decision);
+        candidates.insert(probe.quality, encoded);
+        probes.push(probe);
+    }
     // One candidate: produce, judge; with the time of each stage.
     let judge_one = |q: u8, produced: Option<Candidate>| -> Result<(Encoded, Decision, [Duration; 3])> {
         let candidate = match produced {

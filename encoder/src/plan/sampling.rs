@@ -1,13 +1,25 @@
-//! Chroma subsampling as part of auto mode's decision. JPEG and HEIF are searched at 4:2:0 first
-//! (what nearly every picture needs least bytes for); 4:4:4 is searched too when 4:2:0 cannot reach
-//! the target at any quality (saturated colour, graphics, fine chroma detail), or when 4:2:0's answer
-//! lies so high in the quality range that 4:4:4 is often smaller there
-//! ([`TRY_444_FROM_QUALITY`], chosen on the training photos' ladders). The smaller output that meets
-//! the target is written, and the report says which and why. A sampling the caller gave is used as
-//! given (no `at_444` codec).
+//! Chroma subsampling as part of auto mode's decision. JPEG and HEIF are searched at 4:2:0 (what
+//! nearly every picture needs least bytes for), and at 4:4:4 too when 4:2:0 cannot reach the target
+//! at any quality (saturated colour, graphics, fine chroma detail), or when 4:2:0's answer lies so high
+//! in the quality range that 4:4:4 is often smaller there ([`TRY_444_FROM_QUALITY`], chosen on the
+//! training photos' ladders). The smaller output that meets the target is written, and the report
+//! says which and why. A sampling the caller gave is used as given (no `at_444` codec).
+//!
+//! The order saves judgements. When the quality prior puts 4:2:0's answer at the threshold or above,
+//! 4:4:4 (which usually wins there) is searched first. The second sampling can win only with fewer
+//! bytes than the first's answer, so it is searched by [`encode_at_jnd_below`]: its highest quality
+//! under those bytes is found by encoding alone and judged; when that fails, nothing below it can
+//! pass and one judgement settles it. Verdicts that fall with quality and bytes that rise with it
+//! (what the search assumes anyway) make this the same choice as searching both samplings in full.
+
+use jnd_model::prior::Features;
 
 use super::EncodePlan;
-use crate::auto::{AutoEncoded, AutoOptions, Decider, Probe, encode_at_jnd_sharing};
+
+use crate::auto::{
+    AutoEncoded, AutoOptions, Below, Decider, Probe, Shared, encode_at_jnd_below, encode_at_jnd_sharing,
+    prior_guess,
+};
 use crate::codec::Codec;
 use crate::{Image, Result};
 
@@ -38,41 +50,94 @@ impl EncodePlan {
         decider: &D,
         options: &AutoOptions,
     ) -> Result<Searched<'_>> {
-        let (first, prepared) = encode_at_jnd_sharing(judged, self.codec.as_ref(), decider, options, None)?;
-        let chroma = self.codec.chroma();
-        let tag = |r: &AutoEncoded, chroma: &str| -> Vec<(Probe, String)> {
-            r.probes.iter().map(|p| (p.clone(), chroma.to_string())).collect()
+        let plain = self.codec.as_ref();
+        let tag = |probes: &[Probe], codec: &dyn Codec| -> Vec<(Probe, String)> {
+            probes.iter().map(|p| (p.clone(), codec.chroma())).collect()
         };
-        let mut probes = tag(&first, &chroma);
-        let (alternative, prior) = match &self.at_444 {
+        let (alternative, prior_444) = match &self.at_444 {
             Some((alt, prior)) if judged.color() != jnd_model::ColorType::Gray => (alt.as_ref(), prior),
-            Some(_) => {
-                return Ok(Searched { result: first, codec: self.codec.as_ref(), probes, reason: "gray" });
-            }
-            None => {
-                return Ok(Searched { result: first, codec: self.codec.as_ref(), probes, reason: "given" });
+            at_444 => {
+                let reason = if at_444.is_some() { "gray" } else { "given" };
+                let (result, _) = encode_at_jnd_sharing(judged, plain, decider, options, Shared::default())?;
+                let probes = tag(&result.probes, plain);
+                return Ok(Searched { result, codec: plain, probes, reason });
             }
         };
-        if !first.saturated && first.quality < TRY_444_FROM_QUALITY {
-            return Ok(Searched { result: first, codec: self.codec.as_ref(), probes, reason: "default" });
+        let options_444 = AutoOptions { prior: prior_444.clone(), ..options.clone() };
+        // The prior's 4:2:0 answer says which sampling to search first (its features serve both).
+        let features = options.prior.as_ref().map(|_| Features::of(judged));
+        let high = features
+            .as_ref()
+            .and_then(|f| prior_guess(f, options, &decider.target()))
+            .is_some_and(|g| g.quality >= TRY_444_FROM_QUALITY);
+        let (first_codec, first_options, second_codec, second_options) = if high {
+            (alternative, &options_444, plain, options)
+        } else {
+            (plain, options, alternative, &options_444)
+        };
+        let shared = Shared { prepared: None, features: features.as_ref(), judged: Vec::new() };
+        let (first, prepared) = encode_at_jnd_sharing(judged, first_codec, decider, first_options, shared)?;
+        let mut probes = tag(&first.probes, first_codec);
+        if !high && !first.saturated && first.quality < TRY_444_FROM_QUALITY {
+            return Ok(Searched { result: first, codec: plain, probes, reason: "default" });
         }
-        let options = AutoOptions { prior: prior.clone(), ..options.clone() };
-        // The original prepared for the first search serves the second.
-        let (mut second, _) =
-            encode_at_jnd_sharing(judged, alternative, decider, &options, prepared.as_ref())?;
-        // Either search's times are the picture's: the report adds the first's to the second's.
-        second.times = first.times + second.times;
-        let mut first = first;
-        first.times = second.times;
-        probes.extend(tag(&second, &alternative.chroma()));
-        let (result, codec, reason) = match (first.saturated, second.saturated) {
-            (true, false) => (second, alternative, "4:2:0 cannot reach the target"),
-            (false, false) if second.encoded.bytes.len() < first.encoded.bytes.len() => {
-                (second, alternative, "4:4:4 is smaller")
-            }
-            (false, _) => (first, self.codec.as_ref(), "4:2:0 is smaller"),
-            (true, true) => (first, self.codec.as_ref(), "neither sampling reaches the target"),
+        let Some(prepared) = prepared.as_ref() else {
+            return Err(crate::Error::Parameter("the original was not prepared".into()));
         };
+        // The second sampling: in full when the first cannot reach the target; else it can win only
+        // with fewer bytes than the first's answer, which one judgement usually rules out.
+        let (second, second_probes, second_times) = if first.saturated {
+            let shared = Shared { prepared: Some(prepared), features: features.as_ref(), judged: Vec::new() };
+            let (second, _) = encode_at_jnd_sharing(judged, second_codec, decider, second_options, shared)?;
+            let (probes, times) = (second.probes.clone(), second.times);
+            (Some(second), probes, times)
+        } else {
+            // The other sampling's candidate of about the first's bytes lies a few qualities away:
+            // 4:2:0 above 4:4:4's quality, 4:4:4 below 4:2:0's.
+            let near = if high { first.quality.saturating_add(2) } else { first.quality.saturating_sub(3) };
+            match encode_at_jnd_below(
+                judged,
+                second_codec,
+                decider,
+                second_options,
+                prepared,
+                features.as_ref(),
+                first.encoded.bytes.len(),
+                near,
+            )? {
+                Below::Found(second) => {
+                    let (probes, times) = (second.probes.clone(), second.times);
+                    (Some(second), probes, times)
+                }
+                Below::None { probes, times } => (None, probes, times),
+            }
+        };
+        probes.extend(tag(&second_probes, second_codec));
+        // Either search's times are the picture's: the report adds them.
+        let times = first.times + second_times;
+        // The reasons in this order (`high`: 4:4:4 first).
+        let (first_smaller, second_smaller) = if high {
+            ("4:4:4 is smaller", "4:2:0 is smaller")
+        } else {
+            ("4:2:0 is smaller", "4:4:4 is smaller")
+        };
+        let (mut result, codec, reason) = match second {
+            Some(second) if first.saturated && !second.saturated => {
+                let reason =
+                    if high { "4:4:4 cannot reach the target" } else { "4:2:0 cannot reach the target" };
+                (second, second_codec, reason)
+            }
+            // Neither reaches it: the 4:2:0 search's top, as when 4:2:0 is searched alone.
+            Some(second) if first.saturated => {
+                let result = if high { second } else { first };
+                (result, plain, "neither sampling reaches the target")
+            }
+            Some(second) if second.encoded.bytes.len() < first.encoded.bytes.len() => {
+                (second, second_codec, second_smaller)
+            }
+            _ => (first, first_codec, first_smaller),
+        };
+        result.times = times;
         Ok(Searched { result, codec, probes, reason })
     }
 }

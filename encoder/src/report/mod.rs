@@ -60,8 +60,9 @@ pub struct ImageReport {
     /// The chroma subsampling written (`4:2:0`, `4:4:4`, or the factors `-sample` gave).
     #[serde(default)]
     pub sampling: String,
-    /// Why that sampling: `default`, `given` (the caller chose it), `4:2:0 cannot reach the target`,
-    /// `4:4:4 is smaller`, `4:2:0 is smaller`.
+    /// Why that sampling: `default`, `given` (the caller chose it), `gray`, `4:2:0 cannot reach the
+    /// target`, `4:4:4 cannot reach the target`, `4:4:4 is smaller`, `4:2:0 is smaller`, `neither
+    /// sampling reaches the target`.
     #[serde(default)]
     pub sampling_reason: String,
     /// True when the input JPEG was kept: no candidate was smaller, or it is jndenc's own output.
