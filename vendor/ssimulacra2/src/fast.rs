@@ -240,7 +240,7 @@ pub(crate) fn blur_product(a: &[Vec<f32>; 3], b: &[Vec<f32>; 3], width: usize, h
     let product: Vec<Vec<f32>> = a
         .par_iter()
         .zip(b.par_iter())
-        .map(|(a, b)| a.iter().zip(b).map(|(x, y)| x * y).collect())
+        .map(|(a, b)| product(a, b))
         .collect();
     let product: [Vec<f32>; 3] = product.try_into().unwrap_or_default();
     blur(&product, width, height)
@@ -376,70 +376,67 @@ fn ssim_row(m1: &[f32], m2: &[f32], s11: &[f32], s22: &[f32], s12: &[f32], fma: 
     ssim_row_impl(m1, m2, s11, s22, s12)
 }
 
-/// The crate's SSIM map averages (1-norm and 4-norm per channel), rows summed in parallel.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn ssim_map(
+/// The crate's SSIM map averages of one channel (its 1-norm and 4-norm), rows summed in parallel.
+pub(crate) fn ssim_map_channel(
     width: usize,
     height: usize,
-    m1: &[Vec<f32>; 3],
-    m2: &[Vec<f32>; 3],
-    s11: &[Vec<f32>; 3],
-    s22: &[Vec<f32>; 3],
-    s12: &[Vec<f32>; 3],
-) -> [f64; 6] {
+    m1: &[f32],
+    m2: &[f32],
+    s11: &[f32],
+    s22: &[f32],
+    s12: &[f32],
+) -> [f64; 2] {
     let fma = has_fma();
     let per_pixel = 1.0 / (width * height) as f64;
-    let mut out = [0f64; 6];
-    for c in 0..3 {
-        let (sum, sum4) = (0..height)
-            .into_par_iter()
-            .map(|y| {
-                let r = y * width..(y + 1) * width;
-                ssim_row(&m1[c][r.clone()], &m2[c][r.clone()], &s11[c][r.clone()], &s22[c][r.clone()], &s12[c][r], fma)
-            })
-            .reduce(|| (0.0, 0.0), |x, y| (x.0 + y.0, x.1 + y.1));
-        out[c * 2] = per_pixel * sum;
-        out[c * 2 + 1] = (per_pixel * sum4).sqrt().sqrt();
-    }
-    out
+    let (sum, sum4) = (0..height)
+        .into_par_iter()
+        .map(|y| {
+            let r = y * width..(y + 1) * width;
+            ssim_row(&m1[r.clone()], &m2[r.clone()], &s11[r.clone()], &s22[r.clone()], &s12[r], fma)
+        })
+        .reduce(|| (0.0, 0.0), |x, y| (x.0 + y.0, x.1 + y.1));
+    [per_pixel * sum, (per_pixel * sum4).sqrt().sqrt()]
 }
 
-/// The crate's edge-difference averages (artifacts and detail lost, 1-norm and 4-norm per channel).
-pub(crate) fn edge_diff_map(
+/// The crate's edge-difference averages of one channel (artifacts and detail lost, 1-norm and
+/// 4-norm each).
+pub(crate) fn edge_diff_channel(
     width: usize,
     height: usize,
-    img1: &[Vec<f32>; 3],
-    mu1: &[Vec<f32>; 3],
-    img2: &[Vec<f32>; 3],
-    mu2: &[Vec<f32>; 3],
-) -> [f64; 12] {
+    img1: &[f32],
+    mu1: &[f32],
+    img2: &[f32],
+    mu2: &[f32],
+) -> [f64; 4] {
     let per_pixel = 1.0 / (width * height) as f64;
-    let mut out = [0f64; 12];
-    for c in 0..3 {
-        let sums = (0..height)
-            .into_par_iter()
-            .map(|y| {
-                let mut s = [0f64; 4];
-                for x in y * width..(y + 1) * width {
-                    let d1 = (1.0 + f64::from((img2[c][x] - mu2[c][x]).abs()))
-                        / (1.0 + f64::from((img1[c][x] - mu1[c][x]).abs()))
-                        - 1.0;
-                    let artifact = d1.max(0.0);
-                    let lost = (-d1).max(0.0);
-                    s[0] += artifact;
-                    s[1] += artifact.powi(4);
-                    s[2] += lost;
-                    s[3] += lost.powi(4);
-                }
-                s
-            })
-            .reduce(|| [0.0; 4], |a, b| [a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3]]);
-        out[c * 4] = per_pixel * sums[0];
-        out[c * 4 + 1] = (per_pixel * sums[1]).sqrt().sqrt();
-        out[c * 4 + 2] = per_pixel * sums[2];
-        out[c * 4 + 3] = (per_pixel * sums[3]).sqrt().sqrt();
-    }
-    out
+    let sums = (0..height)
+        .into_par_iter()
+        .map(|y| {
+            let mut s = [0f64; 4];
+            for x in y * width..(y + 1) * width {
+                let d1 = (1.0 + f64::from((img2[x] - mu2[x]).abs())) / (1.0 + f64::from((img1[x] - mu1[x]).abs()))
+                    - 1.0;
+                let artifact = d1.max(0.0);
+                let lost = (-d1).max(0.0);
+                s[0] += artifact;
+                s[1] += artifact.powi(4);
+                s[2] += lost;
+                s[3] += lost.powi(4);
+            }
+            s
+        })
+        .reduce(|| [0.0; 4], |a, b| [a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3]]);
+    [
+        per_pixel * sums[0],
+        (per_pixel * sums[1]).sqrt().sqrt(),
+        per_pixel * sums[2],
+        (per_pixel * sums[3]).sqrt().sqrt(),
+    ]
+}
+
+/// The product of two planes.
+pub(crate) fn product(a: &[f32], b: &[f32]) -> Vec<f32> {
+    a.iter().zip(b).map(|(x, y)| x * y).collect()
 }
 
 #[cfg(test)]

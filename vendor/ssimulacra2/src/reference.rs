@@ -140,19 +140,36 @@ impl Ssimulacra2Reference {
             }
             let (width, height) = (source.width, source.height);
             let img = fast::positive_xyb_planes(linear.data(), width);
-            let ((sigma2_sq, sigma12), mu2) = rayon::join(
-                || {
-                    rayon::join(
-                        || fast::blur_product(&img, &img, width, height),
-                        || fast::blur_product(&source.img, &img, width, height),
-                    )
-                },
-                || fast::blur(&img, width, height),
-            );
-            let (avg_ssim, avg_edgediff) = rayon::join(
-                || fast::ssim_map(width, height, &source.mu, &mu2, &source.sigma_sq, &sigma2_sq, &sigma12),
-                || fast::edge_diff_map(width, height, &source.img, &source.mu, &img, &mu2),
-            );
+            // Channel by channel (the maps are per channel): only one channel's three blurred planes
+            // exist at a time, and the three blurs of a channel run side by side.
+            let (mut avg_ssim, mut avg_edgediff) = ([0f64; 6], [0f64; 12]);
+            for c in 0..3 {
+                let (mu2, (sigma2_sq, sigma12)) = rayon::join(
+                    || fast::blur_plane(&img[c], width, height),
+                    || {
+                        rayon::join(
+                            || fast::blur_plane(&fast::product(&img[c], &img[c]), width, height),
+                            || fast::blur_plane(&fast::product(&source.img[c], &img[c]), width, height),
+                        )
+                    },
+                );
+                let (ssim, edge) = rayon::join(
+                    || {
+                        fast::ssim_map_channel(
+                            width,
+                            height,
+                            &source.mu[c],
+                            &mu2,
+                            &source.sigma_sq[c],
+                            &sigma2_sq,
+                            &sigma12,
+                        )
+                    },
+                    || fast::edge_diff_channel(width, height, &source.img[c], &source.mu[c], &img[c], &mu2),
+                );
+                avg_ssim[c * 2..c * 2 + 2].copy_from_slice(&ssim);
+                avg_edgediff[c * 4..c * 4 + 4].copy_from_slice(&edge);
+            }
             msssim.scales.push(MsssimScale { avg_ssim, avg_edgediff });
         }
         Ok(msssim.score())
