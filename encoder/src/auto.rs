@@ -842,9 +842,25 @@ pub fn search_sharing<D: Decider>(
                 }
                 [] => at,
             };
-            match crate::search::prior_search_batched(&qualities, start, |b| judge_batch(b).map(verdicts))?
-                .ok_or_else(none)?
-            {
+            // Each judged candidate's scores shift the curves again, and the search probes where
+            // they now meet the target.
+            let guided = crate::search::prior_search_batched(&qualities, start, |b| {
+                let judged = judge_batch(b)?;
+                Ok::<_, Error>(
+                    b.iter()
+                        .zip(judged)
+                        .map(|(&quality, d)| {
+                            let measured =
+                                Measured { quality, distance: d.distance, ssimulacra2: d.ssimulacra2 };
+                            (
+                                d.visible,
+                                Some(index_of(prior.refine(&features, measured, bounds(&target)).quality)),
+                            )
+                        })
+                        .collect(),
+                )
+            })?;
+            match guided.ok_or_else(none)? {
                 crate::search::PriorOutcome::Found(outcome) => (outcome, SearchPath::Prior(guess)),
                 crate::search::PriorOutcome::Contradicted { .. } => (
                     crate::search::block_search_batched(&qualities, options.block, |b| {

@@ -144,27 +144,43 @@ pub enum PriorOutcome {
 }
 
 /// A search that starts at the index `start` of `qualities` (ascending, distinct), where a prior
-/// expects the lowest invisible quality, and brackets it: the start and the quality below it are
-/// judged together; then it gallops (1, 2, 4, ... steps) in the direction the verdicts point until
-/// the verdict flips, and bisects the last gap. With an accurate prior this is two judgements.
-///
-/// It assumes the verdicts fall with quality (visible below the threshold, invisible above it); any
-/// verdict against that ends it with [`PriorOutcome::Contradicted`].
+/// expects the lowest invisible quality, and brackets it, led by a prediction that each judgement
+/// refreshes: `judge_many(qs)`
+/// returns, per quality, its verdict and, when the caller can tell, the index of the quality the
+/// answer (the lowest invisible one) is now predicted to be, given what was measured there (auto
+/// mode shifts the prior's curves through each judged candidate's scores). The search judges the
+/// start and the quality below it together (with an accurate prior, that is all), then probes where
+/// the latest prediction points, kept inside the bracket: just below
+/// the predicted answer while nothing visible is known, at it while nothing invisible is known, and
+/// at it within a known bracket. With no prediction it gallops (1, 2, 4, ... steps) in the direction
+/// the verdicts point until the verdict flips, then bisects; it gallops as well once the prediction
+/// has pointed the same way twice without the verdict flipping, and bisects every other probe within
+/// a bracket (so a prediction that creeps costs a few steps at most). Every quality is judged at most
+/// once. It assumes the verdicts fall with quality; the first pair judged against that ends it with
+/// [`PriorOutcome::Contradicted`] (later probes lie strictly inside the bracket and cannot contradict).
 pub fn prior_search_batched<E>(
     qualities: &[u8],
     start: usize,
-    mut visible_many: impl FnMut(&[u8]) -> Result<Vec<bool>, E>,
+    mut judge_many: impl FnMut(&[u8]) -> Result<Vec<(bool, Option<usize>)>, E>,
 ) -> Result<Option<PriorOutcome>, E> {
     let n = qualities.len();
     if n == 0 {
         return Ok(None);
     }
-    let start = start.min(n - 1);
-    let mut seen = Verdicts::new(qualities);
-    let first: Vec<usize> = if start > 0 { vec![start - 1, start] } else { vec![start] };
-    seen.ask(first, &mut visible_many)?;
-    // The bracket: `visible` is the highest index known visible (None: below every quality),
-    // `invisible` the lowest index known invisible (None: above every quality).
+    let mut judged: BTreeMap<usize, bool> = BTreeMap::new();
+    let mut probes = Vec::new();
+    // Judges `indices` in one call; the prediction after the last of them.
+    let mut ask = |indices: &[usize], judged: &mut BTreeMap<usize, bool>| -> Result<Option<usize>, E> {
+        let asked: Vec<u8> = indices.iter().map(|&i| qualities[i]).collect();
+        let results = judge_many(&asked)?;
+        let mut guess = None;
+        for (&i, &(visible, g)) in indices.iter().zip(results.iter()) {
+            judged.insert(i, visible);
+            probes.push((qualities[i], visible));
+            guess = g.map(|g| g.min(n - 1));
+        }
+        Ok(guess)
+    };
     let monotone = |judged: &BTreeMap<usize, bool>| {
         let lowest_invisible = judged.iter().find(|(_, v)| !**v).map(|(&i, _)| i);
         let highest_visible = judged.iter().rev().find(|(_, v)| **v).map(|(&i, _)| i);
@@ -173,40 +189,69 @@ pub fn prior_search_batched<E>(
             pair => Some(pair),
         }
     };
-    let Some(mut bracket) = monotone(&seen.judged) else {
-        return Ok(Some(PriorOutcome::Contradicted { probes: seen.probes }));
-    };
-    // Gallop until both ends of the bracket are known (or hit the ends of the list).
-    let mut stride = 1usize;
+    // The start and the quality below it, side by side (one call: the caller judges them in
+    // parallel).
+    let start = start.min(n - 1);
+    let first: Vec<usize> = if start > 0 { vec![start - 1, start] } else { vec![start] };
+    let mut guess = ask(&first, &mut judged)?;
+    // Probes in a row on one side while only that side is known: past two, the search gallops.
+    let (mut run, mut stride) = (0usize, 1usize);
+    let mut last_side = None;
+    // Within a known bracket: whether the previous probe was a bisection (None before the first).
+    let mut bisected_last: Option<bool> = None;
     loop {
-        let next = match bracket {
-            (None, Some(u)) if u > 0 => u.saturating_sub(stride),
-            (Some(v), None) if v < n - 1 => (v + stride).min(n - 1),
-            // Both ends known, or the bracket reaches an end of the list.
-            _ => break,
+        let Some(bracket) = monotone(&judged) else {
+            return Ok(Some(PriorOutcome::Contradicted { probes }));
         };
-        stride *= 2;
-        seen.ask([next], &mut visible_many)?;
-        match monotone(&seen.judged) {
-            Some(b) => bracket = b,
-            None => return Ok(Some(PriorOutcome::Contradicted { probes: seen.probes })),
-        }
-    }
-    // Bisect the gap between the highest visible and the lowest invisible index.
-    if let (Some(mut v), Some(mut u)) = bracket {
-        while u - v > 1 {
-            let mid = (u + v) / 2;
-            seen.ask([mid], &mut visible_many)?;
-            match seen.judged.get(&mid) {
-                Some(true) => v = mid,
-                _ => u = mid,
+        let next = match bracket {
+            (Some(v), Some(u)) if u - v <= 1 => break,
+            (None, Some(0)) => break,
+            (Some(v), None) if v == n - 1 => break,
+            (None, Some(u)) => {
+                run = if last_side == Some(false) { run + 1 } else { 1 };
+                last_side = Some(false);
+                let gallop = u.saturating_sub(stride);
+                stride *= 2;
+                match guess.map(|g| g.saturating_sub(1).min(u - 1)) {
+                    Some(g) if run <= 2 => g,
+                    Some(g) => g.min(gallop),
+                    None => gallop,
+                }
             }
+            (Some(v), None) => {
+                run = if last_side == Some(true) { run + 1 } else { 1 };
+                last_side = Some(true);
+                let gallop = (v + stride).min(n - 1);
+                stride *= 2;
+                match guess.map(|g| g.clamp(v + 1, n - 1)) {
+                    Some(g) if run <= 2 => g,
+                    Some(g) => g.max(gallop),
+                    None => gallop,
+                }
+            }
+            (Some(v), Some(u)) => {
+                // Within the bracket: the prediction first; after a predicted probe that left more
+                // than one quality open, a bisection (a prediction that creeps, from either end,
+                // costs at most every other probe).
+                let follow = bisected_last.is_none_or(|b| b);
+                bisected_last = Some(!(follow && guess.is_some()));
+                match guess {
+                    Some(g) if follow => g.clamp(v + 1, u - 1),
+                    _ => (u + v) / 2,
+                }
+            }
+            (None, None) => break,
+        };
+        if judged.contains_key(&next) {
+            // Cannot happen (`next` lies strictly inside the bracket); stop rather than loop.
+            break;
         }
-        bracket = (Some(v), Some(u));
+        guess = ask(&[next], &mut judged)?;
     }
-    let outcome = match bracket {
-        (_, Some(u)) => SearchOutcome { quality: qualities[u], probes: seen.probes, saturated: false },
-        (_, None) => SearchOutcome { quality: qualities[n - 1], probes: seen.probes, saturated: true },
+    let outcome = match monotone(&judged) {
+        Some((_, Some(u))) => SearchOutcome { quality: qualities[u], probes, saturated: false },
+        Some((_, None)) => SearchOutcome { quality: qualities[n - 1], probes, saturated: true },
+        None => return Ok(Some(PriorOutcome::Contradicted { probes })),
     };
     Ok(Some(PriorOutcome::Found(outcome)))
 }
@@ -286,47 +331,83 @@ mod tests {
     }
 
     #[test]
-    fn a_search_from_the_prior_finds_every_threshold_and_needs_two_when_the_prior_is_right() {
+    fn verdicts_that_rise_with_quality_are_reported_as_a_contradiction() {
         let qualities: Vec<u8> = (1..=100).collect();
+        // 50 invisible but 51 visible: no single threshold.
+        let outcome = prior_search_batched(&qualities, 50, |qs| {
+            Ok::<_, ()>(qs.iter().map(|&q| (q == 51, None)).collect())
+        })
+        .unwrap()
+        .unwrap();
+        assert!(matches!(outcome, PriorOutcome::Contradicted { ref probes } if probes.len() == 2));
+        assert_eq!(prior_search_batched(&[], 0, |_| Ok::<_, ()>(vec![])).unwrap(), None);
+    }
+
+    /// Runs the guided search over 1..=100 against a clean threshold `jnd` with `guess` as the
+    /// prediction after each judgement; checks the answer and that nothing is judged twice.
+    fn guided(jnd: u8, start: usize, guess: impl Fn(u8) -> Option<usize>) -> SearchOutcome {
+        let qualities: Vec<u8> = (1..=100).collect();
+        let mut asked = Vec::new();
+        let outcome = prior_search_batched(&qualities, start, |qs| {
+            asked.extend_from_slice(qs);
+            Ok::<_, ()>(qs.iter().map(|&q| (q < jnd, guess(q))).collect())
+        })
+        .unwrap()
+        .unwrap();
+        let PriorOutcome::Found(found) = outcome else { panic!("jnd {jnd}: contradicted") };
+        assert_eq!(found.quality, jnd.min(100), "jnd {jnd} start {start}");
+        assert_eq!(found.saturated, jnd == 101);
+        let mut seen = asked.clone();
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!(seen.len(), asked.len(), "jnd {jnd} start {start}: a quality judged twice");
+        found
+    }
+
+    #[test]
+    fn the_guided_search_finds_every_threshold_whatever_its_predictions() {
         for jnd in 1..=101u8 {
             for start in [0usize, 10, 49, 50, 98, 99] {
-                let mut asked = Vec::new();
-                let outcome = prior_search_batched(&qualities, start, |qs| {
-                    asked.extend_from_slice(qs);
-                    Ok::<_, ()>(qs.iter().map(|&q| q < jnd).collect())
-                })
-                .unwrap()
-                .unwrap();
-                let PriorOutcome::Found(found) = outcome else { panic!("jnd {jnd}: contradicted") };
-                assert_eq!(found.quality, jnd.min(100), "jnd {jnd} start {start}");
-                assert_eq!(found.saturated, jnd == 101);
-                let mut seen = asked.clone();
-                seen.sort_unstable();
-                seen.dedup();
-                assert_eq!(seen.len(), asked.len(), "a quality judged twice");
-                assert!(asked.len() <= 16, "jnd {jnd} start {start}: {} judgements", asked.len());
+                // Right, none, off by a few either way, and pointing the wrong way every time.
+                let right = usize::from(jnd.min(100)) - 1;
+                let none = guided(jnd, start, |_| None);
+                assert!(none.probes.len() <= 16, "no prediction: {} probes", none.probes.len());
+                let exact = guided(jnd, start, |_| Some(right));
+                assert!(exact.probes.len() <= 4, "jnd {jnd} start {start}: {:?}", exact.probes);
+                for off in [-3i32, 3] {
+                    let o = guided(jnd, start, |_| Some((right as i32 + off).clamp(0, 99) as usize));
+                    assert!(o.probes.len() <= 10, "jnd {jnd} start {start} off {off}: {:?}", o.probes);
+                }
+                let wrong = guided(jnd, start, |q| Some(if q < jnd { 0 } else { 99 }));
+                assert!(wrong.probes.len() <= 32, "jnd {jnd} start {start}: {} probes", wrong.probes.len());
             }
+            // A right prediction from the start: the start and the quality below it, and nothing more.
             if (2..=100).contains(&jnd) {
-                let exact = prior_search_batched(&qualities, usize::from(jnd) - 1, |qs| {
-                    Ok::<_, ()>(qs.iter().map(|&q| q < jnd).collect())
-                })
-                .unwrap()
-                .unwrap();
-                let PriorOutcome::Found(found) = exact else { panic!("contradicted") };
-                assert_eq!(found.probes.len(), 2, "jnd {jnd}: an exact prior needs two");
+                let right = usize::from(jnd) - 1;
+                assert_eq!(guided(jnd, right, |_| Some(right)).probes.len(), 2, "jnd {jnd}");
+                assert_eq!(
+                    guided(jnd, right, |_| None).probes.len(),
+                    2,
+                    "jnd {jnd}: an exact prior needs two"
+                );
             }
         }
     }
 
     #[test]
-    fn verdicts_that_rise_with_quality_are_reported_as_a_contradiction() {
+    fn after_the_first_pair_the_guided_search_probes_only_inside_its_bracket() {
+        // Verdicts against one threshold (visible up to 20, and at 37), first pair 59 and 60: each
+        // later probe lies strictly inside the bracket, so it ends on an invisible quality whose
+        // neighbour below was judged visible, and reports no contradiction.
         let qualities: Vec<u8> = (1..=100).collect();
-        // 50 invisible but 51 visible: no single threshold.
-        let outcome =
-            prior_search_batched(&qualities, 50, |qs| Ok::<_, ()>(qs.iter().map(|&q| q == 51).collect()))
-                .unwrap()
-                .unwrap();
-        assert!(matches!(outcome, PriorOutcome::Contradicted { ref probes } if probes.len() == 2));
-        assert_eq!(prior_search_batched(&[], 0, |_| Ok::<_, ()>(vec![])).unwrap(), None);
+        let outcome = prior_search_batched(&qualities, 59, |qs| {
+            Ok::<_, ()>(qs.iter().map(|&q| (q <= 20 || q == 37, Some(30))).collect())
+        })
+        .unwrap()
+        .unwrap();
+        let PriorOutcome::Found(found) = outcome else { panic!("{outcome:?}") };
+        let verdict = |q: u8| found.probes.iter().find(|p| p.0 == q).map(|p| p.1);
+        assert_eq!(verdict(found.quality), Some(false), "{found:?}");
+        assert_eq!(verdict(found.quality - 1), Some(true), "{found:?}");
     }
 }
