@@ -145,19 +145,22 @@ pub enum PriorOutcome {
 
 /// A search that starts at the index `start` of `qualities` (ascending, distinct), where a prior
 /// expects the lowest invisible quality, and brackets it, led by a prediction that each judgement
-/// refreshes: `judge_many(qs)`
-/// returns, per quality, its verdict and, when the caller can tell, the index of the quality the
-/// answer (the lowest invisible one) is now predicted to be, given what was measured there (auto
-/// mode shifts the prior's curves through each judged candidate's scores). The search judges the
-/// start and the quality below it together (with an accurate prior, that is all), then probes where
-/// the latest prediction points, kept inside the bracket: just below
-/// the predicted answer while nothing visible is known, at it while nothing invisible is known, and
-/// at it within a known bracket. With no prediction it gallops (1, 2, 4, ... steps) in the direction
-/// the verdicts point until the verdict flips, then bisects; it gallops as well once the prediction
-/// has pointed the same way twice without the verdict flipping, and bisects every other probe within
-/// a bracket (so a prediction that creeps costs a few steps at most). Every quality is judged at most
-/// once. It assumes the verdicts fall with quality; the first pair judged against that ends it with
-/// [`PriorOutcome::Contradicted`] (later probes lie strictly inside the bracket and cannot contradict).
+/// refreshes.
+///
+/// `judge_many(qs)` returns, per quality, its verdict and, when the caller can tell, the index where
+/// the answer (the lowest invisible quality) is now predicted to lie, given what was measured there
+/// (auto mode shifts the prior's curves through each judged candidate's scores).
+///
+/// The start and the quality below it are judged together; with an accurate prior that is all. Then
+/// each probe goes where the latest prediction points, kept inside the bracket: just below the
+/// predicted answer while nothing visible is known, at it while nothing invisible is known, and at
+/// it within a known bracket. Without a prediction it gallops (1, 2, 4, ... steps) the way the
+/// verdicts point until they flip, then bisects. It gallops as well once the prediction has pointed
+/// the same way twice without a flip, and within a bracket it bisects every other probe, so a
+/// prediction that creeps costs a few probes at most. Every quality is judged at most once.
+///
+/// It assumes the verdicts fall with quality. A first pair against that ends it with
+/// [`PriorOutcome::Contradicted`]; later probes lie strictly inside the bracket and cannot contradict.
 pub fn prior_search_batched<E>(
     qualities: &[u8],
     start: usize,
