@@ -340,25 +340,31 @@ fn the_html_report_renders_in_a_real_browser() {
     }
 }
 
+/// The fixture photo, jpegli with `options`, the `visually-lossless` target, and auto mode's search
+/// settings with the codec's quality prior: what the library-level searches below start from.
+fn fixture_at_visually_lossless(
+    options: jndenc::codec::JpegOptions,
+) -> (jndenc::Image, jndenc::codec::Jpegli, jndenc::target::Target, jndenc::auto::AutoOptions) {
+    let codec = jndenc::codec::Jpegli::new(options);
+    let target = jndenc::target::Target::preset(jndenc::settings::Preset::VisuallyLossless).unwrap();
+    let search = jndenc::auto::AutoOptions {
+        prior: Some(jndenc::auto::prior_for(&codec).unwrap()),
+        ..jndenc::auto::AutoOptions::for_format(codec.format())
+    };
+    (fixture_image("photo.png"), codec, target, search)
+}
+
 /// The whole-picture judge as a decider, on the fixture photo at visually-lossless (jpegli 4:2:0).
 mod vp_jnd {
     use super::*;
     use jnd_model::judge::Bands;
     use jnd_model::metrics::{butteraugli_3norm, ssimulacra2};
-    use jndenc::auto::{AutoOptions, Decider, JudgeDecider, TeacherDecider, encode_at_jnd, prior_for};
+    use jndenc::auto::{AutoOptions, Decider, JudgeDecider, TeacherDecider, encode_at_jnd};
     use jndenc::codec::{JpegOptions, Jpegli};
-    use jndenc::settings::Preset;
     use jndenc::target::Target;
 
     fn setup() -> (jndenc::Image, Jpegli, Target, AutoOptions) {
-        let image = fixture_image("photo.png");
-        let codec = Jpegli::new(JpegOptions::default());
-        let target = Target::preset(Preset::VisuallyLossless).unwrap();
-        let options = AutoOptions {
-            prior: Some(prior_for(&codec).unwrap()),
-            ..AutoOptions::for_format(codec.format())
-        };
-        (image, codec, target, options)
+        fixture_at_visually_lossless(JpegOptions::default())
     }
 
     #[test]
@@ -411,22 +417,15 @@ mod vp_jnd {
 /// (`jndenc::auto::encode_at_jnd_below`), on the fixture photo at visually-lossless (jpegli 4:4:4).
 mod below {
     use super::*;
-    use jndenc::auto::{
-        AutoOptions, Below, Decider, TeacherDecider, encode_at_jnd, encode_at_jnd_below, prior_for,
-    };
+    use jndenc::auto::{AutoOptions, Below, Decider, TeacherDecider, encode_at_jnd, encode_at_jnd_below};
     use jndenc::codec::{JpegOptions, Jpegli};
-    use jndenc::settings::Preset;
-    use jndenc::target::Target;
 
     fn setup() -> (jndenc::Image, Jpegli, TeacherDecider, AutoOptions) {
-        let image = fixture_image("photo.png");
-        let codec = Jpegli::new(JpegOptions { sampling: Some(vec![(1, 1)]), ..JpegOptions::default() });
-        let decider = TeacherDecider { target: Target::preset(Preset::VisuallyLossless).unwrap() };
-        let options = AutoOptions {
-            prior: Some(prior_for(&codec).unwrap()),
-            ..AutoOptions::for_format(codec.format())
-        };
-        (image, codec, decider, options)
+        let (image, codec, target, options) = fixture_at_visually_lossless(JpegOptions {
+            sampling: Some(vec![(1, 1)]),
+            ..JpegOptions::default()
+        });
+        (image, codec, TeacherDecider { target }, options)
     }
 
     #[test]

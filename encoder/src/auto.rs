@@ -671,16 +671,12 @@ pub fn encode_at_jnd_below<D: Decider>(
     let quality = qualities[at];
     let t = Instant::now();
     let decoded = codec.decode(&encoded.bytes)?;
-    times.decode += t.elapsed();
-    if decoded.width() != image.width() || decoded.height() != image.height() {
-        return Err(Error::Encode {
-            codec: "search",
-            message: format!("candidate at quality {quality} decoded to a different size"),
-        });
-    }
-    let t = Instant::now();
-    let decision = decider.judge(prepared, &decoded)?;
-    times.judge += t.elapsed();
+    // Its encode is already in `times`.
+    let candidate = Candidate { encoded, decoded, times: [Duration::ZERO, t.elapsed()] };
+    let (encoded, decision, [_, decode, judge]) =
+        judge_candidate(image, decider, prepared, quality, candidate)?;
+    times.decode += decode;
+    times.judge += judge;
     let probe = Probe { quality, bytes: encoded.bytes.len(), decision };
     if decision.visible {
         return Ok(Below::None { probes: vec![probe], times });
@@ -690,6 +686,29 @@ pub fn encode_at_jnd_below<D: Decider>(
     let (mut result, _) = encode_at_jnd_sharing(image, codec, decider, &below, shared)?;
     result.times = result.times + times;
     Ok(Below::Found(result))
+}
+
+/// Judges a produced `candidate` at `quality` against the prepared `original`: its encoded bytes, the
+/// decision, and the time of each stage (encode and decode as produced, then the judgement). A
+/// candidate that decodes to another size than the original is an error.
+fn judge_candidate<D: Decider>(
+    original: &Image,
+    decider: &D,
+    prepared: &D::Prepared,
+    quality: u8,
+    candidate: Candidate,
+) -> Result<(Encoded, Decision, [Duration; 3])> {
+    let decoded = &candidate.decoded;
+    if decoded.width() != original.width() || decoded.height() != original.height() {
+        return Err(Error::Encode {
+            codec: "search",
+            message: format!("candidate at quality {quality} decoded to a different size"),
+        });
+    }
+    let t = Instant::now();
+    let decision = decider.judge(prepared, decoded)?;
+    let [encode, decode] = candidate.times;
+    Ok((candidate.encoded, decision, [encode, decode, t.elapsed()]))
 }
 
 /// The block search over `source`'s candidates, judged by `decider` against `original`. The chosen
@@ -780,17 +799,7 @@ pub fn search_sharing<D: Decider>(
             Some(candidate) => candidate,
             None => source.candidate(q)?,
         };
-        let decoded = &candidate.decoded;
-        if decoded.width() != original.width() || decoded.height() != original.height() {
-            return Err(Error::Encode {
-                codec: "search",
-                message: format!("candidate at quality {q} decoded to a different size"),
-            });
-        }
-        let t = Instant::now();
-        let decision = decider.judge(prepared, decoded)?;
-        let [encode, decode] = candidate.times;
-        Ok((candidate.encoded, decision, [encode, decode, t.elapsed()]))
+        judge_candidate(original, decider, prepared, q, candidate)
     };
     // A quality judged before (by the prior's bracket, before a fallback) is not produced again.
     let mut judge_batch = |batch: &[u8]| -> Result<Vec<Decision>> {
