@@ -4,15 +4,16 @@ per preset, the written bytes, quality and sampling of each, the candidates each
 wall time of the whole process (ratio after / before). Any picture whose output differs is listed.
 
     scripts/compare-builds.py BEFORE AFTER PICTURE... [--target visually-lossless,web-high,web]
+                              [--args '--decider vp-jnd']
 
 Prints a Markdown table. Used for issue 30's third stop (before: the previous commit's release build).
 """
 import argparse, json, os, subprocess, sys, tempfile, time
 
-def run(binary, picture, target, out_dir, tag):
+def run(binary, picture, target, out_dir, tag, extra):
     out, report = os.path.join(out_dir, tag + '.jpg'), os.path.join(out_dir, tag + '.json')
     started = time.perf_counter()
-    subprocess.run([binary, '--target', target, '--report', report, '-outfile', out, picture],
+    subprocess.run([binary, *extra, '--target', target, '--report', report, '-outfile', out, picture],
                    check=True, stdin=subprocess.DEVNULL)
     seconds = time.perf_counter() - started
     r = json.load(open(report))['images'][0]
@@ -23,7 +24,9 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument('before'); p.add_argument('after'); p.add_argument('pictures', nargs='+')
     p.add_argument('--target', default='visually-lossless,web-high,web')
+    p.add_argument('--args', default='', help='switches given to both builds, e.g. "--decider vp-jnd"')
     a = p.parse_args()
+    extra = a.args.split()
     print('| target | pictures | same output | bytes after / before | candidates judged (before -> after) | seconds after / before |')
     print('|---|---|---|---|---|---|')
     differ = []
@@ -31,8 +34,8 @@ def main():
         for target in a.target.split(','):
             rows = []
             for picture in a.pictures:
-                b = run(a.before, picture, target, tmp, 'b')
-                n = run(a.after, picture, target, tmp, 'a')
+                b = run(a.before, picture, target, tmp, 'b', extra)
+                n = run(a.after, picture, target, tmp, 'a', extra)
                 same = open(os.path.join(tmp, 'b.jpg'), 'rb').read() == open(os.path.join(tmp, 'a.jpg'), 'rb').read()
                 if not same:
                     differ.append((target, os.path.basename(picture), b, n))
