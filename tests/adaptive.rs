@@ -1,15 +1,18 @@
 //! Per-block quantisation from a JND map on top of mozjpeg's plain encode (trellis and all), written
 //! through libjpeg's coefficient API: a zero map is the plain encode byte for byte, blocks the map
 //! leaves alone keep the plain encode's pixels, a larger map gives a smaller file whose decoded error
-//! stays under twice the map per block, the machine tables are valid baseline tables, and every
-//! output is a standard JPEG (Debian's djpeg and the `image` crate read it).
+//! stays under twice the map per block, a per-block rule sees every block and changes only those it
+//! scales, the machine tables are valid baseline tables, and every output is a standard JPEG (Debian's
+//! djpeg and the `image` crate read it).
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
 mod common;
 
 use common::*;
 use jnd_model::JndMap;
-use jndenc::codec::adaptive::{AdaptiveOptions, encode_adaptive, encode_adaptive_components};
+use jndenc::codec::adaptive::{
+    AdaptiveOptions, BlockView, encode_adaptive, encode_adaptive_components, encode_per_block,
+};
 use jndenc::codec::{Codec, JpegOptions, MozJpeg, Restart, machine_qtables};
 use jndenc::jpeg_info;
 use jndenc::{ColorType, Image};
@@ -139,6 +142,56 @@ fn blocks_the_map_leaves_alone_keep_the_plain_encode() {
         assert_eq!(left_diff, 0, "{name}: untouched blocks changed");
         assert!(right_diff > 0, "{name}: the scaled blocks did not change");
     }
+}
+
+#[test]
+fn a_per_block_rule_sees_every_block_once_and_only_the_blocks_it_scales_change() {
+    let image = fixture_image("photo.png");
+    let (w, h) = (image.width() as usize, image.height() as usize);
+    let jpeg = JpegOptions::default(); // 4:2:0
+    let plain = MozJpeg::new(jpeg.clone()).encode(&image, 90).unwrap();
+    // A rule that scales nothing: the plain encode, and every block seen once with its footprint.
+    let seen = std::sync::Mutex::new(Vec::new());
+    let same = encode_per_block(&image, &options(jpeg.clone(), 90), |b: &BlockView| {
+        seen.lock().unwrap().push((b.component, b.chroma, b.block, b.pixels, b.levels[0], b.table[0]));
+        1.0
+    })
+    .unwrap();
+    assert_eq!(same.bytes, plain.bytes);
+    let seen = seen.into_inner().unwrap();
+    let luma_blocks = w.div_ceil(16) * 2 * h.div_ceil(16) * 2;
+    let chroma_blocks = w.div_ceil(16) * h.div_ceil(16);
+    assert_eq!(seen.len(), luma_blocks + 2 * chroma_blocks);
+    for &(component, chroma, [bx, by], [x0, y0, x1, y1], _, _) in &seen {
+        let side = if component == 0 { 8 } else { 16 };
+        assert_eq!(chroma, component > 0);
+        assert_eq!([x0, y0, x1 - x0, y1 - y0], [bx * side, by * side, side, side]);
+    }
+    // Every luma block sees the luma table, and the levels are the plain encode's (DC varies).
+    let luma_dc: std::collections::HashSet<i16> = seen.iter().filter(|s| s.0 == 0).map(|s| s.4).collect();
+    assert!(luma_dc.len() > 10);
+    assert!(seen.iter().filter(|s| s.0 == 0).all(|s| s.5 == seen[0].5));
+    // Coarsening the right half's luma blocks (from a 16-pixel boundary) changes only their pixels.
+    let edge = w / 32 * 16;
+    let right = encode_per_block(&image, &options(jpeg, 90), |b: &BlockView| {
+        if b.component == 0 && b.pixels[0] >= edge { 4.0 } else { 1.0 }
+    })
+    .unwrap();
+    standard_jpeg(&right.bytes);
+    assert!(right.bytes.len() < plain.bytes.len());
+    let (a, b) = (decode_bytes(&plain.bytes), decode_bytes(&right.bytes));
+    let (mut left_diff, mut right_diff) = (0u64, 0u64);
+    for y in 0..h {
+        for x in 0..w {
+            for c in 0..3 {
+                let i = (y * w + x) * 3 + c;
+                let d = u64::from(a.pixels()[i].abs_diff(b.pixels()[i]));
+                if x < edge { left_diff += d } else { right_diff += d }
+            }
+        }
+    }
+    assert_eq!(left_diff, 0, "blocks the rule left alone changed");
+    assert!(right_diff > 0, "the scaled blocks did not change");
 }
 
 #[test]

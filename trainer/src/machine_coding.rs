@@ -2,17 +2,21 @@
 //! for the four ways `--target machine` can code: the standard tables, the machine tables
 //! ([`crate::machine_tables`]), and either of them with DMV-JND per-block quantisation on top. All
 //! four start from mozjpeg's plain encode with trellis quantisation ([`jndenc::codec::adaptive`]), so
-//! a zero map is the plain encode and only the tables and the map differ.
+//! a zero map is the plain encode and only the tables and the map differ. A fifth, experimental
+//! method chooses each block's coarsening by rate and the classifiers' sensitivity ([`rd_scale`]).
 
 use std::fmt::Write as _;
 
 use jnd_model::dmvjnd::{DmvJnd, IMAGE_BYTES, PIXELS, SIDE, ycbcr_jnd};
 use jnd_model::{ColorType, Image, JndMap};
-use jndenc::codec::adaptive::{AdaptiveOptions, encode_adaptive_components};
+use jndenc::codec::adaptive::{
+    AdaptiveOptions, BlockView, ac_rms, block_scale, coarsen, encode_adaptive_components, encode_per_block,
+};
 use jndenc::codec::{Codec, JpegOptions, MozJpeg};
 use rayon::prelude::*;
 
 use crate::cifar::CifarSet;
+use crate::machine_tables::{BlockGradients, for_each_gradient};
 use crate::{Error, Result};
 
 /// The four ways of coding for machines.
@@ -26,12 +30,20 @@ pub enum Method {
     MachineTableDmv,
     /// The standard tables with DMV-JND per-block quantisation on top.
     StandardDmv,
+    /// The machine tables with each block's coarsening chosen by rate and the classifiers' own
+    /// sensitivity to that block's coefficients, bounded by the DMV-JND map ([`rd_scale`]).
+    MachineTableRd,
 }
 
 impl Method {
-    /// All four, in table order.
-    pub const ALL: [Method; 4] =
-        [Method::Standard, Method::MachineTable, Method::MachineTableDmv, Method::StandardDmv];
+    /// All five, in table order.
+    pub const ALL: [Method; 5] = [
+        Method::Standard,
+        Method::MachineTable,
+        Method::MachineTableDmv,
+        Method::StandardDmv,
+        Method::MachineTableRd,
+    ];
 
     /// Name for tables and plots.
     pub const fn name(self) -> &'static str {
@@ -40,6 +52,7 @@ impl Method {
             Method::MachineTable => "machine table",
             Method::MachineTableDmv => "machine table + DMV-JND",
             Method::StandardDmv => "standard table + DMV-JND",
+            Method::MachineTableRd => "machine table + per-block RD",
         }
     }
 
@@ -50,7 +63,17 @@ impl Method {
 
     /// Whether the machine tables are the base.
     pub const fn machine_tables(self) -> bool {
-        matches!(self, Method::MachineTable | Method::MachineTableDmv)
+        matches!(self, Method::MachineTable | Method::MachineTableDmv | Method::MachineTableRd)
+    }
+
+    /// The name of the method's strength setting in tables (`x`: the map's factor; `λ`: the RD
+    /// method's Lagrange multiplier), or `None` when it has none.
+    pub const fn strength(self) -> Option<&'static str> {
+        match self {
+            Method::MachineTableDmv | Method::StandardDmv => Some("x"),
+            Method::MachineTableRd => Some("λ"),
+            Method::Standard | Method::MachineTable => None,
+        }
     }
 
     const fn colour(self) -> &'static str {
@@ -59,6 +82,7 @@ impl Method {
             Method::MachineTable => "#2ca02c",
             Method::MachineTableDmv => "#d62728",
             Method::StandardDmv => "#1f77b4",
+            Method::MachineTableRd => "#9467bd",
         }
     }
 }
@@ -70,7 +94,8 @@ pub struct RatePoint {
     pub method: Method,
     /// Base quality.
     pub quality: u8,
-    /// Factor the DMV-JND map was multiplied by (0 without a map).
+    /// Factor the DMV-JND map was multiplied by, or the RD method's Lagrange multiplier (0 for the
+    /// methods without a strength).
     pub map_scale: f32,
     /// Mean bits per pixel of the entropy-coded data (scan bytes only: no headers or tables).
     pub bpp: f64,
@@ -108,6 +133,13 @@ pub struct SweepPlan {
     pub machine_tables: Vec<[u16; 64]>,
     /// Whether the machine-table methods code chroma at 4:4:4 (the standard table stays at 4:2:0).
     pub machine_full_chroma: bool,
+    /// The methods to run (in [`Method::ALL`]'s order; the standard table is always run, as every
+    /// saving is against it).
+    pub methods: Vec<Method>,
+    /// Lagrange multipliers of [`Method::MachineTableRd`] (loss squared per bit, see [`rd_scale`]).
+    pub rd_lambdas: Vec<f32>,
+    /// The classifiers (burnpack bytes) whose gradients [`Method::MachineTableRd`] weighs blocks by.
+    pub classifiers: Vec<u8>,
 }
 
 impl SweepPlan {
@@ -115,7 +147,12 @@ impl SweepPlan {
         let mut runs = Vec::new();
         for &quality in &self.qualities {
             for method in Method::ALL {
-                if method.uses_map() {
+                if method != Method::Standard && !self.methods.contains(&method) {
+                    continue;
+                }
+                if method == Method::MachineTableRd {
+                    runs.extend(self.rd_lambdas.iter().map(|&l| (quality, method, l)));
+                } else if method.uses_map() {
                     runs.extend(self.dmv_scales.iter().map(|&s| (quality, method, s)));
                 } else {
                     runs.push((quality, method, 0.0));
@@ -242,6 +279,16 @@ pub fn sweep(
             })
             .collect::<Result<_>>()?
     };
+    // Per image: each block's loss gradient per coefficient, for the RD method.
+    let gradients: Vec<BlockGradients> = if plan.methods.contains(&Method::MachineTableRd) {
+        let mut all = Vec::with_capacity(n);
+        for_each_gradient(&plan.classifiers, set, 100, model.device(), |image| {
+            all.push(BlockGradients::of(image, !plan.machine_full_chroma));
+        })?;
+        all
+    } else {
+        Vec::new()
+    };
     let standard = jpeg_options(None);
     let machine_tables = JpegOptions {
         sampling: plan.machine_full_chroma.then(|| vec![(1, 1)]),
@@ -255,7 +302,11 @@ pub fn sweep(
         let encoded: Vec<(usize, usize, Vec<u8>)> = (0..n)
             .into_par_iter()
             .map(|i| {
-                let bytes = if method.uses_map() {
+                let bytes = if method == Method::MachineTableRd {
+                    let (luma, chroma) = &machine[i];
+                    let rule = RdRule { gradients: &gradients[i], luma, chroma, lambda: map_scale };
+                    encode_per_block(&images[i], &options, |block| rule.scale(block))?
+                } else if method.uses_map() {
                     let (luma, chroma) = &machine[i];
                     let (luma, chroma) = (luma.scaled(map_scale), chroma.scaled(map_scale));
                     encode_adaptive_components(&images[i], &luma, Some(&chroma), &options)?
@@ -294,6 +345,81 @@ pub fn sweep(
         dmv_block_spread: mean_over(&|i| block_spread(&machine[i].0)),
     };
     Ok(Sweep { points, uncompressed_accuracy, maps })
+}
+
+/// The scales [`rd_scale`] chooses from (1: the block as the plain encode wrote it).
+pub const RD_SCALES: [f32; 9] = [1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 6.0, 8.0];
+
+/// Bits a block's AC levels cost, estimated: each non-zero level about 4 bits of Huffman code for its
+/// run and size, plus its size in bits (zeros are paid for in the runs).
+pub fn ac_bits(levels: &[i16; 64]) -> f32 {
+    levels[1..]
+        .iter()
+        .filter(|&&l| l != 0)
+        .map(|&l| 4.0 + (16 - l.unsigned_abs().leading_zeros()) as f32)
+        .sum()
+}
+
+/// The coarsening of one block chosen by rate and the classifiers' sensitivity: of [`RD_SCALES`] up to
+/// `cap`, the scale `s` minimising `D(s) + lambda R(s)`, where `D(s) = sum_k (g_k T_k dL_k)^2` is the
+/// squared first-order change of the classifiers' loss (gradient `g_k` per code value of coefficient
+/// `k`, step `T_k`, level change `dL_k` from [`coarsen`]) and `R(s)` the block's [`ac_bits`]. `lambda`
+/// is in loss-squared per bit.
+pub fn rd_scale(levels: &[i16; 64], table: &[u16; 64], gradient: &[f32; 64], lambda: f32, cap: f32) -> f32 {
+    let mut best = (f32::INFINITY, 1.0);
+    for scale in RD_SCALES.into_iter().take_while(|&s| s <= cap.max(1.0)) {
+        let mut coarse = *levels;
+        coarsen(&mut coarse, scale);
+        let distortion: f32 = (1..64)
+            .map(|k| (gradient[k] * f32::from(table[k]) * f32::from(levels[k] - coarse[k])).powi(2))
+            .sum();
+        let cost = distortion + lambda * ac_bits(&coarse);
+        if cost < best.0 {
+            best = (cost, scale);
+        }
+    }
+    best.1
+}
+
+/// [`rd_scale`] for every block of one image, with one multiplier for every image: confident images
+/// (small gradients) give up more bits than images near a decision boundary. (A multiplier relative
+/// to each image's own mean sensitivity was tried and lost to the machine table alone on training
+/// images: it spends as many bits on images no coarsening would flip as on those it would.) The
+/// DMV-JND map bounds the scale as visibility would ([`block_scale`] of the block's mean JND).
+struct RdRule<'a> {
+    gradients: &'a BlockGradients,
+    luma: &'a JndMap,
+    chroma: &'a JndMap,
+    lambda: f32,
+}
+
+impl RdRule<'_> {
+    fn scale(&self, block: &BlockView) -> f32 {
+        let g = self.gradients;
+        let (grads, side) = match block.component {
+            0 => (&g.luma, SIDE / 8),
+            1 => (&g.cb, g.chroma_side),
+            _ => (&g.cr, g.chroma_side),
+        };
+        let [bx, by] = block.block;
+        let Some(gradient) = (bx < side).then(|| grads.get(by * side + bx)).flatten() else { return 1.0 };
+        let map = if block.chroma { self.chroma } else { self.luma };
+        let [x0, y0, x1, y1] = block.pixels;
+        let cap = block_scale(map_mean(map, x0, y0, x1, y1), ac_rms(block.table));
+        rd_scale(block.levels, block.table, gradient, self.lambda, cap)
+    }
+}
+
+/// Mean of `map` over pixels `[x0, x1) x [y0, y1)`, clipped to the map.
+fn map_mean(map: &JndMap, x0: usize, y0: usize, x1: usize, y1: usize) -> f32 {
+    let (w, h) = (map.width() as usize, map.height() as usize);
+    let (x1, y1) = (x1.min(w), y1.min(h));
+    let (x0, y0) = (x0.min(x1.saturating_sub(1)), y0.min(y1.saturating_sub(1)));
+    let mut sum = 0.0;
+    for y in y0..y1 {
+        sum += map.values()[y * w + x0..y * w + x1].iter().map(|v| v.max(0.0)).sum::<f32>();
+    }
+    sum / ((x1 - x0) * (y1 - y0)).max(1) as f32
 }
 
 /// The operational curve of `method` under `measure`: its points in order of rate, keeping only those
@@ -341,7 +467,15 @@ pub fn rate_at<'a>(
 }
 
 fn setting(p: &RatePoint) -> String {
-    if p.method.uses_map() { format!("q{} x{}", p.quality, p.map_scale) } else { format!("q{}", p.quality) }
+    match p.method.strength() {
+        Some(name) => format!("q{} {name}{}", p.quality, p.map_scale),
+        None => format!("q{}", p.quality),
+    }
+}
+
+/// The methods that have points, in [`Method::ALL`]'s order.
+fn present(points: &[RatePoint]) -> Vec<Method> {
+    Method::ALL.into_iter().filter(|m| points.iter().any(|p| p.method == *m)).collect()
 }
 
 /// One method's rate at one level, against the standard table's.
@@ -368,7 +502,7 @@ pub fn savings(points: &[RatePoint], measure: Measure, levels: &[f64]) -> Vec<Sa
     let mut out = Vec::new();
     for &level in levels {
         let standard = rate_at(points, Method::Standard, measure, level);
-        for method in Method::ALL {
+        for method in present(points) {
             let crossing = rate_at(points, method, measure, level);
             let saving = match (standard, crossing) {
                 (Some(u), Some(c)) if u.bpp > 0.0 => Some((1.0 - c.bpp / u.bpp) * 100.0),
@@ -390,14 +524,15 @@ pub fn savings(points: &[RatePoint], measure: Measure, levels: &[f64]) -> Vec<Sa
 
 fn savings_table(out: &mut String, points: &[RatePoint], measure: Measure, levels: &[(String, f64)]) {
     out.push_str("| level |");
-    for method in Method::ALL {
+    let methods = present(points);
+    for &method in &methods {
         let _ = write!(out, " {} bpp |", method.name());
         if method != Method::Standard {
             out.push_str(" saving | setting |");
         }
     }
     out.push_str("\n|---|");
-    out.push_str(&"---|".repeat(1 + 3 * (Method::ALL.len() - 1)));
+    out.push_str(&"---|".repeat(1 + 3 * methods.len().saturating_sub(1)));
     out.push('\n');
     for (name, level) in levels {
         let _ = write!(out, "| {name} |");
@@ -461,7 +596,7 @@ chroma {:.2}, spread across 8x8 blocks (std / mean of block means) {:.3}.\n\nEve
             "| {} | {} | {} | {:.3} | {:.3} | {:.2} | {:.2} % | {:.2} % | {:.2} % | {:.2} % | {:.2} % | {:.2} % |",
             p.method.name(),
             p.quality,
-            if p.method.uses_map() { p.map_scale.to_string() } else { "-".to_string() },
+            if p.method.strength().is_some() { p.map_scale.to_string() } else { "-".to_string() },
             p.bpp,
             p.file_bpp,
             p.psnr,
@@ -552,7 +687,7 @@ pub fn svg(points: &[RatePoint]) -> String {
         h / 2.0,
         h / 2.0
     );
-    for (k, method) in Method::ALL.into_iter().enumerate() {
+    for (k, method) in present(points).into_iter().enumerate() {
         let mut scales: Vec<f32> =
             points.iter().filter(|p| p.method == method).map(|p| p.map_scale).collect();
         scales.sort_by(f32::total_cmp);
@@ -620,6 +755,67 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
+    /// A block of real-looking levels: decaying magnitudes with alternating signs.
+    fn levels() -> [i16; 64] {
+        std::array::from_fn(|k| {
+            if k == 0 { 40 } else { (24 / (1 + k as i16 / 3)) * if k % 2 == 0 { 1 } else { -1 } }
+        })
+    }
+
+    #[test]
+    fn rd_scale_trades_the_classifiers_sensitivity_against_bits_within_the_cap() {
+        let (levels, table) = (levels(), [4u16; 64]);
+        let bits = |s: f32| {
+            let mut b = levels;
+            coarsen(&mut b, s);
+            ac_bits(&b)
+        };
+        // Blind classifiers: the fewest bits the cap allows.
+        let free = rd_scale(&levels, &table, &[0.0; 64], 1e-5, 8.0);
+        let fewest = RD_SCALES.into_iter().map(bits).fold(f32::INFINITY, f32::min);
+        assert_eq!(bits(free), fewest);
+        assert!(free > 2.0);
+        assert!(rd_scale(&levels, &table, &[0.0; 64], 1e-5, 2.0) <= 2.0);
+        assert_eq!(rd_scale(&levels, &table, &[0.0; 64], 1e-5, 1.0), 1.0);
+        // Very sensitive classifiers: no coarsening.
+        assert_eq!(rd_scale(&levels, &table, &[1.0; 64], 1e-5, 8.0), 1.0);
+        // More sensitivity never coarsens more, and a larger multiplier never coarsens less.
+        let mut last = f32::INFINITY;
+        for g in [1e-5f32, 1e-4, 1e-3, 1e-2] {
+            let s = rd_scale(&levels, &table, &[g; 64], 1e-5, 8.0);
+            assert!(s <= last, "gradient {g}: {s} after {last}");
+            last = s;
+        }
+        let mut last = 0.0;
+        for lambda in [1e-7f32, 1e-6, 1e-5, 1e-4] {
+            let s = rd_scale(&levels, &table, &[1e-3; 64], lambda, 8.0);
+            assert!(s >= last, "lambda {lambda}: {s} after {last}");
+            last = s;
+        }
+        assert_eq!(ac_bits(&[0; 64]), 0.0);
+        let mut one = [0i16; 64];
+        one[5] = -3; // size 2: 6 bits
+        assert_eq!(ac_bits(&one), 6.0);
+    }
+
+    #[test]
+    fn block_gradients_go_through_jfif_and_the_orthonormal_dct() {
+        // A gradient of 1 on every pixel of R, G and B: Y's is 3 per pixel, so each luma block's DC is
+        // 3 * 64 / 8 and its AC zero; at 4:2:0 a Cb sample sums 2x2 pixels of -0.344136 + 1.772.
+        let image = vec![1.0f32; IMAGE_BYTES];
+        let g = BlockGradients::of(&image, true);
+        assert_eq!((g.luma.len(), g.cb.len(), g.cr.len(), g.chroma_side), (16, 4, 4, 2));
+        for block in &g.luma {
+            assert!((block[0] - 24.0).abs() < 1e-3, "{}", block[0]);
+            assert!(block[1..].iter().all(|v| v.abs() < 1e-3));
+        }
+        let cb = 4.0 * (1.772 - 0.344_136) * 8.0;
+        assert!(g.cb.iter().all(|b| (b[0] - cb).abs() < 1e-2), "{} vs {cb}", g.cb[0][0]);
+        let full = BlockGradients::of(&image, false);
+        assert_eq!((full.cb.len(), full.chroma_side), (16, 4));
+        assert!((full.cb[0][0] - cb / 4.0).abs() < 1e-2);
+    }
+
     #[test]
     fn scan_bytes_exclude_headers_and_count_every_scan() {
         // SOI, a 4-byte APP0, SOS with 6-byte header then 5 data bytes (one stuffed FF00 and a RST0),
@@ -684,9 +880,12 @@ mod tests {
             point(Method::Standard, 2.0, 1.0),
             point(Method::MachineTable, 0.5, 0.90),
             point(Method::MachineTable, 1.0, 1.0),
+            point(Method::StandardDmv, 1.0, 0.5),
         ];
+        // Only the methods the sweep ran: the standard table, the machine table, the map.
+        let ran = 3;
         let all = savings(&points, Measure::Rca, &[0.95]);
-        assert_eq!(all.len(), Method::ALL.len());
+        assert_eq!(all.len(), ran);
         let machine = all.iter().find(|s| s.method == Method::MachineTable).unwrap();
         // 0.75 bpp against 1.5 bpp.
         assert!((machine.saving.unwrap() - 50.0).abs() < 1e-9);
@@ -699,10 +898,7 @@ mod tests {
             serde_json::json!({}),
         );
         let records = json["records"].as_array().unwrap();
-        assert_eq!(
-            records.len(),
-            2 * Method::ALL.len() + ACCURACY_SHARES.len() * Method::ALL.len() - Method::ALL.len()
-        );
+        assert_eq!(records.len(), ran + ACCURACY_SHARES.len() * ran);
         assert_eq!(records[1]["method"], "machine table");
         assert_eq!(records[1]["rca"], 0.95);
     }

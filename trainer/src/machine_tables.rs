@@ -62,11 +62,42 @@ pub fn sensitivity(
     if set.is_empty() {
         return Err(Error::Insufficient("no images".into()));
     }
+    let (mut luma, mut chroma) = ([0.0f64; 64], [0.0f64; 64]);
+    let n = set.len();
+    for_each_gradient(classifiers, set, batch, device, |image| {
+        let blocks = BlockGradients::of(image, subsampled);
+        for (sums, planes) in [(&mut luma, vec![&blocks.luma]), (&mut chroma, vec![&blocks.cb, &blocks.cr])] {
+            for block in planes.into_iter().flatten() {
+                for (sum, g) in sums.iter_mut().zip(block) {
+                    *sum += f64::from(*g).powi(2);
+                }
+            }
+        }
+    })?;
+    let luma_blocks = (n * (SIDE / 8) * (SIDE / 8)) as f64;
+    let chroma_side = if subsampled { SIDE / 2 } else { SIDE };
+    let chroma_blocks = (n * 2 * (chroma_side / 8) * (chroma_side / 8)) as f64;
+    Ok(Sensitivity {
+        luma: luma.map(|s| s / luma_blocks),
+        chroma: chroma.map(|s| s / chroma_blocks),
+        images: n,
+    })
+}
+
+/// Calls `f` with each image's gradient of the four frozen classifiers' summed cross-entropy against
+/// their own decisions, with respect to its planar RGB pixels in 8-bit code values (`batch` images per
+/// backward pass, in the set's order).
+pub fn for_each_gradient(
+    classifiers: &[u8],
+    set: &CifarSet,
+    batch: usize,
+    device: &Device,
+    mut f: impl FnMut(&[f32]),
+) -> Result<()> {
     let train_device = device.clone().autodiff();
     // Frozen: batch normalisation uses its running statistics, as in inference.
     let frozen = DmvJnd::load_classifiers(classifiers, &train_device)?.freeze();
     let loss_fn = CrossEntropyLoss::new(None, &train_device);
-    let (mut luma, mut chroma) = ([0.0f64; 64], [0.0f64; 64]);
     let n = set.len();
     for start in (0..n).step_by(batch.max(1)) {
         let end = (start + batch.max(1)).min(n);
@@ -86,7 +117,7 @@ pub fn sensitivity(
         let total = total.ok_or_else(|| Error::Insufficient("no classifiers".into()))?;
         let grads = total.backward();
         let gradient = x.grad(&grads).ok_or_else(|| Error::Insufficient("no input gradient".into()))?;
-        let values: Vec<f32> = gradient
+        let mut values: Vec<f32> = gradient
             .into_data()
             .convert::<f32>()
             .try_into_vec::<f32>()
@@ -94,49 +125,57 @@ pub fn sensitivity(
         // The loss is a batch mean: times m for each image's own gradient; the input was normalised
         // as v / 127.5 - 1, so d/dv = d/dx / 127.5.
         let scale = m as f32 / 127.5;
-        for image in values.chunks_exact(IMAGE_BYTES) {
-            accumulate(image, scale, subsampled, &mut luma, &mut chroma);
-        }
+        values.iter_mut().for_each(|v| *v *= scale);
+        values.chunks_exact(IMAGE_BYTES).for_each(&mut f);
     }
-    let luma_blocks = (n * (SIDE / 8) * (SIDE / 8)) as f64;
-    let chroma_side = if subsampled { SIDE / 2 } else { SIDE };
-    let chroma_blocks = (n * 2 * (chroma_side / 8) * (chroma_side / 8)) as f64;
-    Ok(Sensitivity {
-        luma: luma.map(|s| s / luma_blocks),
-        chroma: chroma.map(|s| s / chroma_blocks),
-        images: n,
-    })
+    Ok(())
 }
 
-/// Adds one image's squared coefficient gradients (planar RGB pixel gradients in `image`).
-fn accumulate(image: &[f32], scale: f32, subsampled: bool, luma: &mut [f64; 64], chroma: &mut [f64; 64]) {
-    let (r, g, b) = (&image[..PIXELS], &image[PIXELS..2 * PIXELS], &image[2 * PIXELS..]);
-    // JFIF: R = Y + 1.402 Cr, G = Y - 0.344136 Cb - 0.714136 Cr, B = Y + 1.772 Cb, so the gradient
-    // with respect to (Y, Cb, Cr) is the transpose applied to the RGB gradient.
-    let mut y = vec![0.0f32; PIXELS];
-    let half = if subsampled { SIDE / 2 } else { SIDE };
-    let (mut cb, mut cr) = (vec![0.0f32; half * half], vec![0.0f32; half * half]);
-    for p in 0..PIXELS {
-        let (gr, gg, gb) = (r[p] * scale, g[p] * scale, b[p] * scale);
-        y[p] = gr + gg + gb;
-        let q = if subsampled { (p / SIDE / 2) * half + (p % SIDE) / 2 } else { p };
-        cb[q] += -0.344_136 * gg + 1.772 * gb;
-        cr[q] += 1.402 * gr - 0.714_136 * gg;
-    }
-    let add = |plane: &[f32], side: usize, into: &mut [f64; 64]| {
-        for by in 0..side / 8 {
-            for bx in 0..side / 8 {
-                let block: [f32; 64] =
-                    std::array::from_fn(|i| plane[(by * 8 + i / 8) * side + bx * 8 + i % 8]);
-                for (sum, c) in into.iter_mut().zip(forward_8x8(&block)) {
-                    *sum += f64::from(c).powi(2);
+/// One image's loss gradient per JPEG DCT coefficient: each 8x8 block of Y, Cb and Cr (row-major
+/// blocks, natural order within a block), in loss per code value of the coefficient.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BlockGradients {
+    /// Luma blocks (4x4 for a 32x32 image).
+    pub luma: Vec<[f32; 64]>,
+    /// Cb blocks (2x2 at 4:2:0, 4x4 at 4:4:4).
+    pub cb: Vec<[f32; 64]>,
+    /// Cr blocks.
+    pub cr: Vec<[f32; 64]>,
+    /// Blocks per row of the chroma planes.
+    pub chroma_side: usize,
+}
+
+impl BlockGradients {
+    /// From a planar RGB pixel gradient (per code value), for chroma coded at 4:2:0 (`subsampled`:
+    /// a chroma sample's gradient is the sum over the 2x2 pixels the decoder replicates it to) or
+    /// 4:4:4.
+    pub fn of(image: &[f32], subsampled: bool) -> Self {
+        let (r, g, b) = (&image[..PIXELS], &image[PIXELS..2 * PIXELS], &image[2 * PIXELS..]);
+        // JFIF: R = Y + 1.402 Cr, G = Y - 0.344136 Cb - 0.714136 Cr, B = Y + 1.772 Cb, so the gradient
+        // with respect to (Y, Cb, Cr) is the transpose applied to the RGB gradient.
+        let mut y = vec![0.0f32; PIXELS];
+        let half = if subsampled { SIDE / 2 } else { SIDE };
+        let (mut cb, mut cr) = (vec![0.0f32; half * half], vec![0.0f32; half * half]);
+        for p in 0..PIXELS {
+            let (gr, gg, gb) = (r[p], g[p], b[p]);
+            y[p] = gr + gg + gb;
+            let q = if subsampled { (p / SIDE / 2) * half + (p % SIDE) / 2 } else { p };
+            cb[q] += -0.344_136 * gg + 1.772 * gb;
+            cr[q] += 1.402 * gr - 0.714_136 * gg;
+        }
+        let blocks = |plane: &[f32], side: usize| -> Vec<[f32; 64]> {
+            let mut out = Vec::with_capacity((side / 8) * (side / 8));
+            for by in 0..side / 8 {
+                for bx in 0..side / 8 {
+                    let block: [f32; 64] =
+                        std::array::from_fn(|i| plane[(by * 8 + i / 8) * side + bx * 8 + i % 8]);
+                    out.push(forward_8x8(&block));
                 }
             }
-        }
-    };
-    add(&y, SIDE, luma);
-    add(&cb, half, chroma);
-    add(&cr, half, chroma);
+            out
+        };
+        Self { luma: blocks(&y, SIDE), cb: blocks(&cb, half), cr: blocks(&cr, half), chroma_side: half / 8 }
+    }
 }
 
 /// The exponent of the first-order rule, `Q = k S^-1/2`.

@@ -1,5 +1,5 @@
 //! The machine-coding sweep end to end on the 20 real CIFAR-10 test images in `fixtures/cifar/`, with
-//! the committed weights: real encodes, real decodes, real classifications.
+//! the committed weights: real encodes, real decodes, real classifications, real classifier gradients.
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
 use std::path::PathBuf;
@@ -31,11 +31,15 @@ fn the_sweep_codes_real_images_and_reads_savings_off_its_curves() {
         dmv_scales: vec![0.5, 4.0],
         machine_tables: jndenc::codec::machine_qtables().unwrap(),
         machine_full_chroma: false,
+        methods: Method::ALL.to_vec(),
+        rd_lambdas: vec![1e-5, 1e-3],
+        classifiers: jnd_model::dmvjnd::EMBEDDED_CLASSIFIERS.to_vec(),
     };
     let mut seen = 0;
     let result = sweep(&model, &set, &plan, |_| seen += 1).unwrap();
-    // Per quality: standard, machine table, and each map method at two strengths.
-    assert_eq!((seen, result.points.len()), (18, 18));
+    // Per quality: standard, machine table, each map method at two strengths and the RD method at two
+    // multipliers.
+    assert_eq!((seen, result.points.len()), (24, 24));
     let point = |method, quality, scale: f32| {
         result
             .points
@@ -65,6 +69,14 @@ fn the_sweep_codes_real_images_and_reads_savings_off_its_curves() {
             assert!(strong.bpp < weak.bpp && weak.bpp <= plain.bpp, "{with_map:?} q{quality}");
             assert!(strong.psnr < plain.psnr, "{with_map:?} q{quality}");
         }
+    }
+    // The RD choice only coarsens the machine table's blocks, more the more a bit is worth.
+    for quality in [75, 95] {
+        let (small, large) =
+            (point(Method::MachineTableRd, quality, 1e-5), point(Method::MachineTableRd, quality, 1e-3));
+        let plain = point(Method::MachineTable, quality, 0.0);
+        assert!(large.bpp < small.bpp && small.bpp <= plain.bpp, "RD q{quality}");
+        assert!(large.psnr < plain.psnr, "RD q{quality}");
     }
     // Scan bits exclude headers: whole files are larger.
     assert!(result.points.iter().all(|p| p.file_bpp > p.bpp && p.bpp > 0.0));

@@ -105,11 +105,49 @@ pub fn encode_adaptive_components(
             )));
         }
     }
-    let plain = options.plain(image)?;
     let maps = Maps { luma: Integral::new(luma), chroma: chroma.map(Integral::new) };
+    encode_per_block(image, options, |block| {
+        let (map, table) = match (&maps.chroma, block.chroma) {
+            (Some(chroma), true) => (chroma, block.table),
+            _ => (&maps.luma, block.luma_table),
+        };
+        let [x0, y0, x1, y1] = block.pixels;
+        block_scale(map.mean(x0, y0, x1, y1), ac_rms(table))
+    })
+}
+
+/// One block of the plain encode, as a per-block rule of [`encode_per_block`] sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct BlockView<'a> {
+    /// Component index in the file (0: Y, or R for `-rgb`; 1, 2: Cb, Cr).
+    pub component: usize,
+    /// Whether the block is chroma of a YCbCr file (Cb or Cr).
+    pub chroma: bool,
+    /// Block column and row in its component.
+    pub block: [usize; 2],
+    /// The pixels of the picture the block covers, `[x0, y0, x1, y1)` (16 pixels wide for 4:2:0
+    /// chroma; may reach into the padding past the picture's edge).
+    pub pixels: [usize; 4],
+    /// The plain encode's quantised levels, natural order (DC first), in the component's steps.
+    pub levels: &'a [i16; 64],
+    /// The component's quantisation table (natural order).
+    pub table: &'a [u16; 64],
+    /// The luma component's table (what a luma map is measured against).
+    pub luma_table: &'a [u16; 64],
+}
+
+/// The plain encode with each block's AC levels coarsened by the scale `rule` returns for it
+/// ([`coarsen`]; 1 or less leaves the block as the plain encode wrote it), written as a standard
+/// JPEG. A rule that scales no block returns the plain encode, byte for byte.
+pub fn encode_per_block(
+    image: &Image,
+    options: &AdaptiveOptions,
+    rule: impl Fn(&BlockView) -> f32,
+) -> Result<Encoded> {
+    let plain = options.plain(image)?;
     let outcome = guarded(|| {
         // SAFETY: inside guarded, as requantise requires.
-        unsafe { requantise(&plain.bytes, image, &maps, options) }
+        unsafe { requantise(&plain.bytes, image, &rule, options) }
     });
     match outcome {
         Ok(None) => Ok(plain),
@@ -155,6 +193,7 @@ impl Integral {
     }
 }
 
+/// The maps of [`encode_adaptive_components`], as summed-area tables.
 struct Maps {
     luma: Integral,
     chroma: Option<Integral>,
@@ -191,7 +230,7 @@ pub fn coarsen(block: &mut [i16; 64], scale: f32) {
 unsafe fn requantise(
     plain: &[u8],
     image: &Image,
-    maps: &Maps,
+    rule: &dyn Fn(&BlockView) -> f32,
     options: &AdaptiveOptions,
 ) -> Option<(Vec<u8>, Vec<String>)> {
     // SAFETY (whole function): the guards keep libjpeg's structs at stable addresses and destroy them
@@ -211,11 +250,11 @@ unsafe fn requantise(
         let arrays = ffi::jpeg_read_coefficients(src);
         let components = src.num_components as usize;
         let comps = std::slice::from_raw_parts(src.comp_info, components);
-        let rms: Vec<f32> = comps
+        let tables: Vec<[u16; 64]> = comps
             .iter()
             .map(|comp| {
                 let table = src.quant_tbl_ptrs[(comp.quant_tbl_no as usize).min(3)];
-                if table.is_null() { 1.0 } else { ac_rms(&(*table).quantval) }
+                if table.is_null() { [1; 64] } else { (*table).quantval }
             })
             .collect();
         let (max_h, max_v) = (src.max_h_samp_factor as usize, src.max_v_samp_factor as usize);
@@ -227,20 +266,25 @@ unsafe fn requantise(
         // The chroma map is for Cb and Cr: an RGB-coded file (-rgb) takes the luma map everywhere.
         let ycc = src.jpeg_color_space == ffi::J_COLOR_SPACE::JCS_YCbCr;
         for (c, comp) in comps.iter().enumerate() {
-            let (map, rms) = match (&maps.chroma, c) {
-                (Some(chroma), 1..) if ycc => (chroma, rms[c]),
-                _ => (&maps.luma, rms[0]),
-            };
             // Pixels per block along each axis (16 for 4:2:0 chroma, 8 for luma).
             let (px, py) = (8 * max_h / comp.h_samp_factor as usize, 8 * max_v / comp.v_samp_factor as usize);
             for by in 0..comp.height_in_blocks as usize {
                 let row = access(&mut src.common, *arrays.add(c), by as u32, 1, 1);
                 let blocks = *row;
                 for bx in 0..comp.width_in_blocks as usize {
-                    let jnd = map.mean(bx * px, by * py, (bx + 1) * px, (by + 1) * py);
-                    let scale = block_scale(jnd, rms);
+                    let block = &mut *blocks.add(bx);
+                    let view = BlockView {
+                        component: c,
+                        chroma: ycc && c >= 1,
+                        block: [bx, by],
+                        pixels: [bx * px, by * py, (bx + 1) * px, (by + 1) * py],
+                        levels: block,
+                        table: &tables[c],
+                        luma_table: &tables[0],
+                    };
+                    let scale = rule(&view);
                     if scale > 1.0 {
-                        coarsen(&mut *blocks.add(bx), scale);
+                        coarsen(block, scale);
                         changed += 1;
                     }
                 }

@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use anyhow::Context;
+
 use trainer::cifar::Part;
 
 use crate::common::*;
@@ -43,6 +45,12 @@ pub struct EvalMachineCodingArgs {
     /// Code the machine-table methods at 4:4:4 (the standard table stays at cjpeg's 4:2:0).
     #[arg(long)]
     pub machine_full_chroma: bool,
+    /// The methods to run besides the standard table (always run: every saving is against it).
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [MethodArg::MachineTable, MethodArg::MachineDmv, MethodArg::StandardDmv])]
+    pub methods: Vec<MethodArg>,
+    /// Lagrange multipliers of `machine-rd`: the classifiers' squared loss change a bit is worth.
+    #[arg(long, value_delimiter = ',', default_values_t = [3e-6f32, 1e-5, 3e-5, 1e-4])]
+    pub rd_lambdas: Vec<f32>,
     /// Markdown table output.
     #[arg(long, default_value = "jnd-model/weights/machine-coding.md")]
     pub out: PathBuf,
@@ -52,6 +60,34 @@ pub struct EvalMachineCodingArgs {
     /// JSON records output (one per method and level).
     #[arg(long, default_value = "jnd-model/weights/machine-coding.json")]
     pub json: PathBuf,
+}
+
+/// A method of `eval-machine-coding` on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MethodArg {
+    /// The standard tables (always run).
+    Standard,
+    /// The machine tables.
+    MachineTable,
+    /// The machine tables with the DMV-JND map's per-block quantisation.
+    MachineDmv,
+    /// The standard tables with the DMV-JND map's per-block quantisation.
+    StandardDmv,
+    /// The machine tables with per-block choices by rate and the classifiers' sensitivity.
+    MachineRd,
+}
+
+impl MethodArg {
+    fn method(self) -> trainer::machine_coding::Method {
+        use trainer::machine_coding::Method;
+        match self {
+            Self::Standard => Method::Standard,
+            Self::MachineTable => Method::MachineTable,
+            Self::MachineDmv => Method::MachineTableDmv,
+            Self::StandardDmv => Method::StandardDmv,
+            Self::MachineRd => Method::MachineTableRd,
+        }
+    }
 }
 
 /// `jnd-train eval-machine-coding`.
@@ -70,16 +106,25 @@ pub fn run_eval_machine_coding(
         dmv_scales,
         tables,
         machine_full_chroma,
+        methods,
+        rd_lambdas,
         out,
         svg,
         json,
     } = args;
+    if rd_lambdas.iter().any(|l| !l.is_finite() || *l <= 0.0) {
+        anyhow::bail!("RD multipliers must be positive");
+    }
     if dmv_scales.iter().any(|s| !s.is_finite() || *s <= 0.0) {
         anyhow::bail!("map scales must be positive");
     }
     if qualities.iter().any(|q| !(1..=100).contains(q)) {
         anyhow::bail!("qualities must be 1..100");
     }
+    let classifier_bytes = match &classifiers {
+        Some(path) => std::fs::read(path).with_context(|| format!("reading {}", path.display()))?,
+        None => jnd_model::dmvjnd::EMBEDDED_CLASSIFIERS.to_vec(),
+    };
     let model = load_dmvjnd(classifiers.as_deref(), net.as_deref(), device)?;
     let every = every.max(1);
     let part = if train_images { Part::Train } else { Part::Test };
@@ -88,7 +133,15 @@ pub fn run_eval_machine_coding(
         Some(path) => jndenc::codec::parse_qtables(&std::fs::read_to_string(path)?)?,
         None => jndenc::codec::machine_qtables()?,
     };
-    let plan = SweepPlan { qualities, dmv_scales, machine_tables, machine_full_chroma };
+    let plan = SweepPlan {
+        qualities,
+        dmv_scales,
+        machine_tables,
+        machine_full_chroma,
+        methods: methods.iter().map(|m| m.method()).collect(),
+        rd_lambdas,
+        classifiers: classifier_bytes,
+    };
     let started = Instant::now();
     let result = machine_coding::sweep(&model, &set, &plan, |p: &RatePoint| {
         eprintln!(
