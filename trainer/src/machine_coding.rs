@@ -16,7 +16,7 @@ use jndenc::codec::{Codec, JpegOptions, MozJpeg};
 use rayon::prelude::*;
 
 use crate::cifar::CifarSet;
-use crate::machine_tables::{BlockGradients, for_each_gradient};
+use crate::machine_tables::{BlockGradients, Objective, for_each_gradient};
 use crate::{Error, Result};
 
 /// The four ways of coding for machines.
@@ -140,6 +140,8 @@ pub struct SweepPlan {
     pub rd_lambdas: Vec<f32>,
     /// The classifiers (burnpack bytes) whose gradients [`Method::MachineTableRd`] weighs blocks by.
     pub classifiers: Vec<u8>,
+    /// What those gradients are of.
+    pub rd_objective: Objective,
 }
 
 impl SweepPlan {
@@ -282,7 +284,7 @@ pub fn sweep(
     // Per image: each block's loss gradient per coefficient, for the RD method.
     let gradients: Vec<BlockGradients> = if plan.methods.contains(&Method::MachineTableRd) {
         let mut all = Vec::with_capacity(n);
-        for_each_gradient(&plan.classifiers, set, 100, model.device(), |image| {
+        for_each_gradient(&plan.classifiers, set, 100, plan.rd_objective, model.device(), |image| {
             all.push(BlockGradients::of(image, !plan.machine_full_chroma));
         })?;
         all

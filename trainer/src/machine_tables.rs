@@ -64,7 +64,7 @@ pub fn sensitivity(
     }
     let (mut luma, mut chroma) = ([0.0f64; 64], [0.0f64; 64]);
     let n = set.len();
-    for_each_gradient(classifiers, set, batch, device, |image| {
+    for_each_gradient(classifiers, set, batch, Objective::CrossEntropy, device, |image| {
         let blocks = BlockGradients::of(image, subsampled);
         for (sums, planes) in [(&mut luma, vec![&blocks.luma]), (&mut chroma, vec![&blocks.cb, &blocks.cr])] {
             for block in planes.into_iter().flatten() {
@@ -84,13 +84,24 @@ pub fn sensitivity(
     })
 }
 
-/// Calls `f` with each image's gradient of the four frozen classifiers' summed cross-entropy against
-/// their own decisions, with respect to its planar RGB pixels in 8-bit code values (`batch` images per
-/// backward pass, in the set's order).
+/// What [`for_each_gradient`] differentiates, summed over the four frozen classifiers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Objective {
+    /// Cross-entropy against the classifier's own decision (the machine tables' sensitivity).
+    CrossEntropy,
+    /// The margin between the classifier's top two logits, relative to its value on the original
+    /// (`margin / margin.detach()`): a change of -1 flips the decision, so the squared first-order
+    /// change is a flip risk that weighs images near a boundary up and confident ones down.
+    RelativeMargin,
+}
+
+/// Calls `f` with each image's gradient of `objective` with respect to its planar RGB pixels in 8-bit
+/// code values (`batch` images per backward pass, in the set's order).
 pub fn for_each_gradient(
     classifiers: &[u8],
     set: &CifarSet,
     batch: usize,
+    objective: Objective,
     device: &Device,
     mut f: impl FnMut(&[f32]),
 ) -> Result<()> {
@@ -107,8 +118,19 @@ pub fn for_each_gradient(
         let mut total: Option<Tensor<1>> = None;
         for kind in ClassifierKind::ALL {
             let logits = frozen.forward(kind, x.clone()).logits;
-            let own = logits.clone().argmax(1).reshape([m]);
-            let term = loss_fn.forward(logits, own);
+            let term = match objective {
+                Objective::CrossEntropy => {
+                    let own = logits.clone().argmax(1).reshape([m]);
+                    loss_fn.forward(logits, own)
+                }
+                Objective::RelativeMargin => {
+                    let (_, top) = logits.clone().topk_with_indices(2, 1);
+                    let pair = logits.gather(1, top);
+                    let margin = pair.clone().narrow(1, 0, 1) - pair.narrow(1, 1, 1);
+                    let relative = margin.clone() / (margin.detach() + 1e-6);
+                    relative.sum()
+                }
+            };
             total = Some(match total {
                 Some(sum) => sum + term,
                 None => term,
@@ -122,9 +144,13 @@ pub fn for_each_gradient(
             .convert::<f32>()
             .try_into_vec::<f32>()
             .map_err(|e| Error::Insufficient(format!("reading the gradient: {e:?}")))?;
-        // The loss is a batch mean: times m for each image's own gradient; the input was normalised
-        // as v / 127.5 - 1, so d/dv = d/dx / 127.5.
-        let scale = m as f32 / 127.5;
+        // Cross-entropy is a batch mean: times m for each image's own gradient (the margins are
+        // summed); the input was normalised as v / 127.5 - 1, so d/dv = d/dx / 127.5.
+        let per_image = match objective {
+            Objective::CrossEntropy => m as f32,
+            Objective::RelativeMargin => 1.0,
+        };
+        let scale = per_image / 127.5;
         values.iter_mut().for_each(|v| *v *= scale);
         values.chunks_exact(IMAGE_BYTES).for_each(&mut f);
     }

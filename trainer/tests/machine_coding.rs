@@ -32,8 +32,9 @@ fn the_sweep_codes_real_images_and_reads_savings_off_its_curves() {
         machine_tables: jndenc::codec::machine_qtables().unwrap(),
         machine_full_chroma: false,
         methods: Method::ALL.to_vec(),
-        rd_lambdas: vec![1e-5, 1e-3],
+        rd_lambdas: vec![1e-4, 1e-1],
         classifiers: jnd_model::dmvjnd::EMBEDDED_CLASSIFIERS.to_vec(),
+        rd_objective: trainer::machine_tables::Objective::RelativeMargin,
     };
     let mut seen = 0;
     let result = sweep(&model, &set, &plan, |_| seen += 1).unwrap();
@@ -73,7 +74,7 @@ fn the_sweep_codes_real_images_and_reads_savings_off_its_curves() {
     // The RD choice only coarsens the machine table's blocks, more the more a bit is worth.
     for quality in [75, 95] {
         let (small, large) =
-            (point(Method::MachineTableRd, quality, 1e-5), point(Method::MachineTableRd, quality, 1e-3));
+            (point(Method::MachineTableRd, quality, 1e-4), point(Method::MachineTableRd, quality, 1e-1));
         let plain = point(Method::MachineTable, quality, 0.0);
         assert!(large.bpp < small.bpp && small.bpp <= plain.bpp, "RD q{quality}");
         assert!(large.psnr < plain.psnr, "RD q{quality}");

@@ -1,6 +1,7 @@
 //! Machine-vision coding: the machine quantisation tables, and rate against classifier agreement on
 //! CIFAR-10.
 
+use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -49,8 +50,12 @@ pub struct EvalMachineCodingArgs {
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = [MethodArg::MachineTable, MethodArg::MachineDmv, MethodArg::StandardDmv])]
     pub methods: Vec<MethodArg>,
     /// Lagrange multipliers of `machine-rd`: the classifiers' squared loss change a bit is worth.
-    #[arg(long, value_delimiter = ',', default_values_t = [3e-6f32, 1e-5, 3e-5, 1e-4])]
+    #[arg(long, value_delimiter = ',', default_values_t = [3e-5f32, 1e-4, 3e-4, 1e-3, 3e-3])]
     pub rd_lambdas: Vec<f32>,
+    /// What `machine-rd` weighs blocks by: the gradient of the classifiers' cross-entropy, or of their
+    /// top-two logit margin relative to its value (a flip risk).
+    #[arg(long, value_enum, default_value_t = ObjectiveArg::Margin)]
+    pub rd_objective: ObjectiveArg,
     /// Markdown table output.
     #[arg(long, default_value = "jnd-model/weights/machine-coding.md")]
     pub out: PathBuf,
@@ -90,6 +95,15 @@ impl MethodArg {
     }
 }
 
+/// What `machine-rd` differentiates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ObjectiveArg {
+    /// The summed cross-entropy against the classifiers' own decisions.
+    CrossEntropy,
+    /// The summed top-two logit margins, each relative to its value on the original.
+    Margin,
+}
+
 /// `jnd-train eval-machine-coding`.
 pub fn run_eval_machine_coding(
     args: EvalMachineCodingArgs,
@@ -108,6 +122,7 @@ pub fn run_eval_machine_coding(
         machine_full_chroma,
         methods,
         rd_lambdas,
+        rd_objective,
         out,
         svg,
         json,
@@ -141,6 +156,10 @@ pub fn run_eval_machine_coding(
         methods: methods.iter().map(|m| m.method()).collect(),
         rd_lambdas,
         classifiers: classifier_bytes,
+        rd_objective: match rd_objective {
+            ObjectiveArg::CrossEntropy => trainer::machine_tables::Objective::CrossEntropy,
+            ObjectiveArg::Margin => trainer::machine_tables::Objective::RelativeMargin,
+        },
     };
     let started = Instant::now();
     let result = machine_coding::sweep(&model, &set, &plan, |p: &RatePoint| {
@@ -162,24 +181,57 @@ pub fn run_eval_machine_coding(
     } else {
         format!("off the stored grid: every image moved {grid_shift} px right and down, edges repeated")
     };
-    let command = format!(
+    let default_methods = [MethodArg::MachineTable, MethodArg::MachineDmv, MethodArg::StandardDmv];
+    let method_names: Vec<String> = methods
+        .iter()
+        .filter_map(|m| clap::ValueEnum::to_possible_value(m).map(|v| v.get_name().to_string()))
+        .collect();
+    let rd = methods.contains(&MethodArg::MachineRd);
+    let mut command = format!(
         "jnd-train eval-machine-coding{}{} --every {every} --grid-shift {grid_shift} --qualities {} --dmv-scales {}",
         if train_images { " --train-images" } else { "" },
         if plan.machine_full_chroma { " --machine-full-chroma" } else { "" },
         join(&plan.qualities),
         join(&plan.dmv_scales)
     );
+    if methods != default_methods {
+        let _ = write!(command, " --methods {}", method_names.join(","));
+    }
+    if rd {
+        let objective = clap::ValueEnum::to_possible_value(&rd_objective).map(|v| v.get_name().to_string());
+        let _ = write!(
+            command,
+            " --rd-objective {} --rd-lambdas {}",
+            objective.unwrap_or_default(),
+            join(&plan.rd_lambdas)
+        );
+    }
+    for (flag, path, default) in [
+        ("--out", &out, "jnd-model/weights/machine-coding.md"),
+        ("--svg", &svg, "jnd-model/weights/machine-coding.svg"),
+        ("--json", &json, "jnd-model/weights/machine-coding.json"),
+    ] {
+        if path.as_path() != std::path::Path::new(default) {
+            let _ = write!(command, " {flag} {}", path.display());
+        }
+    }
     let text = format!(
         "Machine-vision coding on the CIFAR-10 {} set (every {every}th image: {} images, 32x32, stored by CIFAR's \
 distributors as JPEG q75), {grid}. Each image is encoded by mozjpeg as `jndenc -quality Q` does (trellis \
 quantisation, optimised Huffman tables, 4:2:0; sequential, no metadata) with the standard (Annex K) tables or the \
 machine tables (`jnd-model/weights/machine-qtables.txt`), and with DMV-JND per-block quantisation on top of either \
-(the map times `map x`){}, decoded, and classified by the four embedded classifiers. RCA: decisions equal to the \
+(the map times `map x`){}{}, decoded, and classified by the four embedded classifiers. RCA: decisions equal to the \
 classifier's own decisions on the uncompressed (moved) image; accuracy: decisions equal to CIFAR-10's label. bpp: \
 bits of entropy-coded data per pixel (headers and tables excluded; whole-file bpp alongside). Command: `{command}` \
 ({seconds:.0} s on this run's machine).\n\n{}",
         if train_images { "training" } else { "test" },
         set.len(),
+        if rd {
+            ", or with each block's coarsening chosen by rate and the classifiers' gradients (`machine table + \
+per-block RD`, Lagrange multiplier `λ`; `trainer::machine_coding::rd_scale`)"
+        } else {
+            ""
+        },
         if plan.machine_full_chroma { "; the machine-table methods code chroma at 4:4:4" } else { "" },
         machine_coding::table(&result, &RCA_LEVELS)
     );
