@@ -744,7 +744,7 @@ pub fn svg(points: &[RatePoint]) -> String {
     }
     let _ = writeln!(
         out,
-        "<text x=\"{}\" y=\"{}\" font-size=\"10\">thick: operational curve; thin: one map strength</text>",
+        "<text x=\"{}\" y=\"{}\" font-size=\"10\">thick: operational curve; thin: one strength (map factor or λ)</text>",
         w - 250.0,
         top + 16.0 * 4.0 + 4.0
     );
