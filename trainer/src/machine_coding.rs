@@ -136,7 +136,7 @@ pub struct SweepPlan {
     /// The methods to run (in [`Method::ALL`]'s order; the standard table is always run, as every
     /// saving is against it).
     pub methods: Vec<Method>,
-    /// Lagrange multipliers of [`Method::MachineTableRd`] (loss squared per bit, see [`rd_scale`]).
+    /// Lagrange multipliers of [`Method::MachineTableRd`] (squared objective per bit, see [`rd_scale`]).
     pub rd_lambdas: Vec<f32>,
     /// The classifiers (burnpack bytes) whose gradients [`Method::MachineTableRd`] weighs blocks by.
     pub classifiers: Vec<u8>,
@@ -364,9 +364,9 @@ pub fn ac_bits(levels: &[i16; 64]) -> f32 {
 
 /// The coarsening of one block chosen by rate and the classifiers' sensitivity: of [`RD_SCALES`] up to
 /// `cap`, the scale `s` minimising `D(s) + lambda R(s)`, where `D(s) = sum_k (g_k T_k dL_k)^2` is the
-/// squared first-order change of the classifiers' loss (gradient `g_k` per code value of coefficient
-/// `k`, step `T_k`, level change `dL_k` from [`coarsen`]) and `R(s)` the block's [`ac_bits`]. `lambda`
-/// is in loss-squared per bit.
+/// squared first-order change of the classifiers' objective ([`Objective`]: gradient `g_k` per code
+/// value of coefficient `k`, step `T_k`, level change `dL_k` from [`coarsen`]) and `R(s)` the block's
+/// [`ac_bits`]. `lambda` is in squared objective per bit.
 pub fn rd_scale(levels: &[i16; 64], table: &[u16; 64], gradient: &[f32; 64], lambda: f32, cap: f32) -> f32 {
     let mut best = (f32::INFINITY, 1.0);
     for scale in RD_SCALES.into_iter().take_while(|&s| s <= cap.max(1.0)) {

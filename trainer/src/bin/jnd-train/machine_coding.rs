@@ -49,7 +49,7 @@ pub struct EvalMachineCodingArgs {
     /// The methods to run besides the standard table (always run: every saving is against it).
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = [MethodArg::MachineTable, MethodArg::MachineDmv, MethodArg::StandardDmv])]
     pub methods: Vec<MethodArg>,
-    /// Lagrange multipliers of `machine-rd`: the classifiers' squared loss change a bit is worth.
+    /// Lagrange multipliers of `machine-rd`: the squared change of the classifiers' objective a bit is worth.
     #[arg(long, value_delimiter = ',', default_values_t = [3e-5f32, 1e-4, 3e-4, 1e-3, 3e-3])]
     pub rd_lambdas: Vec<f32>,
     /// What `machine-rd` weighs blocks by: the gradient of the classifiers' cross-entropy, or of their
