@@ -50,12 +50,14 @@ pub struct EvalMachineCodingArgs {
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = [MethodArg::MachineTable, MethodArg::MachineDmv, MethodArg::StandardDmv])]
     pub methods: Vec<MethodArg>,
     /// Lagrange multipliers of `machine-rd`: the squared change of the classifiers' objective a bit is worth.
-    #[arg(long, value_delimiter = ',', default_values_t = [3e-5f32, 1e-4, 3e-4, 1e-3, 3e-3])]
-    pub rd_lambdas: Vec<f32>,
+    /// Default: 3e-5,1e-4,3e-4,1e-3,3e-3. Refused without `machine-rd` in `--methods`.
+    #[arg(long, value_delimiter = ',')]
+    pub rd_lambdas: Option<Vec<f32>>,
     /// What `machine-rd` weighs blocks by: the gradient of the classifiers' cross-entropy, or of their
     /// top-two logit margin relative to its value (a flip risk).
-    #[arg(long, value_enum, default_value_t = ObjectiveArg::Margin)]
-    pub rd_objective: ObjectiveArg,
+    /// Default: margin. Refused without `machine-rd` in `--methods`.
+    #[arg(long, value_enum)]
+    pub rd_objective: Option<ObjectiveArg>,
     /// Markdown table output.
     #[arg(long, default_value = "jnd-model/weights/machine-coding.md")]
     pub out: PathBuf,
@@ -127,6 +129,11 @@ pub fn run_eval_machine_coding(
         svg,
         json,
     } = args;
+    if !methods.contains(&MethodArg::MachineRd) && (rd_lambdas.is_some() || rd_objective.is_some()) {
+        anyhow::bail!("--rd-lambdas and --rd-objective need machine-rd in --methods");
+    }
+    let rd_lambdas = rd_lambdas.unwrap_or_else(|| vec![3e-5, 1e-4, 3e-4, 1e-3, 3e-3]);
+    let rd_objective = rd_objective.unwrap_or(ObjectiveArg::Margin);
     if rd_lambdas.iter().any(|l| !l.is_finite() || *l <= 0.0) {
         anyhow::bail!("RD multipliers must be positive");
     }
