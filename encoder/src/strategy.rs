@@ -21,7 +21,7 @@ pub const PEAK_BYTES_PER_PIXEL_AUTO: u64 = 80;
 /// Estimated peak bytes per pixel of an auto-mode encode judged by the teacher, for pictures that
 /// butteraugli compares whole (measured: 442 MB on 1.0 MP; butteraugli's planes, two candidates at once).
 pub const PEAK_BYTES_PER_PIXEL_TEACHER: u64 = 440;
-/// The same above [`jnd_model::metrics::BUTTERAUGLI_STRIPS_ABOVE`] pixels, where candidates are
+/// The same above [`jnd_model::metrics::METRICS_STRIPS_ABOVE`] pixels, where candidates are
 /// judged one at a time and butteraugli compares strip by strip: per pixel (the picture, one decoded
 /// candidate, the codec's planes), plus per column of the picture (one strip of 384 rows of
 /// butteraugli's planes). Measured: 317 MB on a 3000x2000 mosaic, 738 MB on 6000x4000.
@@ -211,7 +211,7 @@ impl Strategy {
             Strategy::Fixed(_) => PEAK_BYTES_PER_PIXEL_FIXED,
             Strategy::Model { .. } => PEAK_BYTES_PER_PIXEL_AUTO,
             Strategy::Teacher { .. } | Strategy::Judge { .. }
-                if pixels > jnd_model::metrics::BUTTERAUGLI_STRIPS_ABOVE =>
+                if pixels > jnd_model::metrics::METRICS_STRIPS_ABOVE =>
             {
                 return pixels * PEAK_BYTES_PER_PIXEL_TEACHER_STRIPS
                     + width * PEAK_BYTES_PER_COLUMN_TEACHER_STRIPS

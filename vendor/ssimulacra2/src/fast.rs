@@ -376,6 +376,35 @@ fn ssim_row(m1: &[f32], m2: &[f32], s11: &[f32], s22: &[f32], s12: &[f32], fma: 
     ssim_row_impl(m1, m2, s11, s22, s12)
 }
 
+/// Sums of one channel's SSIM map over the rows `rows` of `width`-wide planes: the sum and the sum of
+/// fourth powers, rows summed in parallel.
+pub(crate) fn ssim_sums(
+    width: usize,
+    rows: std::ops::Range<usize>,
+    m1: &[f32],
+    m2: &[f32],
+    s11: &[f32],
+    s22: &[f32],
+    s12: &[f32],
+) -> [f64; 2] {
+    let fma = has_fma();
+    let (sum, sum4) = rows
+        .into_par_iter()
+        .map(|y| {
+            let r = y * width..(y + 1) * width;
+            ssim_row(&m1[r.clone()], &m2[r.clone()], &s11[r.clone()], &s22[r.clone()], &s12[r], fma)
+        })
+        .reduce(|| (0.0, 0.0), |x, y| (x.0 + y.0, x.1 + y.1));
+    [sum, sum4]
+}
+
+/// The crate's SSIM map averages of one channel (its 1-norm and 4-norm) from [`ssim_sums`] over
+/// `pixels` pixels.
+pub(crate) fn ssim_averages(sums: [f64; 2], pixels: usize) -> [f64; 2] {
+    let per_pixel = 1.0 / pixels as f64;
+    [per_pixel * sums[0], (per_pixel * sums[1]).sqrt().sqrt()]
+}
+
 /// The crate's SSIM map averages of one channel (its 1-norm and 4-norm), rows summed in parallel.
 pub(crate) fn ssim_map_channel(
     width: usize,
@@ -386,31 +415,20 @@ pub(crate) fn ssim_map_channel(
     s22: &[f32],
     s12: &[f32],
 ) -> [f64; 2] {
-    let fma = has_fma();
-    let per_pixel = 1.0 / (width * height) as f64;
-    let (sum, sum4) = (0..height)
-        .into_par_iter()
-        .map(|y| {
-            let r = y * width..(y + 1) * width;
-            ssim_row(&m1[r.clone()], &m2[r.clone()], &s11[r.clone()], &s22[r.clone()], &s12[r], fma)
-        })
-        .reduce(|| (0.0, 0.0), |x, y| (x.0 + y.0, x.1 + y.1));
-    [per_pixel * sum, (per_pixel * sum4).sqrt().sqrt()]
+    ssim_averages(ssim_sums(width, 0..height, m1, m2, s11, s22, s12), width * height)
 }
 
-/// The crate's edge-difference averages of one channel (artifacts and detail lost, 1-norm and
-/// 4-norm each).
-pub(crate) fn edge_diff_channel(
+/// Sums of one channel's edge-difference maps over the rows `rows` of `width`-wide planes: artifacts
+/// and detail lost, each summed and summed in fourth powers.
+pub(crate) fn edge_sums(
     width: usize,
-    height: usize,
+    rows: std::ops::Range<usize>,
     img1: &[f32],
     mu1: &[f32],
     img2: &[f32],
     mu2: &[f32],
 ) -> [f64; 4] {
-    let per_pixel = 1.0 / (width * height) as f64;
-    let sums = (0..height)
-        .into_par_iter()
+    rows.into_par_iter()
         .map(|y| {
             let mut s = [0f64; 4];
             for x in y * width..(y + 1) * width {
@@ -425,13 +443,56 @@ pub(crate) fn edge_diff_channel(
             }
             s
         })
-        .reduce(|| [0.0; 4], |a, b| [a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3]]);
+        .reduce(|| [0.0; 4], |a, b| [a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3]])
+}
+
+/// The crate's edge-difference averages of one channel from [`edge_sums`] over `pixels` pixels.
+pub(crate) fn edge_averages(sums: [f64; 4], pixels: usize) -> [f64; 4] {
+    let per_pixel = 1.0 / pixels as f64;
     [
         per_pixel * sums[0],
         (per_pixel * sums[1]).sqrt().sqrt(),
         per_pixel * sums[2],
         (per_pixel * sums[3]).sqrt().sqrt(),
     ]
+}
+
+/// The crate's edge-difference averages of one channel (artifacts and detail lost, 1-norm and
+/// 4-norm each).
+pub(crate) fn edge_diff_channel(
+    width: usize,
+    height: usize,
+    img1: &[f32],
+    mu1: &[f32],
+    img2: &[f32],
+    mu2: &[f32],
+) -> [f64; 4] {
+    edge_averages(edge_sums(width, 0..height, img1, mu1, img2, mu2), width * height)
+}
+
+/// Rows `rows` (the first even) of a `width`-wide linear image halved as the crate's
+/// `downscale_by_2` halves them (2x2 means in the same order, the last column repeated where the
+/// width is odd, and the last of `rows` where their count is), appended to `out`.
+pub(crate) fn downscale_rows(linear: &[[f32; 3]], width: usize, rows: std::ops::Range<usize>, out: &mut Vec<[f32; 3]>) {
+    let out_w = width.div_ceil(2);
+    let last = rows.end - 1;
+    for oy in 0..(rows.end - rows.start).div_ceil(2) {
+        for ox in 0..out_w {
+            let mut pixel = [0f32; 3];
+            for (c, value) in pixel.iter_mut().enumerate() {
+                let mut sum = 0f32;
+                for iy in 0..2 {
+                    for ix in 0..2 {
+                        let x = (ox * 2 + ix).min(width - 1);
+                        let y = (rows.start + oy * 2 + iy).min(last);
+                        sum += linear[y * width + x][c];
+                    }
+                }
+                *value = sum * 0.25;
+            }
+            out.push(pixel);
+        }
+    }
 }
 
 /// The product of two planes.

@@ -3,6 +3,8 @@ mod blur;
 mod fast;
 #[cfg(feature = "rayon")]
 mod reference;
+#[cfg(feature = "rayon")]
+mod strips;
 
 pub use blur::Blur;
 #[cfg(feature = "rayon")]
