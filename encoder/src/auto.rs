@@ -193,7 +193,7 @@ impl JudgeDecider {
 /// What [`JudgeDecider`] holds of an original: the judge's reference, and the real metrics'
 /// references, each prepared the first time a candidate needs it.
 pub struct JudgePrepared {
-    original: Image,
+    /// The judge's reference, which also holds the original (in RGB, or gray).
     reference: JudgeReference,
     butteraugli: OnceLock<std::result::Result<ButteraugliRef, String>>,
     floor: OnceLock<std::result::Result<FloorReference, String>>,
@@ -202,14 +202,14 @@ pub struct JudgePrepared {
 impl JudgePrepared {
     fn butteraugli(&self) -> Result<&ButteraugliRef> {
         self.butteraugli
-            .get_or_init(|| ButteraugliRef::new(&self.original).map_err(|e| e.to_string()))
+            .get_or_init(|| ButteraugliRef::new(self.reference.original()).map_err(|e| e.to_string()))
             .as_ref()
             .map_err(|e| Error::Model(format!("butteraugli: {e}")))
     }
 
     fn floor(&self, target: &Target) -> Result<&FloorReference> {
         self.floor
-            .get_or_init(|| FloorReference::new(&self.original, target).map_err(|e| e.to_string()))
+            .get_or_init(|| FloorReference::new(self.reference.original(), target).map_err(|e| e.to_string()))
             .as_ref()
             .map_err(|e| Error::Model(format!("SSIMULACRA 2: {e}")))
     }
@@ -217,7 +217,7 @@ impl JudgePrepared {
     /// `candidate` in the original's colour type (the judge compares like with like: a gray
     /// original's candidate decoded to RGB, as HEIF's is, is compared in gray).
     fn like_original<'a>(&self, candidate: &'a Image) -> std::borrow::Cow<'a, Image> {
-        match (candidate.color(), self.original.color()) {
+        match (candidate.color(), self.reference.original().color()) {
             (a, b) if a == b => std::borrow::Cow::Borrowed(candidate),
             (_, jnd_model::ColorType::Gray) => std::borrow::Cow::Owned(candidate.to_gray()),
             _ => std::borrow::Cow::Owned(candidate.to_rgb()),
@@ -240,8 +240,8 @@ impl Decider for JudgeDecider {
         // Colour originals are judged in RGB, gray ones in gray (`like_original`).
         let original =
             if original.color() == jnd_model::ColorType::Gray { original.clone() } else { original.to_rgb() };
-        let reference = JudgeReference::new(&original)?;
-        Ok(JudgePrepared { original, reference, butteraugli: OnceLock::new(), floor: OnceLock::new() })
+        let reference = JudgeReference::from_image(original)?;
+        Ok(JudgePrepared { reference, butteraugli: OnceLock::new(), floor: OnceLock::new() })
     }
 
     fn judge(&self, prepared: &Self::Prepared, candidate: &Image) -> Result<Decision> {

@@ -44,15 +44,16 @@ fn band_energies(block: &[f32; 64]) -> [f32; 3] {
     energy.map(|e| (1.0 + e / 64.0).ln() as f32)
 }
 
-/// The original's per-block statistics and planes, prepared once per picture.
+/// The original and its per-block statistics, prepared once per picture.
 #[derive(Debug, Clone)]
 pub struct JudgeReference {
     width: usize,
     height: usize,
     columns: usize,
     rows: usize,
-    /// Y, Cb, Cr planes of the original, row-major.
-    planes: [Vec<f32>; 3],
+    /// The original, whose Y, Cb, Cr are computed where a candidate's errors need them (3 bytes a
+    /// pixel held instead of 12 for float planes; the same values).
+    original: Image,
     /// Per block: variance of Y, then features 7, 8, 9, 13, 14.
     statics: Vec<[f32; 6]>,
 }
@@ -88,14 +89,20 @@ fn planes(image: &Image) -> [Vec<f32>; 3] {
 }
 
 impl JudgeReference {
-    /// Prepares `original` (at least one pixel; gray or RGB).
+    /// Prepares `original` (at least one pixel; gray or RGB), keeping a copy of it.
     pub fn new(original: &Image) -> Result<Self> {
+        Self::from_image(original.clone())
+    }
+
+    /// [`JudgeReference::new`] keeping `original` itself.
+    pub fn from_image(original: Image) -> Result<Self> {
         let (width, height) = (original.width() as usize, original.height() as usize);
         if width == 0 || height == 0 {
             return Err(Error::InvalidImage(format!("a {width}x{height} picture has no pixels to judge")));
         }
-        let planes = planes(original);
+        let planes = planes(&original);
         let (columns, rows) = (width.div_ceil(BLOCK), height.div_ceil(BLOCK));
+        // The planes exist only while the blocks' statistics are computed.
         let statics = (0..rows * columns)
             .into_par_iter()
             .map(|b| {
@@ -127,7 +134,13 @@ impl JudgeReference {
                 ]
             })
             .collect();
-        Ok(Self { width, height, columns, rows, planes, statics })
+        drop(planes);
+        Ok(Self { width, height, columns, rows, original, statics })
+    }
+
+    /// The original this reference was prepared from.
+    pub fn original(&self) -> &Image {
+        &self.original
     }
 
     /// The picture's size in pixels.
@@ -165,6 +178,16 @@ impl JudgeReference {
         let (w, h) = (self.width, self.height);
         let channels = candidate.color().channels();
         let pixels = candidate.pixels();
+        let (theirs, own) = (self.original.pixels(), self.original.color().channels());
+        // The original's Y, Cb, Cr at pixel `i`, as `planes` computes them.
+        let original = |i: usize| -> [f32; 3] {
+            let at = i * own;
+            if own >= 3 {
+                ycbcr(f32::from(theirs[at]), f32::from(theirs[at + 1]), f32::from(theirs[at + 2]))
+            } else {
+                [f32::from(theirs[at]), 0.0, 0.0]
+            }
+        };
         // Per block: squared errors (3), max |eY|, sum |grad eY|, gradient count, sum Y, sum Y^2, count.
         let mut acc = vec![[0f64; 9]; self.columns];
         // The Y error of each block of the row, for its DCT (outside the picture: no error).
@@ -178,7 +201,7 @@ impl JudgeReference {
             } else {
                 f32::from(pixels[at])
             };
-            v - self.planes[0][y * w + x]
+            v - original(y * w + x)[0]
         };
         let mut previous: Vec<f32> =
             if y0 > 0 { (0..w).map(|x| error_y(x, y0 - 1)).collect() } else { Vec::new() };
@@ -191,8 +214,8 @@ impl JudgeReference {
                 } else {
                     [f32::from(pixels[at]), 0.0, 0.0]
                 };
-                let i = y * w + x;
-                let e = [yc[0] - self.planes[0][i], yc[1] - self.planes[1][i], yc[2] - self.planes[2][i]];
+                let o = original(y * w + x);
+                let e = [yc[0] - o[0], yc[1] - o[1], yc[2] - o[2]];
                 current[x] = e[0];
                 errors[x / BLOCK][(y - y0) * BLOCK + x % BLOCK] = e[0];
                 let a = &mut acc[x / BLOCK];
