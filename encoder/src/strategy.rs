@@ -19,21 +19,23 @@ use crate::{Error, Image, Result};
 /// 1 MP: `jndenc -verbose --outdir`'s "peak memory" less the 23 MB of a tiny picture).
 pub const PEAK_BYTES_PER_PIXEL_AUTO: u64 = 80;
 /// Estimated peak bytes per pixel of an auto-mode encode judged by the teacher, for pictures that
-/// butteraugli compares whole (measured: 442 MB on 1.0 MP; butteraugli's planes, two candidates at once).
+/// butteraugli compares whole (measured: 381-452 MB on 1.0-1.2 MP photos; butteraugli's prepared
+/// reference and planes, two candidates at once).
 pub const PEAK_BYTES_PER_PIXEL_TEACHER: u64 = 440;
-/// The same above [`jnd_model::metrics::METRICS_STRIPS_ABOVE`] pixels, where candidates are
+/// The same above [`jnd_model::metrics::BUTTERAUGLI_STRIPS_ABOVE`] pixels, where candidates are
 /// judged one at a time and both metrics compare strip by strip: per pixel (the picture, one decoded
 /// candidate, the metrics' copies of the original, the codec's planes), plus per column of the
 /// picture (one strip of 384 rows of butteraugli's planes). Measured: 325-339 MB on a 3000x2000
-/// mosaic, 812 MB on 6000x4000 (`cargo bench -p encoder --bench decision`).
+/// mosaic, 807-812 MB on 6000x4000 (`JND_BENCH_LARGE=1 cargo bench -p encoder --bench decision`).
 pub const PEAK_BYTES_PER_PIXEL_TEACHER_STRIPS: u64 = 18;
 /// The per-column part of [`PEAK_BYTES_PER_PIXEL_TEACHER_STRIPS`].
 pub const PEAK_BYTES_PER_COLUMN_TEACHER_STRIPS: u64 = 66_000;
 /// The same for the whole-picture judge (`--decider vp-jnd`), which also holds the judge's
-/// reference and features. Measured: 441 MB on 3000x2000, 1184 MB on 6000x4000.
-pub const PEAK_BYTES_PER_PIXEL_JUDGE_STRIPS: u64 = 28;
+/// per-block statistics and a candidate's features. Measured: 363 MB on 3000x2000, 900 MB on
+/// 6000x4000.
+pub const PEAK_BYTES_PER_PIXEL_JUDGE_STRIPS: u64 = 18;
 /// The per-column part of [`PEAK_BYTES_PER_PIXEL_JUDGE_STRIPS`].
-pub const PEAK_BYTES_PER_COLUMN_JUDGE_STRIPS: u64 = 81_000;
+pub const PEAK_BYTES_PER_COLUMN_JUDGE_STRIPS: u64 = 76_000;
 /// Estimated peak bytes per pixel of a fixed-quality encode (measured: 14 on 6.3 MP, 18 on 1 MP).
 pub const PEAK_BYTES_PER_PIXEL_FIXED: u64 = 20;
 /// Estimated peak bytes per pixel of a per-block encode (measured: 62 on 1 MP with the pixel JND map).
@@ -216,12 +218,12 @@ impl Strategy {
         let per_pixel = match self {
             Strategy::Fixed(_) => PEAK_BYTES_PER_PIXEL_FIXED,
             Strategy::Model { .. } => PEAK_BYTES_PER_PIXEL_AUTO,
-            Strategy::Teacher { .. } if pixels > jnd_model::metrics::METRICS_STRIPS_ABOVE => {
+            Strategy::Teacher { .. } if pixels > jnd_model::metrics::BUTTERAUGLI_STRIPS_ABOVE => {
                 return pixels * PEAK_BYTES_PER_PIXEL_TEACHER_STRIPS
                     + width * PEAK_BYTES_PER_COLUMN_TEACHER_STRIPS
                     + PEAK_FIXED_BYTES;
             }
-            Strategy::Judge { .. } if pixels > jnd_model::metrics::METRICS_STRIPS_ABOVE => {
+            Strategy::Judge { .. } if pixels > jnd_model::metrics::BUTTERAUGLI_STRIPS_ABOVE => {
                 return pixels * PEAK_BYTES_PER_PIXEL_JUDGE_STRIPS
                     + width * PEAK_BYTES_PER_COLUMN_JUDGE_STRIPS
                     + PEAK_FIXED_BYTES;

@@ -281,20 +281,20 @@ fn butteraugli_rgb(image: &Image) -> (std::borrow::Cow<'_, [u8]>, usize, usize) 
     (std::borrow::Cow::Owned(out), pw, ph)
 }
 
-/// Pictures above this many pixels are compared strip by strip by both metrics
-/// ([`ButteraugliRef::new`], [`Ssimulacra2Ref::new`]): memory bounded by the picture's width, at
-/// about twice the time per comparison.
-pub const METRICS_STRIPS_ABOVE: u64 = 2_500_000;
+/// Pictures above this many pixels are compared strip by strip by butteraugli
+/// ([`ButteraugliRef::new`]): memory bounded by the picture's width, at about twice the time per
+/// comparison. (SSIMULACRA 2 compares strip by strip at every size: [`Ssimulacra2Ref::new`].)
+pub const BUTTERAUGLI_STRIPS_ABOVE: u64 = 2_500_000;
 
 /// Rows per strip of the strip-wise comparison (plus [`BUTTERAUGLI_HALO_ROWS`] on each side).
 const BUTTERAUGLI_STRIP_ROWS: usize = 256;
 
 impl ButteraugliRef {
     /// Prepares `reference` (pictures smaller than 8x8 are extended by repeating their edge).
-    /// Pictures above [`METRICS_STRIPS_ABOVE`] pixels are compared strip by strip, which
+    /// Pictures above [`BUTTERAUGLI_STRIPS_ABOVE`] pixels are compared strip by strip, which
     /// butteraugli computes to the same scores with memory bounded by the picture's width.
     pub fn new(reference: &Image) -> Result<Self> {
-        Self::with_strips(reference, reference.pixel_count() > METRICS_STRIPS_ABOVE)
+        Self::with_strips(reference, reference.pixel_count() > BUTTERAUGLI_STRIPS_ABOVE)
     }
 
     /// [`ButteraugliRef::new`] with the strip-wise comparison chosen by the caller.
@@ -417,15 +417,15 @@ pub fn ssimulacra2(reference: &Image, distorted: &Image) -> Result<f64> {
         .map_err(|e| Error::Mismatch(format!("ssimulacra2: {e}")))
 }
 
-/// An original prepared for SSIMULACRA 2 once (its XYB pyramid, blurred means and variances), as
-/// [`ButteraugliRef`] is for butteraugli: each [`Ssimulacra2Ref::compare`] then costs only the
-/// candidate's side, computed by the vendored crate's fast path (`vendor/ssimulacra2/VENDORED.md`).
-/// Scores match [`ssimulacra2`] (the crate's own function) to float rounding: within 1e-9 on the
-/// repository's pictures (`tests/ssimulacra2_ref.rs`). Above [`METRICS_STRIPS_ABOVE`] pixels only
-/// the original's pixels are kept and each comparison computes both sides strip by strip: 3 bytes a
-/// pixel held plus one strip's planes, against about 100 bytes a pixel prepared, at 1.4-1.7 times
-/// the time; the scores differ from the whole picture's by its rounding drift, within 0.1
-/// (`vendor/ssimulacra2/VENDORED.md`).
+/// An original held for SSIMULACRA 2, as [`ButteraugliRef`] is for butteraugli, compared against
+/// many candidates by the vendored crate's fast path (`vendor/ssimulacra2/VENDORED.md`). By default
+/// ([`Ssimulacra2Ref::new`]) only the original's 8-bit pixels are kept and each comparison computes
+/// both sides strip by strip: 3 bytes a pixel held and about 13 to 30 at a comparison's peak, against
+/// 48 and 100 with the original's side prepared once ([`Ssimulacra2Ref::with_strips`] `false`), at
+/// 1.1-1.2 times the prepared comparison's time on an idle machine (the strips stay in cache) and
+/// without the 35 ms a MP of preparing (`cargo bench -p jnd-model --bench metrics`). Prepared, scores
+/// match [`ssimulacra2`] (the crate's own function) to 1e-9; strip by strip they differ from it by
+/// the whole-picture recursion's rounding drift, within 0.1 (`tests/ssimulacra2_ref.rs`).
 pub struct Ssimulacra2Ref {
     prepared: Ssimulacra2Reference,
     width: u32,
@@ -433,12 +433,13 @@ pub struct Ssimulacra2Ref {
 }
 
 impl Ssimulacra2Ref {
-    /// Prepares `reference` (at least 8x8), strip by strip above [`METRICS_STRIPS_ABOVE`] pixels.
+    /// Holds `reference` (at least 8x8) for comparisons strip by strip.
     pub fn new(reference: &Image) -> Result<Self> {
-        Self::with_strips(reference, reference.pixel_count() > METRICS_STRIPS_ABOVE)
+        Self::with_strips(reference, true)
     }
 
-    /// [`Ssimulacra2Ref::new`] with the strip-wise comparison chosen by the caller.
+    /// [`Ssimulacra2Ref::new`], or with `strips` false the original's side prepared once (faster per
+    /// comparison where memory is plentiful, and the crate's own scores).
     pub fn with_strips(reference: &Image, strips: bool) -> Result<Self> {
         let (w, h) = (reference.width() as usize, reference.height() as usize);
         let rgb = rgb_bytes(reference);
@@ -468,7 +469,7 @@ impl Ssimulacra2Ref {
             .map_err(|e| Error::Mismatch(format!("ssimulacra2: {e}")))
     }
 
-    /// Bytes the prepared original holds (about 48 per pixel; 3 strip by strip).
+    /// Bytes the original holds (3 per pixel strip by strip; about 48 prepared).
     pub fn memory(&self) -> usize {
         self.prepared.memory()
     }

@@ -45,7 +45,7 @@ fn the_prepared_original_scores_as_the_crate() {
         let full = fixture(name);
         for (w, h) in [(full.width(), full.height()), (8, 8), (37, 23), (129, 65)] {
             let original = crop(&full, w.min(full.width()), h.min(full.height()));
-            let prepared = Ssimulacra2Ref::new(&original).unwrap();
+            let prepared = Ssimulacra2Ref::with_strips(&original, false).unwrap();
             let candidates = [
                 original.clone(),
                 box_blur(&original),
@@ -115,7 +115,7 @@ fn strip_by_strip_scores_as_prepared() {
 #[test]
 fn a_candidate_of_another_size_or_a_tiny_original_is_refused() {
     let full = fixture("photo.png");
-    let prepared = Ssimulacra2Ref::new(&crop(&full, 64, 64)).unwrap();
+    let prepared = Ssimulacra2Ref::with_strips(&crop(&full, 64, 64), false).unwrap();
     assert!(
         prepared.compare(&crop(&full, 64, 63)).unwrap_err().to_string().contains("64x63 against a 64x64")
     );
