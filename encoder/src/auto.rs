@@ -749,7 +749,8 @@ pub fn search_sharing<D: Decider>(
     // A batch's candidates are independent: produce and judge them in parallel where allowed, and
     // one at a time above the size where butteraugli works strip by strip (so memory stays bounded
     // by one candidate and one strip; butteraugli still uses every core within a strip).
-    let parallel = source.parallel() && original.pixel_count() <= jnd_model::metrics::BUTTERAUGLI_STRIPS_ABOVE;
+    let parallel =
+        source.parallel() && original.pixel_count() <= jnd_model::metrics::BUTTERAUGLI_STRIPS_ABOVE;
     let target = decider.target();
     let guess = options.prior.as_ref().and_then(|prior| {
         let features = shared.features.copied().unwrap_or_else(|| Features::of(original));
