@@ -86,9 +86,14 @@ fn strip_by_strip_scores_as_prepared() {
     let photo = fixture("photo.png");
     // Several strips at the first scale (128 rows each), odd sizes, and sizes where a strip's last
     // rows or a scale's last row are single.
-    for (name, w, h) in
-        [("photo.png", 301, 517), ("graphic.png", 640, 129), ("photo.png", 97, 8), ("icc.png", 130, 385)]
-    {
+    for (name, w, h) in [
+        ("photo.png", 301, 517),
+        ("graphic.png", 640, 129),
+        ("photo.png", 97, 8),
+        ("icc.png", 130, 385),
+        ("photo.png", 8, 300),
+        ("graphic.png", 13, 1001),
+    ] {
         let original = tile(&fixture(name), w, h);
         let prepared = Ssimulacra2Ref::with_strips(&original, false).unwrap();
         let strips = Ssimulacra2Ref::with_strips(&original, true).unwrap();
