@@ -94,9 +94,10 @@ impl Ssimulacra2Reference {
     }
 
     /// Holds interleaved 8-bit sRGB (BT.709 primaries) of `width` x `height` as it is, for comparisons
-    /// strip by strip: memory of about 3 bytes a pixel here and 6 more during a comparison (against 48
-    /// and about 40 prepared), in exchange for computing the source's side on every comparison. Scores
-    /// match the prepared source's to float rounding.
+    /// strip by strip (`strips.rs`): 3 bytes a pixel held and, during a comparison, one strip's planes
+    /// (bounded by the width; against 48 held and about 52 more prepared), in exchange for computing
+    /// the source's side on every comparison. Scores match the prepared source's up to the
+    /// whole-picture recursion's rounding drift (`VENDORED.md`).
     ///
     /// # Errors
     /// A buffer of another length, or a picture smaller than 8x8.
