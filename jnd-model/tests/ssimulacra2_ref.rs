@@ -39,6 +39,16 @@ fn box_blur(image: &Image) -> Image {
     Image::new(w as u32, h as u32, ColorType::Rgb, pixels).unwrap()
 }
 
+/// Four distortions of `original`: blur, noise, posterisation, a colour cast.
+fn distortions(original: &Image) -> [Image; 4] {
+    [
+        box_blur(original),
+        map(original, |i, v| v.saturating_add(((i * 2_654_435_761) >> 7) as u8 % 9)),
+        map(original, |_, v| v & 0xF0),
+        map(original, |i, v| if i % 3 == 0 { v.saturating_add(12) } else { v }),
+    ]
+}
+
 #[test]
 fn the_prepared_original_scores_as_the_crate() {
     for name in ["photo.png", "graphic.png", "icc.png"] {
@@ -46,13 +56,8 @@ fn the_prepared_original_scores_as_the_crate() {
         for (w, h) in [(full.width(), full.height()), (8, 8), (37, 23), (129, 65)] {
             let original = crop(&full, w.min(full.width()), h.min(full.height()));
             let prepared = Ssimulacra2Ref::with_strips(&original, false).unwrap();
-            let candidates = [
-                original.clone(),
-                box_blur(&original),
-                map(&original, |i, v| v.saturating_add(((i * 2_654_435_761) >> 7) as u8 % 9)),
-                map(&original, |_, v| v & 0xF0),
-                map(&original, |i, v| if i % 3 == 0 { v.saturating_add(12) } else { v }),
-            ];
+            let mut candidates = vec![original.clone()];
+            candidates.extend(distortions(&original));
             for (k, candidate) in candidates.iter().enumerate() {
                 let fast = prepared.compare(candidate).unwrap();
                 let crate_score = ssimulacra2(&original, candidate).unwrap();
@@ -98,12 +103,7 @@ fn strip_by_strip_scores_as_prepared() {
         let prepared = Ssimulacra2Ref::with_strips(&original, false).unwrap();
         let strips = Ssimulacra2Ref::with_strips(&original, true).unwrap();
         assert_eq!(strips.memory(), (w * h * 3) as usize);
-        let candidates = [
-            box_blur(&original),
-            map(&original, |i, v| v.saturating_add(((i * 2_654_435_761) >> 7) as u8 % 9)),
-            map(&original, |_, v| v & 0xF0),
-            map(&original, |i, v| if i % 3 == 0 { v.saturating_add(12) } else { v }),
-        ];
+        let candidates = distortions(&original);
         for (k, candidate) in candidates.iter().enumerate() {
             let a = prepared.compare(candidate).unwrap();
             let b = strips.compare(candidate).unwrap();
