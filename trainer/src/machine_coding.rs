@@ -3,20 +3,18 @@
 //! ([`crate::machine_tables`]), and either of them with DMV-JND per-block quantisation on top. All
 //! four start from mozjpeg's plain encode with trellis quantisation ([`jndenc::codec::adaptive`]), so
 //! a zero map is the plain encode and only the tables and the map differ. A fifth, experimental
-//! method chooses each block's coarsening by rate and the classifiers' sensitivity ([`rd_scale`]).
+//! method chooses each block's coarsening by rate and the classifiers' sensitivity (`jndenc::codec::adaptive::rd_scale`).
 
 use std::fmt::Write as _;
 
+use jnd_model::dmvjnd::{ClassifierGradients, Objective, PixelGradients};
 use jnd_model::dmvjnd::{DmvJnd, IMAGE_BYTES, PIXELS, SIDE, ycbcr_jnd};
 use jnd_model::{ColorType, Image, JndMap};
-use jndenc::codec::adaptive::{
-    AdaptiveOptions, BlockView, ac_rms, block_scale, coarsen, encode_adaptive_components, encode_per_block,
-};
+use jndenc::codec::adaptive::{AdaptiveOptions, encode_adaptive_components, encode_rd};
 use jndenc::codec::{Codec, JpegOptions, MozJpeg};
 use rayon::prelude::*;
 
 use crate::cifar::CifarSet;
-use crate::machine_tables::{BlockGradients, Objective, for_each_gradient};
 use crate::{Error, Result};
 
 /// The four ways of coding for machines.
@@ -31,7 +29,7 @@ pub enum Method {
     /// The standard tables with DMV-JND per-block quantisation on top.
     StandardDmv,
     /// The machine tables with each block's coarsening chosen by rate and the classifiers' own
-    /// sensitivity to that block's coefficients, bounded by the DMV-JND map ([`rd_scale`]).
+    /// sensitivity to that block's coefficients, bounded by the DMV-JND map (`jndenc::codec::adaptive::rd_scale`).
     MachineTableRd,
 }
 
@@ -136,7 +134,7 @@ pub struct SweepPlan {
     /// The methods to run (in [`Method::ALL`]'s order; the standard table is always run, as every
     /// saving is against it).
     pub methods: Vec<Method>,
-    /// Lagrange multipliers of [`Method::MachineTableRd`] (squared objective per bit, see [`rd_scale`]).
+    /// Lagrange multipliers of [`Method::MachineTableRd`] (squared objective per bit, see `jndenc::codec::adaptive::rd_scale`).
     pub rd_lambdas: Vec<f32>,
     /// The classifiers (burnpack bytes) whose gradients [`Method::MachineTableRd`] weighs blocks by.
     pub classifiers: Vec<u8>,
@@ -282,12 +280,10 @@ pub fn sweep(
             .collect::<Result<_>>()?
     };
     // Per image: each block's loss gradient per coefficient, for the RD method.
-    let gradients: Vec<BlockGradients> = if plan.methods.contains(&Method::MachineTableRd) {
-        let mut all = Vec::with_capacity(n);
-        for_each_gradient(&plan.classifiers, set, 100, plan.rd_objective, model.device(), |image| {
-            all.push(BlockGradients::of(image, !plan.machine_full_chroma));
-        })?;
-        all
+    let gradients: Vec<PixelGradients> = if plan.methods.contains(&Method::MachineTableRd) {
+        let classifiers = ClassifierGradients::from_bytes(&plan.classifiers, model.device())?;
+        let all = classifiers.tiles(&set.images, plan.rd_objective, 100)?;
+        all.chunks_exact(IMAGE_BYTES).map(|g| PixelGradients::from_planar_rgb(SIDE, SIDE, g)).collect()
     } else {
         Vec::new()
     };
@@ -306,8 +302,7 @@ pub fn sweep(
             .map(|i| {
                 let bytes = if method == Method::MachineTableRd {
                     let (luma, chroma) = &machine[i];
-                    let rule = RdRule { gradients: &gradients[i], luma, chroma, lambda: map_scale };
-                    encode_per_block(&images[i], &options, |block| rule.scale(block))?
+                    encode_rd(&images[i], &gradients[i], luma, chroma, map_scale, &options)?
                 } else if method.uses_map() {
                     let (luma, chroma) = &machine[i];
                     let (luma, chroma) = (luma.scaled(map_scale), chroma.scaled(map_scale));
@@ -347,81 +342,6 @@ pub fn sweep(
         dmv_block_spread: mean_over(&|i| block_spread(&machine[i].0)),
     };
     Ok(Sweep { points, uncompressed_accuracy, maps })
-}
-
-/// The scales [`rd_scale`] chooses from (1: the block as the plain encode wrote it).
-pub const RD_SCALES: [f32; 9] = [1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 6.0, 8.0];
-
-/// Bits a block's AC levels cost, estimated: each non-zero level about 4 bits of Huffman code for its
-/// run and size, plus its size in bits (zeros are paid for in the runs).
-pub fn ac_bits(levels: &[i16; 64]) -> f32 {
-    levels[1..]
-        .iter()
-        .filter(|&&l| l != 0)
-        .map(|&l| 4.0 + (16 - l.unsigned_abs().leading_zeros()) as f32)
-        .sum()
-}
-
-/// The coarsening of one block chosen by rate and the classifiers' sensitivity: of [`RD_SCALES`] up to
-/// `cap`, the scale `s` minimising `D(s) + lambda R(s)`, where `D(s) = sum_k (g_k T_k dL_k)^2` is the
-/// squared first-order change of the classifiers' objective ([`Objective`]: gradient `g_k` per code
-/// value of coefficient `k`, step `T_k`, level change `dL_k` from [`coarsen`]) and `R(s)` the block's
-/// [`ac_bits`]. `lambda` is in squared objective per bit.
-pub fn rd_scale(levels: &[i16; 64], table: &[u16; 64], gradient: &[f32; 64], lambda: f32, cap: f32) -> f32 {
-    let mut best = (f32::INFINITY, 1.0);
-    for scale in RD_SCALES.into_iter().take_while(|&s| s <= cap.max(1.0)) {
-        let mut coarse = *levels;
-        coarsen(&mut coarse, scale);
-        let distortion: f32 = (1..64)
-            .map(|k| (gradient[k] * f32::from(table[k]) * f32::from(levels[k] - coarse[k])).powi(2))
-            .sum();
-        let cost = distortion + lambda * ac_bits(&coarse);
-        if cost < best.0 {
-            best = (cost, scale);
-        }
-    }
-    best.1
-}
-
-/// [`rd_scale`] for every block of one image, with one multiplier for every image: confident images
-/// (small gradients) give up more bits than images near a decision boundary. (A multiplier relative
-/// to each image's own mean sensitivity was tried and lost to the machine table alone on training
-/// images: it spends as many bits on images no coarsening would flip as on those it would.) The
-/// DMV-JND map bounds the scale as visibility would ([`block_scale`] of the block's mean JND).
-struct RdRule<'a> {
-    gradients: &'a BlockGradients,
-    luma: &'a JndMap,
-    chroma: &'a JndMap,
-    lambda: f32,
-}
-
-impl RdRule<'_> {
-    fn scale(&self, block: &BlockView) -> f32 {
-        let g = self.gradients;
-        let (grads, side) = match block.component {
-            0 => (&g.luma, SIDE / 8),
-            1 => (&g.cb, g.chroma_side),
-            _ => (&g.cr, g.chroma_side),
-        };
-        let [bx, by] = block.block;
-        let Some(gradient) = (bx < side).then(|| grads.get(by * side + bx)).flatten() else { return 1.0 };
-        let map = if block.chroma { self.chroma } else { self.luma };
-        let [x0, y0, x1, y1] = block.pixels;
-        let cap = block_scale(map_mean(map, x0, y0, x1, y1), ac_rms(block.table));
-        rd_scale(block.levels, block.table, gradient, self.lambda, cap)
-    }
-}
-
-/// Mean of `map` over pixels `[x0, x1) x [y0, y1)`, clipped to the map.
-fn map_mean(map: &JndMap, x0: usize, y0: usize, x1: usize, y1: usize) -> f32 {
-    let (w, h) = (map.width() as usize, map.height() as usize);
-    let (x1, y1) = (x1.min(w), y1.min(h));
-    let (x0, y0) = (x0.min(x1.saturating_sub(1)), y0.min(y1.saturating_sub(1)));
-    let mut sum = 0.0;
-    for y in y0..y1 {
-        sum += map.values()[y * w + x0..y * w + x1].iter().map(|v| v.max(0.0)).sum::<f32>();
-    }
-    sum / ((x1 - x0) * (y1 - y0)).max(1) as f32
 }
 
 /// The operational curve of `method` under `measure`: its points in order of rate, keeping only those
@@ -756,67 +676,6 @@ pub fn svg(points: &[RatePoint]) -> String {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-
-    /// A block of real-looking levels: decaying magnitudes with alternating signs.
-    fn levels() -> [i16; 64] {
-        std::array::from_fn(|k| {
-            if k == 0 { 40 } else { (24 / (1 + k as i16 / 3)) * if k % 2 == 0 { 1 } else { -1 } }
-        })
-    }
-
-    #[test]
-    fn rd_scale_trades_the_classifiers_sensitivity_against_bits_within_the_cap() {
-        let (levels, table) = (levels(), [4u16; 64]);
-        let bits = |s: f32| {
-            let mut b = levels;
-            coarsen(&mut b, s);
-            ac_bits(&b)
-        };
-        // Blind classifiers: the fewest bits the cap allows.
-        let free = rd_scale(&levels, &table, &[0.0; 64], 1e-5, 8.0);
-        let fewest = RD_SCALES.into_iter().map(bits).fold(f32::INFINITY, f32::min);
-        assert_eq!(bits(free), fewest);
-        assert!(free > 2.0);
-        assert!(rd_scale(&levels, &table, &[0.0; 64], 1e-5, 2.0) <= 2.0);
-        assert_eq!(rd_scale(&levels, &table, &[0.0; 64], 1e-5, 1.0), 1.0);
-        // Very sensitive classifiers: no coarsening.
-        assert_eq!(rd_scale(&levels, &table, &[1.0; 64], 1e-5, 8.0), 1.0);
-        // More sensitivity never coarsens more, and a larger multiplier never coarsens less.
-        let mut last = f32::INFINITY;
-        for g in [1e-5f32, 1e-4, 1e-3, 1e-2] {
-            let s = rd_scale(&levels, &table, &[g; 64], 1e-5, 8.0);
-            assert!(s <= last, "gradient {g}: {s} after {last}");
-            last = s;
-        }
-        let mut last = 0.0;
-        for lambda in [1e-7f32, 1e-6, 1e-5, 1e-4] {
-            let s = rd_scale(&levels, &table, &[1e-3; 64], lambda, 8.0);
-            assert!(s >= last, "lambda {lambda}: {s} after {last}");
-            last = s;
-        }
-        assert_eq!(ac_bits(&[0; 64]), 0.0);
-        let mut one = [0i16; 64];
-        one[5] = -3; // size 2: 6 bits
-        assert_eq!(ac_bits(&one), 6.0);
-    }
-
-    #[test]
-    fn block_gradients_go_through_jfif_and_the_orthonormal_dct() {
-        // A gradient of 1 on every pixel of R, G and B: Y's is 3 per pixel, so each luma block's DC is
-        // 3 * 64 / 8 and its AC zero; at 4:2:0 a Cb sample sums 2x2 pixels of -0.344136 + 1.772.
-        let image = vec![1.0f32; IMAGE_BYTES];
-        let g = BlockGradients::of(&image, true);
-        assert_eq!((g.luma.len(), g.cb.len(), g.cr.len(), g.chroma_side), (16, 4, 4, 2));
-        for block in &g.luma {
-            assert!((block[0] - 24.0).abs() < 1e-3, "{}", block[0]);
-            assert!(block[1..].iter().all(|v| v.abs() < 1e-3));
-        }
-        let cb = 4.0 * (1.772 - 0.344_136) * 8.0;
-        assert!(g.cb.iter().all(|b| (b[0] - cb).abs() < 1e-2), "{} vs {cb}", g.cb[0][0]);
-        let full = BlockGradients::of(&image, false);
-        assert_eq!((full.cb.len(), full.chroma_side), (16, 4));
-        assert!((full.cb[0][0] - cb / 4.0).abs() < 1e-2);
-    }
 
     #[test]
     fn scan_bytes_exclude_headers_and_count_every_scan() {

@@ -16,11 +16,8 @@
 
 use std::fmt::Write as _;
 
-use burn::module::Module;
-use burn::nn::loss::CrossEntropyLoss;
-use burn::tensor::{Device, Tensor};
-use jnd_model::dct::forward_8x8;
-use jnd_model::dmvjnd::{ClassifierKind, DmvJnd, IMAGE_BYTES, PIXELS, SIDE, images_tensor};
+use burn::tensor::Device;
+use jnd_model::dmvjnd::{ClassifierGradients, IMAGE_BYTES, Objective, PixelGradients, Plane, SIDE};
 
 use crate::cifar::CifarSet;
 use crate::{Error, Result};
@@ -64,16 +61,31 @@ pub fn sensitivity(
     }
     let (mut luma, mut chroma) = ([0.0f64; 64], [0.0f64; 64]);
     let n = set.len();
-    for_each_gradient(classifiers, set, batch, Objective::CrossEntropy, device, |image| {
-        let blocks = BlockGradients::of(image, subsampled);
-        for (sums, planes) in [(&mut luma, vec![&blocks.luma]), (&mut chroma, vec![&blocks.cb, &blocks.cr])] {
-            for block in planes.into_iter().flatten() {
-                for (sum, g) in sums.iter_mut().zip(block) {
-                    *sum += f64::from(*g).powi(2);
+    let gradients = ClassifierGradients::from_bytes(classifiers, device)?;
+    // Chroma blocks cover 16x16 pixels at 4:2:0, 8x8 at 4:4:4.
+    let footprint = if subsampled { 16 } else { 8 };
+    let blocks = |side: usize| {
+        (0..SIDE / side).flat_map(move |by| (0..SIDE / side).map(move |bx| [bx, by].map(|v| v * side)))
+    };
+    let add = |sums: &mut [f64; 64], block: [f32; 64]| {
+        for (sum, g) in sums.iter_mut().zip(block) {
+            *sum += f64::from(g).powi(2);
+        }
+    };
+    for chunk in set.images.chunks(batch.max(1) * IMAGE_BYTES) {
+        let all = gradients.tiles(chunk, Objective::CrossEntropy, batch)?;
+        for image in all.chunks_exact(IMAGE_BYTES) {
+            let g = PixelGradients::from_planar_rgb(SIDE, SIDE, image);
+            for [x, y] in blocks(8) {
+                add(&mut luma, g.block(Plane::Luma, [x, y, x + 8, y + 8]));
+            }
+            for [x, y] in blocks(footprint) {
+                for plane in [Plane::Cb, Plane::Cr] {
+                    add(&mut chroma, g.block(plane, [x, y, x + footprint, y + footprint]));
                 }
             }
         }
-    })?;
+    }
     let luma_blocks = (n * (SIDE / 8) * (SIDE / 8)) as f64;
     let chroma_side = if subsampled { SIDE / 2 } else { SIDE };
     let chroma_blocks = (n * 2 * (chroma_side / 8) * (chroma_side / 8)) as f64;
@@ -82,126 +94,6 @@ pub fn sensitivity(
         chroma: chroma.map(|s| s / chroma_blocks),
         images: n,
     })
-}
-
-/// What [`for_each_gradient`] differentiates, summed over the four frozen classifiers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Objective {
-    /// Cross-entropy against the classifier's own decision (the machine tables' sensitivity).
-    CrossEntropy,
-    /// The margin between the classifier's top two logits, relative to its value on the original
-    /// (`margin / margin.detach()`): a change of -1 flips the decision, so the squared first-order
-    /// change is a flip risk that weighs images near a boundary up and confident ones down.
-    RelativeMargin,
-}
-
-/// Calls `f` with each image's gradient of `objective` with respect to its planar RGB pixels in 8-bit
-/// code values (`batch` images per backward pass, in the set's order).
-pub fn for_each_gradient(
-    classifiers: &[u8],
-    set: &CifarSet,
-    batch: usize,
-    objective: Objective,
-    device: &Device,
-    mut f: impl FnMut(&[f32]),
-) -> Result<()> {
-    let train_device = device.clone().autodiff();
-    // Frozen: batch normalisation uses its running statistics, as in inference.
-    let frozen = DmvJnd::load_classifiers(classifiers, &train_device)?.freeze();
-    let loss_fn = CrossEntropyLoss::new(None, &train_device);
-    let n = set.len();
-    for start in (0..n).step_by(batch.max(1)) {
-        let end = (start + batch.max(1)).min(n);
-        let m = end - start;
-        let planar = &set.images[start * IMAGE_BYTES..end * IMAGE_BYTES];
-        let x = images_tensor(planar, &train_device)?.require_grad();
-        let mut total: Option<Tensor<1>> = None;
-        for kind in ClassifierKind::ALL {
-            let logits = frozen.forward(kind, x.clone()).logits;
-            let term = match objective {
-                Objective::CrossEntropy => {
-                    let own = logits.clone().argmax(1).reshape([m]);
-                    loss_fn.forward(logits, own)
-                }
-                Objective::RelativeMargin => {
-                    let (_, top) = logits.clone().topk_with_indices(2, 1);
-                    let pair = logits.gather(1, top);
-                    let margin = pair.clone().narrow(1, 0, 1) - pair.narrow(1, 1, 1);
-                    let relative = margin.clone() / (margin.detach() + 1e-6);
-                    relative.sum()
-                }
-            };
-            total = Some(match total {
-                Some(sum) => sum + term,
-                None => term,
-            });
-        }
-        let total = total.ok_or_else(|| Error::Insufficient("no classifiers".into()))?;
-        let grads = total.backward();
-        let gradient = x.grad(&grads).ok_or_else(|| Error::Insufficient("no input gradient".into()))?;
-        let mut values: Vec<f32> = gradient
-            .into_data()
-            .convert::<f32>()
-            .try_into_vec::<f32>()
-            .map_err(|e| Error::Insufficient(format!("reading the gradient: {e:?}")))?;
-        // Cross-entropy is a batch mean: times m for each image's own gradient (the margins are
-        // summed); the input was normalised as v / 127.5 - 1, so d/dv = d/dx / 127.5.
-        let per_image = match objective {
-            Objective::CrossEntropy => m as f32,
-            Objective::RelativeMargin => 1.0,
-        };
-        let scale = per_image / 127.5;
-        values.iter_mut().for_each(|v| *v *= scale);
-        values.chunks_exact(IMAGE_BYTES).for_each(&mut f);
-    }
-    Ok(())
-}
-
-/// One image's loss gradient per JPEG DCT coefficient: each 8x8 block of Y, Cb and Cr (row-major
-/// blocks, natural order within a block), in loss per code value of the coefficient.
-#[derive(Debug, Clone, PartialEq)]
-pub struct BlockGradients {
-    /// Luma blocks (4x4 for a 32x32 image).
-    pub luma: Vec<[f32; 64]>,
-    /// Cb blocks (2x2 at 4:2:0, 4x4 at 4:4:4).
-    pub cb: Vec<[f32; 64]>,
-    /// Cr blocks.
-    pub cr: Vec<[f32; 64]>,
-    /// Blocks per row of the chroma planes.
-    pub chroma_side: usize,
-}
-
-impl BlockGradients {
-    /// From a planar RGB pixel gradient (per code value), for chroma coded at 4:2:0 (`subsampled`:
-    /// a chroma sample's gradient is the sum over the 2x2 pixels the decoder replicates it to) or
-    /// 4:4:4.
-    pub fn of(image: &[f32], subsampled: bool) -> Self {
-        let (r, g, b) = (&image[..PIXELS], &image[PIXELS..2 * PIXELS], &image[2 * PIXELS..]);
-        // JFIF: R = Y + 1.402 Cr, G = Y - 0.344136 Cb - 0.714136 Cr, B = Y + 1.772 Cb, so the gradient
-        // with respect to (Y, Cb, Cr) is the transpose applied to the RGB gradient.
-        let mut y = vec![0.0f32; PIXELS];
-        let half = if subsampled { SIDE / 2 } else { SIDE };
-        let (mut cb, mut cr) = (vec![0.0f32; half * half], vec![0.0f32; half * half]);
-        for p in 0..PIXELS {
-            let (gr, gg, gb) = (r[p], g[p], b[p]);
-            y[p] = gr + gg + gb;
-            let q = if subsampled { (p / SIDE / 2) * half + (p % SIDE) / 2 } else { p };
-            cb[q] += -0.344_136 * gg + 1.772 * gb;
-            cr[q] += 1.402 * gr - 0.714_136 * gg;
-        }
-        let blocks = |plane: &[f32], side: usize| -> Vec<[f32; 64]> {
-            let mut out = Vec::with_capacity((side / 8) * (side / 8));
-            for by in 0..side / 8 {
-                for bx in 0..side / 8 {
-                    let block: [f32; 64] =
-                        std::array::from_fn(|i| plane[(by * 8 + i / 8) * side + bx * 8 + i % 8]);
-                    out.push(forward_8x8(&block));
-                }
-            }
-            out
-        };
-        Self { luma: blocks(&y, SIDE), cb: blocks(&cb, half), cr: blocks(&cr, half), chroma_side: half / 8 }
-    }
 }
 
 /// The exponent of the first-order rule, `Q = k S^-1/2`.

@@ -34,7 +34,7 @@ fn the_sweep_codes_real_images_and_reads_savings_off_its_curves() {
         methods: Method::ALL.to_vec(),
         rd_lambdas: vec![1e-4, 1e-1],
         classifiers: jnd_model::dmvjnd::EMBEDDED_CLASSIFIERS.to_vec(),
-        rd_objective: trainer::machine_tables::Objective::RelativeMargin,
+        rd_objective: jnd_model::dmvjnd::Objective::RelativeMargin,
     };
     let mut seen = 0;
     let result = sweep(&model, &set, &plan, |_| seen += 1).unwrap();

@@ -37,6 +37,7 @@
 //!   map against the luma table over the pixels they cover (the mean scale of those luma blocks).
 
 use jnd_model::JndMap;
+use jnd_model::dmvjnd::{PixelGradients, Plane};
 use mozjpeg_sys as ffi;
 
 use super::{Codec, Encoded, JpegColor, JpegOptions, MozJpeg, Restart};
@@ -94,7 +95,21 @@ pub fn encode_adaptive_components(
     chroma: Option<&JndMap>,
     options: &AdaptiveOptions,
 ) -> Result<Encoded> {
-    for map in std::iter::once(luma).chain(chroma) {
+    check_sizes(image, std::iter::once(luma).chain(chroma))?;
+    let maps = Maps { luma: Integral::new(luma), chroma: chroma.map(Integral::new) };
+    encode_per_block(image, options, |block| {
+        let (map, table) = match (&maps.chroma, block.chroma) {
+            (Some(chroma), true) => (chroma, block.table),
+            _ => (&maps.luma, block.luma_table),
+        };
+        let [x0, y0, x1, y1] = block.pixels;
+        block_scale(map.mean(x0, y0, x1, y1), ac_rms(table))
+    })
+}
+
+/// Refuses maps whose size is not the picture's.
+fn check_sizes<'a>(image: &Image, maps: impl IntoIterator<Item = &'a JndMap>) -> Result<()> {
+    for map in maps {
         if map.width() != image.width() || map.height() != image.height() {
             return Err(Error::Parameter(format!(
                 "a {}x{} JND map for a {}x{} image",
@@ -105,15 +120,89 @@ pub fn encode_adaptive_components(
             )));
         }
     }
-    let maps = Maps { luma: Integral::new(luma), chroma: chroma.map(Integral::new) };
+    Ok(())
+}
+
+/// The plain encode with each block's coarsening chosen by rate and the classifiers' sensitivity
+/// ([`rd_scale`] with the block's own gradient from `gradients`, `jnd_model::dmvjnd::sensitivity`),
+/// bounded by the DMV-JND maps as [`encode_adaptive_components`] would scale the block (`luma` for Y,
+/// `chroma` for Cb and Cr, in 8-bit code values). One multiplier `lambda` for every block of every
+/// picture: confident pictures (small gradients) give up more bits than pictures near a decision
+/// boundary. The file must code Y, Cb and Cr or grey (an `-rgb` file is refused: its components are
+/// not the planes the gradients are of).
+pub fn encode_rd(
+    image: &Image,
+    gradients: &PixelGradients,
+    luma: &JndMap,
+    chroma: &JndMap,
+    lambda: f32,
+    options: &AdaptiveOptions,
+) -> Result<Encoded> {
+    check_sizes(image, [luma, chroma])?;
+    if gradients.width() != image.width() as usize || gradients.height() != image.height() as usize {
+        return Err(Error::Parameter(format!(
+            "gradients of a {}x{} picture for a {}x{} image",
+            gradients.width(),
+            gradients.height(),
+            image.width(),
+            image.height()
+        )));
+    }
+    if !lambda.is_finite() || lambda < 0.0 {
+        return Err(Error::Parameter(format!("rate multiplier {lambda} (need a finite value >= 0)")));
+    }
+    if options.jpeg.color == JpegColor::Rgb && image.color() == jnd_model::ColorType::Rgb {
+        return Err(Error::Unsupported(
+            "per-block rate choice with -rgb: the classifiers' gradients are of Y, Cb and Cr".into(),
+        ));
+    }
+    let maps = Maps { luma: Integral::new(luma), chroma: Some(Integral::new(chroma)) };
     encode_per_block(image, options, |block| {
-        let (map, table) = match (&maps.chroma, block.chroma) {
-            (Some(chroma), true) => (chroma, block.table),
-            _ => (&maps.luma, block.luma_table),
+        let (plane, map) = match (block.chroma, block.component, &maps.chroma) {
+            (false, 0, _) => (Plane::Luma, &maps.luma),
+            (true, 1, Some(chroma)) => (Plane::Cb, chroma),
+            (true, _, Some(chroma)) => (Plane::Cr, chroma),
+            _ => return 1.0,
         };
+        let gradient = gradients.block(plane, block.pixels);
         let [x0, y0, x1, y1] = block.pixels;
-        block_scale(map.mean(x0, y0, x1, y1), ac_rms(table))
+        let cap = block_scale(map.mean(x0, y0, x1, y1), ac_rms(block.table));
+        rd_scale(block.levels, block.table, &gradient, lambda, cap)
     })
+}
+
+/// The scales [`rd_scale`] chooses from (1: the block as the plain encode wrote it).
+pub const RD_SCALES: [f32; 9] = [1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 6.0, 8.0];
+
+/// Bits a block's AC levels cost, estimated: each non-zero level about 4 bits of Huffman code for its
+/// run and size, plus its size in bits (zeros are paid for in the runs).
+pub fn ac_bits(levels: &[i16; 64]) -> f32 {
+    levels[1..]
+        .iter()
+        .filter(|&&l| l != 0)
+        .map(|&l| 4.0 + (16 - l.unsigned_abs().leading_zeros()) as f32)
+        .sum()
+}
+
+/// The coarsening of one block chosen by rate and the classifiers' sensitivity: of [`RD_SCALES`] up to
+/// `cap`, the scale `s` minimising `D(s) + lambda R(s)`, where `D(s) = sum_k (g_k T_k dL_k)^2` is the
+/// squared first-order change of the classifiers' objective (`jnd_model::dmvjnd::Objective`: gradient
+/// `g_k` per code value of coefficient `k`, step `T_k`, level change `dL_k` from [`coarsen`]) and `R(s)`
+/// the block's [`ac_bits`]. `lambda` is in squared objective per bit.
+pub fn rd_scale(levels: &[i16; 64], table: &[u16; 64], gradient: &[f32; 64], lambda: f32, cap: f32) -> f32 {
+    let mut best = (f32::INFINITY, 1.0);
+    for scale in RD_SCALES.into_iter().take_while(|&s| s <= cap.max(1.0)) {
+        let mut coarse = *levels;
+        coarsen(&mut coarse, scale);
+        let distortion: f32 = (1..64)
+            .map(|k| (gradient[k] * f32::from(table[k]) * f32::from(levels[k] - coarse[k])).powi(2))
+            .sum();
+        let cost = distortion + lambda * ac_bits(&coarse);
+        if cost < best.0 {
+            best = (cost, scale);
+        }
+    }
+    best.1
 }
 
 /// One block of the plain encode, as a per-block rule of [`encode_per_block`] sees it.
@@ -354,6 +443,49 @@ mod tests {
         let mut same = [3i16; 64];
         coarsen(&mut same, 1.0);
         assert_eq!(same, [3; 64]);
+    }
+
+    /// A block of real-looking levels: decaying magnitudes with alternating signs.
+    fn levels() -> [i16; 64] {
+        std::array::from_fn(|k| {
+            if k == 0 { 40 } else { (24 / (1 + k as i16 / 3)) * if k % 2 == 0 { 1 } else { -1 } }
+        })
+    }
+
+    #[test]
+    fn rd_scale_trades_the_classifiers_sensitivity_against_bits_within_the_cap() {
+        let (levels, table) = (levels(), [4u16; 64]);
+        let bits = |s: f32| {
+            let mut b = levels;
+            coarsen(&mut b, s);
+            ac_bits(&b)
+        };
+        // Blind classifiers: the fewest bits the cap allows.
+        let free = rd_scale(&levels, &table, &[0.0; 64], 1e-5, 8.0);
+        let fewest = RD_SCALES.into_iter().map(bits).fold(f32::INFINITY, f32::min);
+        assert_eq!(bits(free), fewest);
+        assert!(free > 2.0);
+        assert!(rd_scale(&levels, &table, &[0.0; 64], 1e-5, 2.0) <= 2.0);
+        assert_eq!(rd_scale(&levels, &table, &[0.0; 64], 1e-5, 1.0), 1.0);
+        // Very sensitive classifiers: no coarsening.
+        assert_eq!(rd_scale(&levels, &table, &[1.0; 64], 1e-5, 8.0), 1.0);
+        // More sensitivity never coarsens more, and a larger multiplier never coarsens less.
+        let mut last = f32::INFINITY;
+        for g in [1e-5f32, 1e-4, 1e-3, 1e-2] {
+            let s = rd_scale(&levels, &table, &[g; 64], 1e-5, 8.0);
+            assert!(s <= last, "gradient {g}: {s} after {last}");
+            last = s;
+        }
+        let mut last = 0.0;
+        for lambda in [1e-7f32, 1e-6, 1e-5, 1e-4] {
+            let s = rd_scale(&levels, &table, &[1e-3; 64], lambda, 8.0);
+            assert!(s >= last, "lambda {lambda}: {s} after {last}");
+            last = s;
+        }
+        assert_eq!(ac_bits(&[0; 64]), 0.0);
+        let mut one = [0i16; 64];
+        one[5] = -3; // size 2: 6 bits
+        assert_eq!(ac_bits(&one), 6.0);
     }
 
     #[test]

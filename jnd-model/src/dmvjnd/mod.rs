@@ -11,9 +11,11 @@
 
 pub mod classifiers;
 mod net;
+pub mod sensitivity;
 
 pub use classifiers::{CamClassifiers, ClassifierKind, ClassifierOutput, FEATURE_SIDE};
 pub use net::{DmvJndNet, JND_LIMIT};
+pub use sensitivity::{ClassifierGradients, Objective, PixelGradients, Plane};
 
 use burn::tensor::{Device, Tensor, TensorData};
 
@@ -323,26 +325,7 @@ impl DmvJnd {
         per_pixel: impl Fn(f32, f32, f32) -> [f32; N],
     ) -> Result<[JndMap; N]> {
         let (width, height) = (image.width() as usize, image.height() as usize);
-        let (tiles_x, tiles_y) = (width.div_ceil(SIDE), height.div_ceil(SIDE));
-        let channels = match image.color() {
-            ColorType::Rgb => 3,
-            ColorType::Gray => 1,
-        };
-        let pixels = image.pixels();
-        let mut planar = Vec::with_capacity(tiles_x * tiles_y * IMAGE_BYTES);
-        for ty in 0..tiles_y {
-            for tx in 0..tiles_x {
-                for c in 0..3 {
-                    for y in 0..SIDE {
-                        let sy = (ty * SIDE + y).min(height - 1);
-                        for x in 0..SIDE {
-                            let sx = (tx * SIDE + x).min(width - 1);
-                            planar.push(pixels[(sy * width + sx) * channels + c.min(channels - 1)]);
-                        }
-                    }
-                }
-            }
-        }
+        let Tiles { planar, columns: tiles_x, rows: tiles_y } = tile_picture(image);
         let analysis = self.analyse(&planar)?;
         let jnd = self.jnd(&planar, &analysis.merged_cam)?;
         let mut values: [Vec<f32>; N] = std::array::from_fn(|_| vec![0.0f32; width * height]);
@@ -371,6 +354,43 @@ impl DmvJnd {
     pub fn distort(planar: &[u8], jnd: &[f32], scale: f32) -> Vec<u8> {
         planar.iter().zip(jnd).map(|(&v, &j)| denormalize(normalize(v) + j * scale)).collect()
     }
+}
+
+/// A picture cut into the classifiers' 32x32 tiles.
+struct Tiles {
+    /// Planar RGB tiles, row by row.
+    planar: Vec<u8>,
+    /// Tiles per row.
+    columns: usize,
+    /// Rows of tiles.
+    rows: usize,
+}
+
+/// Cuts `image` into 32x32 tiles, row by row; the last row and column repeat the picture's edge, and
+/// grey pictures are read as RGB with equal channels.
+fn tile_picture(image: &Image) -> Tiles {
+    let (width, height) = (image.width() as usize, image.height() as usize);
+    let (columns, rows) = (width.div_ceil(SIDE), height.div_ceil(SIDE));
+    let channels = match image.color() {
+        ColorType::Rgb => 3,
+        ColorType::Gray => 1,
+    };
+    let pixels = image.pixels();
+    let mut planar = Vec::with_capacity(columns * rows * IMAGE_BYTES);
+    for ty in 0..rows {
+        for tx in 0..columns {
+            for c in 0..3 {
+                for y in 0..SIDE {
+                    let sy = (ty * SIDE + y).min(height - 1);
+                    for x in 0..SIDE {
+                        let sx = (tx * SIDE + x).min(width - 1);
+                        planar.push(pixels[(sy * width + sx) * channels + c.min(channels - 1)]);
+                    }
+                }
+            }
+        }
+    }
+    Tiles { planar, columns, rows }
 }
 
 /// The DMV-JND of a picture per JPEG component, in 8-bit code values per pixel.

@@ -164,8 +164,8 @@ pub fn run_eval_machine_coding(
         rd_lambdas,
         classifiers: classifier_bytes,
         rd_objective: match rd_objective {
-            ObjectiveArg::CrossEntropy => trainer::machine_tables::Objective::CrossEntropy,
-            ObjectiveArg::Margin => trainer::machine_tables::Objective::RelativeMargin,
+            ObjectiveArg::CrossEntropy => jnd_model::dmvjnd::Objective::CrossEntropy,
+            ObjectiveArg::Margin => jnd_model::dmvjnd::Objective::RelativeMargin,
         },
     };
     let started = Instant::now();
