@@ -10,12 +10,17 @@ mod common;
 
 use common::*;
 use jnd_model::JndMap;
+use jnd_model::dmvjnd::PixelGradients;
 use jndenc::codec::adaptive::{
-    AdaptiveOptions, BlockView, encode_adaptive, encode_adaptive_components, encode_per_block,
+    AdaptiveOptions, BlockView, encode_adaptive, encode_adaptive_components, encode_per_block, encode_rd,
 };
 use jndenc::codec::{Codec, JpegOptions, MozJpeg, Restart, machine_qtables};
 use jndenc::jpeg_info;
 use jndenc::{ColorType, Image};
+
+fn report_json(path: &str) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
 
 fn constant_map(image: &Image, value: f32) -> JndMap {
     JndMap::new(image.width(), image.height(), vec![value; (image.width() * image.height()) as usize])
@@ -304,7 +309,7 @@ fn the_machine_tables_are_valid_baseline_tables_and_the_machine_target_writes_th
     let input = input.to_str().unwrap();
     for (quality, baseline) in [(50u8, false), (90, false), (10, true), (10, false)] {
         let q = quality.to_string();
-        let mut args = vec!["-quality", &q, "--target", "machine", "--map-strength", "0"];
+        let mut args = vec!["-quality", &q, "--target", "machine", "--rd-lambda", "0"];
         if baseline {
             args.push("-quant-baseline");
         }
@@ -332,12 +337,12 @@ fn cli_adaptive_human_and_machine_targets() {
     let input = input.to_str().unwrap();
     let plain = ok(run(&["-quality", "90", "-revert", input]));
     let human = ok(run(&["-quality", "90", "--adaptive", "human", input]));
-    let machine = ok(run(&["-quality", "90", "--target", "machine", input]));
+    let machine = ok(run(&["-quality", "90", "--target", "machine", "--rd-lambda", "0", input]));
     for bytes in [&human, &machine] {
         djpeg_reads(bytes);
     }
     assert!(human.len() < plain.len(), "human {} vs plain {}", human.len(), plain.len());
-    // The machine target's map (off by default) coarsens the machine-table encode.
+    // The machine target's map coarsens the machine-table encode.
     let machine_map = ok(run(&["-quality", "90", "--target", "machine", "--map-strength", "0.5", input]));
     djpeg_reads(&machine_map);
     assert!(machine_map.len() < machine.len(), "map {} vs tables alone {}", machine_map.len(), machine.len());
@@ -358,7 +363,7 @@ fn cli_map_strength() {
     // Strength 0 makes no map: the plain encode on the target's base tables (the machine tables as
     // a -qtables file, the standard ones for people), but for jndenc's marker, which names the map
     // (--strip all leaves it out).
-    let machine_zero = ok(run(&["-quality", "90", "--target", "machine", "--map-strength", "0", input]));
+    let machine_zero = ok(run(&["-quality", "90", "--target", "machine", "--rd-lambda", "0", input]));
     let unmarked = |args: &[&str]| {
         let mut all = args.to_vec();
         all.extend(["--strip", "all", input]);
@@ -367,7 +372,7 @@ fn cli_map_strength() {
     let tables =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../jnd-model/weights/machine-qtables.txt");
     assert_eq!(
-        unmarked(&["-quality", "90", "--target", "machine", "--map-strength", "0"]),
+        unmarked(&["-quality", "90", "--target", "machine", "--rd-lambda", "0", "--map-strength", "0"]),
         unmarked(&["-quality", "90", "-qtables", tables.to_str().unwrap()])
     );
     assert_eq!(
@@ -381,18 +386,131 @@ fn cli_map_strength() {
         assert!(bytes.len() < last, "strength {strength}: {} bytes, not below {last}", bytes.len());
         last = bytes.len();
     }
-    // The default is the documented 0: the machine tables alone.
-    let default = ok(run(&["-quality", "90", "--target", "machine", input]));
-    assert_eq!(default, machine_zero);
+    // A map asked for replaces the rate choice: its strength 0 is the documented default (per-block
+    // rate choice), not the tables alone.
+    let zero_map = unmarked(&["-quality", "90", "--target", "machine", "--map-strength", "0"]);
+    assert_eq!(zero_map, unmarked(&["-quality", "90", "--target", "machine"]));
     for (args, message) in [
         (vec!["-quality", "90", "--map-strength", "1", input], "--map-strength: applies to"),
         (vec!["--target", "machine", "--map-strength", "-1", input], "outside 0..64"),
         (vec!["--target", "machine", "--map-strength", "nan", input], "outside 0..64"),
         (vec!["--target", "machine", "--map-strength", "much", input], "not a number"),
+        (vec!["--target", "machine", "--map-strength", "1", "--rd-lambda", "0.001", input], "give one"),
     ] {
         let out = run(&args);
         assert_ne!(out.status.code(), Some(0), "{args:?}");
         assert!(out.stdout.is_empty(), "{args:?} wrote output");
         assert!(stderr(&out).contains(message), "{args:?}: {}", stderr(&out));
     }
+}
+
+#[test]
+fn the_rate_rule_keeps_sensitive_blocks_and_coarsens_free_ones_within_the_map() {
+    let image = fixture_image("photo.png");
+    let (w, h) = (image.width() as usize, image.height() as usize);
+    let opts = options(
+        JpegOptions { qtables: Some(machine_qtables().unwrap()), scale_qtables: true, ..Default::default() },
+        90,
+    );
+    let plain = opts.plain(&image).unwrap().bytes;
+    let blind = PixelGradients::from_planar_rgb(w, h, &vec![0.0; 3 * w * h]);
+    let (zero, wide) = (constant_map(&image, 0.0), constant_map(&image, 40.0));
+    // No room in the map: the plain encode, byte for byte, whatever the classifiers think.
+    assert_eq!(encode_rd(&image, &blind, &zero, &zero, 1e-3, &opts).unwrap().bytes, plain);
+    // Classifiers blind to every coefficient: every block as coarse as the map allows, the bits the
+    // fewest; very sensitive ones: nothing moves.
+    let free = encode_rd(&image, &blind, &wide, &wide, 1e-3, &opts).unwrap().bytes;
+    djpeg_reads(&free);
+    assert!(free.len() < plain.len() * 3 / 4, "free {} vs plain {}", free.len(), plain.len());
+    // The map bounds the coarsening: a narrower map leaves more bits.
+    let narrow = constant_map(&image, 8.0);
+    let bounded = encode_rd(&image, &blind, &narrow, &narrow, 1e-3, &opts).unwrap().bytes;
+    assert!(
+        free.len() < bounded.len() && bounded.len() < plain.len(),
+        "{} {} {}",
+        free.len(),
+        bounded.len(),
+        plain.len()
+    );
+    // Sensitive to every frequency (a flat gradient would only weigh DC, which is never coarsened).
+    let mut state = 12345u32;
+    let noise: Vec<f32> = (0..3 * w * h)
+        .map(|_| {
+            state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (state >> 8) as f32 / (1u32 << 24) as f32 * 20.0 - 10.0
+        })
+        .collect();
+    let sensitive = PixelGradients::from_planar_rgb(w, h, &noise);
+    assert!(encode_rd(&image, &sensitive, &wide, &wide, 1e-3, &opts).unwrap().bytes == plain);
+    // Sizes that do not match the picture, a negative multiplier and RGB coding are refused.
+    let small = PixelGradients::from_planar_rgb(8, 8, &[0.0; 192]);
+    assert!(encode_rd(&image, &small, &wide, &wide, 1e-3, &opts).is_err());
+    assert!(encode_rd(&image, &blind, &wide, &wide, -1.0, &opts).is_err());
+    let rgb = options(JpegOptions { color: jndenc::codec::JpegColor::Rgb, ..Default::default() }, 90);
+    assert!(encode_rd(&image, &blind, &wide, &wide, 1e-3, &rgb).is_err());
+}
+
+#[test]
+fn cli_machine_rate_choice() {
+    let input = fixture("photo.png");
+    let input = input.to_str().unwrap();
+    let unmarked = |args: &[&str]| {
+        let mut all = vec!["-quality", "90", "--target", "machine"];
+        all.extend(args);
+        all.extend(["--strip", "all", input]);
+        ok(run(&all))
+    };
+    // The default multiplier is the documented one for the quality.
+    let lambda = jndenc::settings::machine_rd_lambda(90).to_string();
+    let default = unmarked(&[]);
+    assert_eq!(default, unmarked(&["--rd-lambda", &lambda]));
+    djpeg_reads(&default);
+    // A larger multiplier never costs more bits, and the default saves against the tables alone.
+    let tables = unmarked(&["--rd-lambda", "0"]);
+    assert!(default.len() < tables.len(), "rate choice {} vs tables alone {}", default.len(), tables.len());
+    let mut last = tables.len();
+    for lambda in ["0.0001", "0.001", "0.01", "1"] {
+        let bytes = unmarked(&["--rd-lambda", lambda]);
+        assert!(bytes.len() <= last, "λ {lambda}: {} bytes after {last}", bytes.len());
+        last = bytes.len();
+    }
+    // Still a faithful picture: the map bounds every block.
+    let original = fixture_image("photo.png");
+    assert!(psnr(&original, &decode_bytes(&unmarked(&["--rd-lambda", "1"]))) > 28.0);
+    // The report names the rule.
+    let dir = tempfile::tempdir().unwrap();
+    let (out, report) = (dir.path().join("out.jpg"), dir.path().join("report.json"));
+    let (out, report) = (out.to_str().unwrap(), report.to_str().unwrap());
+    ok(run(&["-quality", "90", "--target", "machine", "-outfile", out, "--report", report, input]));
+    assert_eq!(report_json(report)["images"][0]["decider"], "machine-rd");
+    ok(run(&[
+        "-quality",
+        "90",
+        "--target",
+        "machine",
+        "--rd-lambda",
+        "0",
+        "-outfile",
+        out,
+        "--report",
+        report,
+        input,
+    ]));
+    assert_eq!(report_json(report)["images"][0]["decider"], "plain");
+    for (args, message) in [
+        (
+            vec!["-quality", "90", "--rd-lambda", "0.001", input],
+            "--rd-lambda: applies to target machine only",
+        ),
+        (vec!["--target", "machine", "--rd-lambda", "2", input], "outside 0..1"),
+        (vec!["--target", "machine", "--rd-lambda", "x", input], "not a number"),
+        (vec!["--target", "machine", "-rgb", input], "-rgb"),
+    ] {
+        let out = run(&args);
+        assert_ne!(out.status.code(), Some(0), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?} wrote output");
+        assert!(stderr(&out).contains(message), "{args:?}: {}", stderr(&out));
+    }
+    // -rgb with the tables alone is fine.
+    djpeg_reads(&ok(run(&["--target", "machine", "-rgb", "--rd-lambda", "0", input])));
 }

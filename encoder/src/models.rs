@@ -4,7 +4,7 @@
 use std::sync::Mutex;
 
 use jnd_model::Accelerator;
-use jnd_model::dmvjnd::DmvJnd;
+use jnd_model::dmvjnd::{ClassifierGradients, DmvJnd};
 use jnd_model::judge::Judge;
 use jnd_model::vpjnd::VpJnd;
 
@@ -18,6 +18,7 @@ pub struct Models {
     vpjnd: Mutex<Option<VpJnd>>,
     judge: Mutex<Option<Judge>>,
     dmvjnd: Mutex<Option<DmvJnd>>,
+    gradients: Mutex<Option<ClassifierGradients>>,
 }
 
 impl Models {
@@ -27,6 +28,13 @@ impl Models {
     pub fn on(accelerator: Accelerator) -> Result<Self> {
         jnd_model::select_device(accelerator)?;
         Ok(Self { accelerator, ..Self::default() })
+    }
+
+    /// The DMV-JND's four classifiers on the autodiff device, for their input gradients.
+    pub fn classifier_gradients(&self) -> Result<ClassifierGradients> {
+        self.load(&self.gradients, "the classifiers' gradients", |a| {
+            ClassifierGradients::embedded(&jnd_model::select_device(a)?)
+        })
     }
 
     /// Where the models run.

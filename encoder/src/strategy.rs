@@ -4,7 +4,7 @@
 
 use jnd_model::PixelJndModel;
 #[cfg(feature = "mozjpeg")]
-use jnd_model::dmvjnd::DmvJnd;
+use jnd_model::dmvjnd::{ClassifierGradients, DmvJnd, Objective};
 
 use crate::auto::{AutoOptions, JudgeDecider, ModelDecider, TeacherDecider, margin_for};
 #[cfg(feature = "mozjpeg")]
@@ -48,10 +48,47 @@ pub const PEAK_FIXED_BYTES: u64 = 32 << 20;
 #[cfg(feature = "mozjpeg")]
 #[derive(Debug, Clone)]
 pub(crate) struct PerBlock {
-    /// `None` at strength 0: no map is made (nor its model loaded), the plain encode is the output.
-    pub(crate) source: Option<MapSource>,
-    pub(crate) strength: f32,
+    pub(crate) rule: BlockRule,
     pub(crate) options: AdaptiveOptions,
+}
+
+/// How per-block coding chooses each block's coarsening.
+#[cfg(feature = "mozjpeg")]
+#[derive(Debug, Clone)]
+pub(crate) enum BlockRule {
+    /// None: the plain encode is the output (no model is loaded).
+    Plain,
+    /// From a JND map times a strength (`codec::adaptive::encode_adaptive_components`).
+    Map { source: MapSource, strength: f32 },
+    /// By rate and the classifiers' sensitivity, bounded by the DMV-JND map (`codec::adaptive::encode_rd`).
+    Rate { model: Box<DmvJnd>, gradients: Box<ClassifierGradients>, lambda: f32 },
+}
+
+#[cfg(feature = "mozjpeg")]
+impl BlockRule {
+    /// Encodes `image` by this rule; also returns the time spent on its maps and gradients.
+    pub(crate) fn encode(
+        &self,
+        image: &Image,
+        options: &AdaptiveOptions,
+    ) -> Result<(crate::codec::Encoded, std::time::Duration)> {
+        use crate::codec::adaptive::{encode_adaptive_components, encode_rd};
+        let start = std::time::Instant::now();
+        Ok(match self {
+            BlockRule::Plain => (options.plain(image)?, std::time::Duration::ZERO),
+            BlockRule::Map { source, strength } => {
+                let (luma, chroma) = source.maps(image, *strength)?;
+                let prepare = start.elapsed();
+                (encode_adaptive_components(image, &luma, chroma.as_ref(), options)?, prepare)
+            }
+            BlockRule::Rate { model, gradients, lambda } => {
+                let maps = model.machine_jnd_components(image)?;
+                let gradients = gradients.picture(image, Objective::RelativeMargin)?;
+                let prepare = start.elapsed();
+                (encode_rd(image, &gradients, &maps.luma, &maps.chroma, *lambda, options)?, prepare)
+            }
+        })
+    }
 }
 
 #[cfg(feature = "mozjpeg")]
@@ -163,13 +200,16 @@ impl Strategy {
                     }
                 }
             }
-            Mode::PerBlock { map, strength, quality, .. } => {
-                per_block_strategy(format, jpeg_encoder, jpeg, map, strength, quality, models)?
+            Mode::PerBlock { map, strength, quality, rd_lambda, .. } => {
+                let rule = PerBlockRule { map, strength, rd_lambda };
+                per_block_strategy(format, jpeg_encoder, jpeg, rule, quality, models)?
             }
         })
     }
 
-    /// The name reports and the marker give the decider: `fixed`, `vp-jnd`, `model`, `teacher` or the map.
+    /// The name reports and the marker give the decider: `fixed`, `vp-jnd`, `model`, `teacher`, the map
+    /// (`dmv-jnd`, `pixel-jnd`), `machine-rd` (per-block rate choice) or `plain` (per-block coding
+    /// that scales no block).
     pub(crate) fn name(&self) -> &'static str {
         match self {
             Strategy::Fixed(_) => "fixed",
@@ -177,7 +217,11 @@ impl Strategy {
             Strategy::Model { .. } => "model",
             Strategy::Teacher { .. } => "teacher",
             #[cfg(feature = "mozjpeg")]
-            Strategy::PerBlock { map, .. } => map.name(),
+            Strategy::PerBlock { plan, map, .. } => match plan.rule {
+                BlockRule::Rate { .. } => "machine-rd",
+                BlockRule::Map { .. } => map.name(),
+                BlockRule::Plain => "plain",
+            },
         }
     }
 
@@ -283,13 +327,20 @@ fn heif_codec(_options: HeifOptions) -> Result<Box<dyn Codec>> {
     Err(Error::Unsupported("this jndenc was built without HEIF support (the `heif` feature)".into()))
 }
 
+/// What settings ask of per-block coding.
+#[derive(Debug, Clone, Copy)]
+struct PerBlockRule {
+    map: MapKind,
+    strength: Option<f32>,
+    rd_lambda: f32,
+}
+
 #[cfg(feature = "mozjpeg")]
 fn per_block_strategy(
     format: OutputFormat,
     jpeg_encoder: JpegEncoder,
     jpeg: &JpegOptions,
-    map: MapKind,
-    strength: Option<f32>,
+    asked: PerBlockRule,
     quality: u8,
     models: &Models,
 ) -> Result<Strategy> {
@@ -304,21 +355,32 @@ fn per_block_strategy(
             jpeg_encoder.name()
         )));
     }
+    let PerBlockRule { map, strength, rd_lambda } = asked;
     let strength = strength.unwrap_or_else(|| map.default_strength());
     if !strength.is_finite() || !(0.0..=MAX_MAP_STRENGTH).contains(&strength) {
         return Err(Error::Parameter(format!("map strength {strength} (need 0..{MAX_MAP_STRENGTH})")));
     }
+    if rd_lambda > 0.0 && jpeg.color == crate::codec::JpegColor::Rgb {
+        return Err(Error::Unsupported(
+            "-rgb with target machine's per-block rate choice (its gradients are of Y, Cb and Cr): \
+             give --rd-lambda 0"
+                .into(),
+        ));
+    }
     let options = AdaptiveOptions::new(jpeg.clone(), quality.max(1))?;
-    let source = match map {
-        _ if strength == 0.0 => None,
-        MapKind::Machine => Some(MapSource::Machine(Box::new(models.dmvjnd()?))),
-        MapKind::Human(model) => Some(MapSource::Human(model)),
+    let rule = match map {
+        MapKind::Machine if rd_lambda > 0.0 => BlockRule::Rate {
+            model: Box::new(models.dmvjnd()?),
+            gradients: Box::new(models.classifier_gradients()?),
+            lambda: rd_lambda,
+        },
+        _ if strength == 0.0 => BlockRule::Plain,
+        MapKind::Machine => {
+            BlockRule::Map { source: MapSource::Machine(Box::new(models.dmvjnd()?)), strength }
+        }
+        MapKind::Human(model) => BlockRule::Map { source: MapSource::Human(model), strength },
     };
-    Ok(Strategy::PerBlock {
-        plan: Box::new(PerBlock { source, strength, options }),
-        quality: quality.max(1),
-        map,
-    })
+    Ok(Strategy::PerBlock { plan: Box::new(PerBlock { rule, options }), quality: quality.max(1), map })
 }
 
 #[cfg(not(feature = "mozjpeg"))]
@@ -326,8 +388,7 @@ fn per_block_strategy(
     _format: OutputFormat,
     _jpeg_encoder: JpegEncoder,
     _jpeg: &JpegOptions,
-    _map: MapKind,
-    _strength: Option<f32>,
+    _asked: PerBlockRule,
     _quality: u8,
     _models: &Models,
 ) -> Result<Strategy> {

@@ -146,6 +146,7 @@ def encode(
     block: Optional[int] = None,
     adaptive: Optional[str] = None,
     map_strength: Optional[float] = None,
+    rd_lambda: Optional[float] = None,
     pixel_model: Optional[str] = None,
     heif_preset: Optional[str] = None,
     verify: Optional[bool] = None,
@@ -161,7 +162,8 @@ def encode(
     butteraugli 3-norm ``distance`` (0.5 to 4.0) and/or a SSIMULACRA 2 floor ``ssimulacra2`` (0 to
     100), between ``min_quality`` and ``max_quality``; the chroma subsampling is chosen too unless
     ``sampling`` is given; ``target="machine"`` codes for machine consumers on the
-    machine quantisation tables (at ``quality``, 75 by default). ``format`` is ``"jpeg"`` or
+    machine quantisation tables (at ``quality``, 75 by default), each block chosen by rate and the
+    classifiers' sensitivity (``rd_lambda``). ``format`` is ``"jpeg"`` or
     ``"heif"``; ``codec`` ``"mozjpeg"``, ``"jpegli"`` or ``"rust"``; ``sampling`` ``"420"`` or
     ``"444"``; ``strip`` drops metadata (``"icc"``, ``"exif"``, ``"all"``); ``decider`` is
     ``"teacher"`` (butteraugli, the default) or ``"model"`` (the VP-JND network), run on ``device``
@@ -190,6 +192,7 @@ def encode(
         block=block,
         adaptive=adaptive,
         map_strength=map_strength,
+        rd_lambda=rd_lambda,
         pixel_model=pixel_model,
         heif_preset=heif_preset,
         verify=verify,

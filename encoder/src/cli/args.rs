@@ -140,10 +140,17 @@ pub struct Cli {
     #[arg(long, value_enum, help_heading = "Auto quality")]
     pub adaptive: Option<AdaptiveArg>,
     /// Multiplies the JND map of --target machine / --adaptive before it sets the per-block steps
-    /// (larger: coarser blocks, smaller files; 0: no map). Default: 0 for the DMV-JND map (the machine
-    /// tables alone: the map on top saved nothing in the evaluation), 1 for the pixel-wise map.
+    /// (larger: coarser blocks, smaller files; 0: no map). Default: 0 for the DMV-JND map (under
+    /// --target machine each block is chosen by rate instead: --rd-lambda), 1 for the pixel-wise map.
+    /// Under --target machine a strength above 0 replaces the rate choice.
     #[arg(long = "map-strength", value_name = "F", value_parser = parse_map_strength, help_heading = "Auto quality")]
     pub map_strength: Option<f32>,
+    /// --target machine's per-block choice by rate and the four classifiers' sensitivity (their
+    /// gradient per coefficient of each block), each block bounded by the DMV-JND map: the squared
+    /// change of the classifiers' objective one bit is worth (0..1; larger: smaller files, lower
+    /// agreement; 0: the machine tables alone). Default: chosen by -quality on training images.
+    #[arg(long = "rd-lambda", value_name = "F", value_parser = parse_rd_lambda, help_heading = "Auto quality")]
+    pub rd_lambda: Option<f32>,
     /// Who judges candidates: the teacher (the default: butteraugli 3-norm, then SSIMULACRA 2; the
     /// search starts at the embedded quality prior, so it needs 3 to 6 candidates), vp-jnd (the
     /// whole-picture judge, checked by the real metrics within its uncertainty band), or model (the
@@ -252,8 +259,9 @@ pub enum TargetArg {
     /// The second generation's name of visually-lossless.
     Strict,
     /// Machine consumers (classifiers): the machine quantisation tables (derived from four classifiers'
-    /// sensitivity per DCT frequency; -qtables or -quant-table replace them) at -quality (default 75);
-    /// --map-strength adds per-block quantisation from the embedded DMV-JND map. JPEG only.
+    /// sensitivity per DCT frequency; -qtables or -quant-table replace them) at -quality (default 75),
+    /// each block's coarsening chosen by rate and the classifiers' sensitivity within the DMV-JND map
+    /// (--rd-lambda); --map-strength uses the map alone instead. JPEG only.
     Machine,
 }
 
@@ -413,6 +421,12 @@ pub fn parse_maxmemory(text: &str) -> Result<u64, String> {
         .and_then(|n| n.checked_mul(scale))
         .filter(|&n| n > 0)
         .ok_or_else(|| format!("'{text}' is not a memory size (N kB or NM MB)"))
+}
+
+/// `--rd-lambda`: a finite multiplier in 0..=1.
+fn parse_rd_lambda(text: &str) -> Result<f32, String> {
+    let value: f32 = text.trim().parse().map_err(|_| format!("'{text}' is not a number"))?;
+    crate::settings::request::check_rd_lambda(value).map_err(|e| e.reason)
 }
 
 /// `--map-strength`: a finite factor in 0..=64.

@@ -98,6 +98,7 @@ fn request(cli: &Cli) -> anyhow::Result<Request> {
         block: cli.block,
         adaptive: cli.adaptive.map(|AdaptiveArg::Human| Adaptive::Human),
         map_strength: cli.map_strength,
+        rd_lambda: cli.rd_lambda,
         // With --jnd-map the model chooses the map written, not an encode option.
         pixel_model: cli.jnd_model.filter(|_| cli.jnd_map.is_none()).map(|_| pixel_model(cli)),
         verify: cli.verify,

@@ -25,7 +25,6 @@ mod sampling;
 
 use crate::auto::Probe;
 #[cfg(feature = "mozjpeg")]
-use crate::codec::adaptive::encode_adaptive_components;
 use crate::codec::{Codec, Encoded, JpegColor, OutputFormat};
 use crate::jpeg_info;
 use crate::models::Models;
@@ -285,15 +284,7 @@ impl EncodePlan {
             #[cfg(feature = "mozjpeg")]
             (Strategy::PerBlock { plan, quality, .. }, None) => {
                 let t = Instant::now();
-                let maps =
-                    plan.source.as_ref().map(|source| source.maps(image, plan.strength)).transpose()?;
-                let prepare = t.elapsed();
-                let encoded = match maps {
-                    Some((luma, chroma)) => {
-                        encode_adaptive_components(image, &luma, chroma.as_ref(), &plan.options)?
-                    }
-                    None => plan.options.plain(image)?,
-                };
+                let (encoded, prepare) = plan.rule.encode(image, &plan.options)?;
                 let times =
                     crate::auto::StageTimes { prepare, encode: t.elapsed() - prepare, ..Default::default() };
                 (*quality, encoded, false, times, 100)

@@ -25,6 +25,35 @@ use crate::target::Target;
 /// (`jnd-model/weights/machine-coding.md`); `--map-strength` turns it on.
 pub const MACHINE_MAP_STRENGTH: f32 = 0.0;
 
+/// The largest `rd-lambda` accepted.
+pub const MAX_RD_LAMBDA: f32 = 1.0;
+
+/// The rate multiplier of the machine target's per-block choice at each base quality (anchors; between
+/// two, log-linear; outside, the nearest): chosen on CIFAR-10 training images as the multiplier on the
+/// operational curve (base quality x multiplier) at that quality's agreement (`jnd-train
+/// eval-machine-coding --train-images`, see `jnd-model/weights/DMVJND-MODEL-CARD.md`).
+pub const MACHINE_RD_LAMBDAS: [(u8, f32); 4] = [(50, 3e-3), (75, 1e-3), (90, 3e-4), (98, 1e-4)];
+
+/// The rate multiplier [`MACHINE_RD_LAMBDAS`] gives `quality`.
+pub fn machine_rd_lambda(quality: u8) -> f32 {
+    let anchors = &MACHINE_RD_LAMBDAS;
+    let (first, last) = (anchors[0], anchors[anchors.len() - 1]);
+    if quality <= first.0 {
+        return first.1;
+    }
+    if quality >= last.0 {
+        return last.1;
+    }
+    anchors
+        .windows(2)
+        .find(|w| quality <= w[1].0)
+        .map(|w| {
+            let t = f32::from(quality - w[0].0) / f32::from(w[1].0 - w[0].0);
+            (w[0].1.ln() * (1.0 - t) + w[1].1.ln() * t).exp()
+        })
+        .unwrap_or(last.1)
+}
+
 /// The base quantisation tables of per-block coding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum BaseTables {
@@ -161,6 +190,10 @@ pub enum Mode {
         quality: u8,
         /// The base tables the map scales.
         tables: BaseTables,
+        /// The machine target's per-block rate multiplier (`jndenc::codec::adaptive::rd_scale`): each
+        /// block's coarsening chosen by rate and the classifiers' sensitivity, bounded by the DMV-JND
+        /// map; 0 leaves the choice to the map (or, at strength 0, the plain encode on the tables).
+        rd_lambda: f32,
     },
 }
 

@@ -43,6 +43,8 @@ pub enum Opt {
     Adaptive,
     /// Multiplier of a per-block JND map.
     MapStrength,
+    /// Rate multiplier of the machine target's per-block choice.
+    RdLambda,
     /// Which pixel-wise JND model.
     PixelModel,
     /// Measure the output's distance for the report.
@@ -91,7 +93,7 @@ pub const OPTIONS: &[OptInfo] = &[
         name: "target",
         values: "visually-lossless, web-high, web, human-first-jnd, sur75, machine",
         default: "visually-lossless",
-        help: "the operating point the quality is chosen for, a butteraugli 3-norm ceiling and a SSIMULACRA 2 floor (docs/decision.md says what each means for a viewer; strict is an alias of visually-lossless); machine codes for classifiers on the machine tables at the base quality",
+        help: "the operating point the quality is chosen for, a butteraugli 3-norm ceiling and a SSIMULACRA 2 floor (docs/decision.md says what each means for a viewer; strict is an alias of visually-lossless); machine codes for classifiers on the machine tables at the base quality, each block chosen by rate and the classifiers' sensitivity (rd-lambda)",
         cli: "--target",
         python: Some("target"),
         c: Some("jnd_encoder_set_target"),
@@ -231,10 +233,21 @@ pub const OPTIONS: &[OptInfo] = &[
         opt: Opt::MapStrength,
         name: "map-strength",
         values: "0 to 64",
-        default: "machine 0 (the tables alone), adaptive 1",
+        default: "machine 0 (the rate choice instead), adaptive 1",
         help: "multiplies the per-block JND map of target machine or adaptive human",
         cli: "--map-strength",
         python: Some("map_strength"),
+        c: None,
+    },
+    OptInfo {
+        opt: Opt::RdLambda,
+        name: "rd-lambda",
+        values: "0 to 1",
+        default: "machine: by the quality, unless map-strength is given",
+        help: "target machine's per-block choice by rate and the classifiers' sensitivity: the squared change \
+               of their objective one bit is worth (larger: smaller files; 0: the tables alone)",
+        cli: "--rd-lambda",
+        python: Some("rd_lambda"),
         c: None,
     },
     OptInfo {

@@ -10,7 +10,8 @@ use crate::codec::{HeifChroma, HeifOptions, JpegOptions, OutputFormat};
 use crate::error::OptionError;
 use crate::settings::names::{Adaptive, Named, Opt, Preset, Sampling, SearchKind, Strip};
 use crate::settings::{
-    BaseTables, DeciderKind, JpegEncoder, MAX_MAP_STRENGTH, MapKind, MetadataPolicy, Mode, Settings,
+    BaseTables, DeciderKind, JpegEncoder, MAX_MAP_STRENGTH, MAX_RD_LAMBDA, MapKind, MetadataPolicy, Mode,
+    Settings, machine_rd_lambda,
 };
 use crate::target::Target;
 use crate::{DecodeOptions, Error, InputFormat, Limits, Result};
@@ -70,6 +71,8 @@ pub struct Request {
     pub adaptive: Option<Adaptive>,
     /// `map-strength` (0..=64).
     pub map_strength: Option<f32>,
+    /// `rd-lambda` (0..=1).
+    pub rd_lambda: Option<f32>,
     /// `pixel-model`.
     pub pixel_model: Option<PixelJndModel>,
     /// `verify`.
@@ -254,6 +257,15 @@ pub fn check_map_strength(strength: f32) -> Result<f32, OptionError> {
     }
 }
 
+/// An `rd-lambda` checked against `0..=`[`MAX_RD_LAMBDA`].
+pub fn check_rd_lambda(lambda: f32) -> Result<f32, OptionError> {
+    if lambda.is_finite() && (0.0..=MAX_RD_LAMBDA).contains(&lambda) {
+        Ok(lambda)
+    } else {
+        Err(invalid(Opt::RdLambda, format!("{lambda} is outside 0..{MAX_RD_LAMBDA}")))
+    }
+}
+
 impl Request {
     /// Sets `option` from a dynamically typed value, checking the value (not yet its combination
     /// with others). Names are the vocabulary's ([`Named`]); numbers are range-checked.
@@ -275,6 +287,7 @@ impl Request {
             Opt::Block => self.block = Some(whole(option, value, 1..=10)? as u8),
             Opt::Adaptive => self.adaptive = Some(named(value)?),
             Opt::MapStrength => self.map_strength = Some(check_map_strength(number(option, value)? as f32)?),
+            Opt::RdLambda => self.rd_lambda = Some(check_rd_lambda(number(option, value)? as f32)?),
             Opt::PixelModel => self.pixel_model = Some(named(value)?),
             Opt::Verify => self.verify = flag(option, value)?,
             Opt::HeifChroma => self.heif_chroma = Some(named_sampling(value)?),
@@ -307,6 +320,7 @@ impl Request {
             Opt::Block => self.block = None,
             Opt::Adaptive => self.adaptive = None,
             Opt::MapStrength => self.map_strength = None,
+            Opt::RdLambda => self.rd_lambda = None,
             Opt::PixelModel => self.pixel_model = None,
             Opt::Verify => self.verify = false,
             Opt::HeifChroma => self.heif_chroma = None,
@@ -333,6 +347,7 @@ impl Request {
             (Opt::Block, self.block.is_some()),
             (Opt::Adaptive, self.adaptive.is_some()),
             (Opt::MapStrength, self.map_strength.is_some()),
+            (Opt::RdLambda, self.rd_lambda.is_some()),
             (Opt::PixelModel, self.pixel_model.is_some()),
             (Opt::Verify, self.verify),
             (Opt::HeifChroma, self.heif_chroma.is_some()),
@@ -370,6 +385,9 @@ impl Request {
         if let Some(strength) = self.map_strength {
             check_map_strength(strength)?;
         }
+        if let Some(lambda) = self.rd_lambda {
+            check_rd_lambda(lambda)?;
+        }
         let per_block = match (self.target, self.adaptive) {
             (Some(Preset::Machine), Some(_)) => {
                 return Err(conflict(
@@ -385,6 +403,17 @@ impl Request {
         };
         if self.map_strength.is_some() && per_block.is_none() {
             return Err(invalid(Opt::MapStrength, "applies to target machine and adaptive human only").into());
+        }
+        if self.rd_lambda.is_some() && per_block != Some(MapKind::Machine) {
+            return Err(invalid(Opt::RdLambda, "applies to target machine only").into());
+        }
+        if self.rd_lambda.is_some_and(|l| l > 0.0) && self.map_strength.is_some_and(|s| s > 0.0) {
+            return Err(conflict(
+                Opt::RdLambda,
+                Opt::MapStrength,
+                "choose each block's coarsening two ways (by rate, or by the map): give one",
+            )
+            .into());
         }
         if self.sampling.is_some() && self.jpeg.sampling.is_some() {
             return Err(invalid(
@@ -405,7 +434,14 @@ impl Request {
             } else {
                 BaseTables::Options
             };
-            Mode::PerBlock { map, strength: self.map_strength, quality, tables }
+            let rd_lambda = match (map, self.rd_lambda, self.map_strength) {
+                (MapKind::Human(_), ..) => 0.0,
+                (MapKind::Machine, Some(lambda), _) => lambda,
+                // A map asked for replaces the rate choice.
+                (MapKind::Machine, None, Some(strength)) if strength > 0.0 => 0.0,
+                (MapKind::Machine, None, _) => machine_rd_lambda(quality),
+            };
+            Mode::PerBlock { map, strength: self.map_strength, quality, tables, rd_lambda }
         } else if fixed {
             Mode::Fixed(quality)
         } else {
@@ -456,12 +492,12 @@ impl Request {
         }
         let device = self.accelerator()?;
         let runs_model = matches!(mode, Mode::Auto { decider: DeciderKind::Model | DeciderKind::VpJnd, .. })
-            || matches!(mode, Mode::PerBlock { map: MapKind::Machine, strength, .. }
-                if strength.unwrap_or(MapKind::Machine.default_strength()) > 0.0);
+            || matches!(mode, Mode::PerBlock { map: MapKind::Machine, strength, rd_lambda, .. }
+                if strength.unwrap_or(MapKind::Machine.default_strength()) > 0.0 || rd_lambda > 0.0);
         if self.device.is_some_and(|d| d != Accelerator::Cpu) && !runs_model {
             warn(
                 Opt::Device,
-                "only deciders vp-jnd and model and target machine with a map strength run a network (the teacher, \
+                "only deciders vp-jnd and model and target machine with a map strength or a rate multiplier run a network (the teacher, \
                  the quality prior, the pixel-wise JND map and the machine tables run on the CPU)",
             );
         }
