@@ -94,8 +94,9 @@
 #define JND_TARGET_SUR75 2
 
 // Machine consumers, as `jndenc --target machine`: the machine quantisation tables at the handle's
-// fixed quality (75 when automatic), the plain mozjpeg encode (the DMV-JND map's default strength
-// is 0: on top of these tables it saved nothing). JPEG through mozjpeg only.
+// fixed quality (75 when automatic), each block's coarsening chosen by rate and the four
+// classifiers' sensitivity within the DMV-JND map (option "rd-lambda"; "map-strength" replaces it
+// with the map alone). JPEG through mozjpeg only.
 #define JND_TARGET_MACHINE 3
 
 // Web images looked at closely (3-norm 1.5 and its floor).

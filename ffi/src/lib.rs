@@ -89,8 +89,9 @@ pub const JND_TARGET_STRICT: c_int = 1;
 /// The quality 75 % of MCL-JCI's viewers cannot tell from the original (3-norm 2.095, no floor).
 pub const JND_TARGET_SUR75: c_int = 2;
 /// Machine consumers, as `jndenc --target machine`: the machine quantisation tables at the handle's
-/// fixed quality (75 when automatic), the plain mozjpeg encode (the DMV-JND map's default strength
-/// is 0: on top of these tables it saved nothing). JPEG through mozjpeg only.
+/// fixed quality (75 when automatic), each block's coarsening chosen by rate and the four
+/// classifiers' sensitivity within the DMV-JND map (option "rd-lambda"; "map-strength" replaces it
+/// with the map alone). JPEG through mozjpeg only.
 pub const JND_TARGET_MACHINE: c_int = 3;
 /// Web images looked at closely (3-norm 1.5 and its floor).
 pub const JND_TARGET_WEB_HIGH: c_int = 4;

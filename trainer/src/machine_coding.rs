@@ -31,16 +31,20 @@ pub enum Method {
     /// The machine tables with each block's coarsening chosen by rate and the classifiers' own
     /// sensitivity to that block's coefficients, bounded by the DMV-JND map (`jndenc::codec::adaptive::rd_scale`).
     MachineTableRd,
+    /// What `jndenc --target machine -quality Q` writes: [`Method::MachineTableRd`] with the relative
+    /// margin's gradient and the multiplier `jndenc::settings::machine_rd_lambda(Q)`.
+    MachineDefault,
 }
 
 impl Method {
-    /// All five, in table order.
-    pub const ALL: [Method; 5] = [
+    /// All six, in table order.
+    pub const ALL: [Method; 6] = [
         Method::Standard,
         Method::MachineTable,
         Method::MachineTableDmv,
         Method::StandardDmv,
         Method::MachineTableRd,
+        Method::MachineDefault,
     ];
 
     /// Name for tables and plots.
@@ -51,6 +55,7 @@ impl Method {
             Method::MachineTableDmv => "machine table + DMV-JND",
             Method::StandardDmv => "standard table + DMV-JND",
             Method::MachineTableRd => "machine table + per-block RD",
+            Method::MachineDefault => "--target machine (default)",
         }
     }
 
@@ -61,7 +66,10 @@ impl Method {
 
     /// Whether the machine tables are the base.
     pub const fn machine_tables(self) -> bool {
-        matches!(self, Method::MachineTable | Method::MachineTableDmv | Method::MachineTableRd)
+        matches!(
+            self,
+            Method::MachineTable | Method::MachineTableDmv | Method::MachineTableRd | Method::MachineDefault
+        )
     }
 
     /// The name of the method's strength setting in tables (`x`: the map's factor; `λ`: the RD
@@ -69,7 +77,7 @@ impl Method {
     pub const fn strength(self) -> Option<&'static str> {
         match self {
             Method::MachineTableDmv | Method::StandardDmv => Some("x"),
-            Method::MachineTableRd => Some("λ"),
+            Method::MachineTableRd | Method::MachineDefault => Some("λ"),
             Method::Standard | Method::MachineTable => None,
         }
     }
@@ -81,6 +89,7 @@ impl Method {
             Method::MachineTableDmv => "#d62728",
             Method::StandardDmv => "#1f77b4",
             Method::MachineTableRd => "#9467bd",
+            Method::MachineDefault => "#ff7f0e",
         }
     }
 }
@@ -152,6 +161,8 @@ impl SweepPlan {
                 }
                 if method == Method::MachineTableRd {
                     runs.extend(self.rd_lambdas.iter().map(|&l| (quality, method, l)));
+                } else if method == Method::MachineDefault {
+                    runs.push((quality, method, jndenc::settings::machine_rd_lambda(quality)));
                 } else if method.uses_map() {
                     runs.extend(self.dmv_scales.iter().map(|&s| (quality, method, s)));
                 } else {
@@ -280,12 +291,21 @@ pub fn sweep(
             .collect::<Result<_>>()?
     };
     // Per image: each block's loss gradient per coefficient, for the RD method.
-    let gradients: Vec<PixelGradients> = if plan.methods.contains(&Method::MachineTableRd) {
-        let classifiers = ClassifierGradients::from_bytes(&plan.classifiers, model.device())?;
-        let all = classifiers.tiles(&set.images, plan.rd_objective, 100)?;
-        all.chunks_exact(IMAGE_BYTES).map(|g| PixelGradients::from_planar_rgb(SIDE, SIDE, g)).collect()
+    // Per image: each pixel's gradient of the objective of the RD methods (the default's is the
+    // relative margin, as in the encoder).
+    let classifiers = ClassifierGradients::from_bytes(&plan.classifiers, model.device())?;
+    let gradients_of = |objective: Objective, wanted: bool| -> Result<Vec<PixelGradients>> {
+        if !wanted {
+            return Ok(Vec::new());
+        }
+        let all = classifiers.tiles(&set.images, objective, 100)?;
+        Ok(all.chunks_exact(IMAGE_BYTES).map(|g| PixelGradients::from_planar_rgb(SIDE, SIDE, g)).collect())
+    };
+    let gradients = gradients_of(plan.rd_objective, plan.methods.contains(&Method::MachineTableRd))?;
+    let default_gradients = if plan.rd_objective == Objective::RelativeMargin && !gradients.is_empty() {
+        gradients.clone()
     } else {
-        Vec::new()
+        gradients_of(Objective::RelativeMargin, plan.methods.contains(&Method::MachineDefault))?
     };
     let standard = jpeg_options(None);
     let machine_tables = JpegOptions {
@@ -300,9 +320,11 @@ pub fn sweep(
         let encoded: Vec<(usize, usize, Vec<u8>)> = (0..n)
             .into_par_iter()
             .map(|i| {
-                let bytes = if method == Method::MachineTableRd {
+                let bytes = if matches!(method, Method::MachineTableRd | Method::MachineDefault) {
                     let (luma, chroma) = &machine[i];
-                    encode_rd(&images[i], &gradients[i], luma, chroma, map_scale, &options)?
+                    let g =
+                        if method == Method::MachineDefault { &default_gradients[i] } else { &gradients[i] };
+                    encode_rd(&images[i], g, luma, chroma, map_scale, &options)?
                 } else if method.uses_map() {
                     let (luma, chroma) = &machine[i];
                     let (luma, chroma) = (luma.scaled(map_scale), chroma.scaled(map_scale));

@@ -38,9 +38,9 @@ fn the_sweep_codes_real_images_and_reads_savings_off_its_curves() {
     };
     let mut seen = 0;
     let result = sweep(&model, &set, &plan, |_| seen += 1).unwrap();
-    // Per quality: standard, machine table, each map method at two strengths and the RD method at two
-    // multipliers.
-    assert_eq!((seen, result.points.len()), (24, 24));
+    // Per quality: standard, machine table, each map method at two strengths, the RD method at two
+    // multipliers and the encoder's default.
+    assert_eq!((seen, result.points.len()), (27, 27));
     let point = |method, quality, scale: f32| {
         result
             .points
@@ -78,6 +78,13 @@ fn the_sweep_codes_real_images_and_reads_savings_off_its_curves() {
         let plain = point(Method::MachineTable, quality, 0.0);
         assert!(large.bpp < small.bpp && small.bpp <= plain.bpp, "RD q{quality}");
         assert!(large.psnr < plain.psnr, "RD q{quality}");
+    }
+    // The default is the RD method at the encoder's multiplier for the quality, and it saves bits
+    // against the machine table alone.
+    for quality in [10, 75, 95] {
+        let lambda = jndenc::settings::machine_rd_lambda(quality);
+        let default = point(Method::MachineDefault, quality, lambda);
+        assert!(default.bpp < point(Method::MachineTable, quality, 0.0).bpp, "default q{quality}");
     }
     // Scan bits exclude headers: whole files are larger.
     assert!(result.points.iter().all(|p| p.file_bpp > p.bpp && p.bpp > 0.0));

@@ -47,7 +47,7 @@ pub struct EvalMachineCodingArgs {
     #[arg(long)]
     pub machine_full_chroma: bool,
     /// The methods to run besides the standard table (always run: every saving is against it).
-    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [MethodArg::MachineTable, MethodArg::MachineDmv, MethodArg::StandardDmv])]
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [MethodArg::MachineTable, MethodArg::MachineDefault, MethodArg::MachineDmv, MethodArg::StandardDmv])]
     pub methods: Vec<MethodArg>,
     /// Lagrange multipliers of `machine-rd`: the squared change of the classifiers' objective a bit is worth.
     /// Default: 3e-5,1e-4,3e-4,1e-3,3e-3. Refused without `machine-rd` in `--methods`.
@@ -82,6 +82,9 @@ pub enum MethodArg {
     StandardDmv,
     /// The machine tables with per-block choices by rate and the classifiers' sensitivity.
     MachineRd,
+    /// What `jndenc --target machine -quality Q` writes (machine-rd with the relative margin at the
+    /// encoder's multiplier for Q).
+    MachineDefault,
 }
 
 impl MethodArg {
@@ -93,6 +96,7 @@ impl MethodArg {
             Self::MachineDmv => Method::MachineTableDmv,
             Self::StandardDmv => Method::StandardDmv,
             Self::MachineRd => Method::MachineTableRd,
+            Self::MachineDefault => Method::MachineDefault,
         }
     }
 }
@@ -188,7 +192,8 @@ pub fn run_eval_machine_coding(
     } else {
         format!("off the stored grid: every image moved {grid_shift} px right and down, edges repeated")
     };
-    let default_methods = [MethodArg::MachineTable, MethodArg::MachineDmv, MethodArg::StandardDmv];
+    let default_methods =
+        [MethodArg::MachineTable, MethodArg::MachineDefault, MethodArg::MachineDmv, MethodArg::StandardDmv];
     let method_names: Vec<String> = methods
         .iter()
         .filter_map(|m| clap::ValueEnum::to_possible_value(m).map(|v| v.get_name().to_string()))
@@ -233,9 +238,10 @@ bits of entropy-coded data per pixel (headers and tables excluded; whole-file bp
 ({seconds:.0} s on this run's machine).\n\n{}",
         if train_images { "training" } else { "test" },
         set.len(),
-        if rd {
+        if rd || methods.contains(&MethodArg::MachineDefault) {
             ", or with each block's coarsening chosen by rate and the classifiers' gradients (`machine table + \
-per-block RD`, Lagrange multiplier `λ`; `trainer::machine_coding::rd_scale`)"
+per-block RD`, Lagrange multiplier `λ`; `jndenc::codec::adaptive::rd_scale`; `--target machine (default)` is what \
+`jndenc --target machine -quality Q` writes: the relative margin's gradient at the encoder's `λ` for Q)"
         } else {
             ""
         },
