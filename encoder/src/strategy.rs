@@ -40,6 +40,14 @@ pub const PEAK_BYTES_PER_COLUMN_JUDGE_STRIPS: u64 = 76_000;
 pub const PEAK_BYTES_PER_PIXEL_FIXED: u64 = 20;
 /// Estimated peak bytes per pixel of a per-block encode (measured: 62 on 1 MP with the pixel JND map).
 pub const PEAK_BYTES_PER_PIXEL_PER_BLOCK: u64 = 64;
+/// Estimated peak bytes per pixel of a per-block encode that runs the DMV-JND's networks (target
+/// machine's rate choice or its map): the maps, the classifiers' gradients and the coefficient planes,
+/// on top of [`PEAK_FIXED_BYTES_MACHINE`]. Measured (`/usr/bin/time`, `-quality 90`): 300 MB on a
+/// 1.08 MP photo, 490 MB on a 6 MP mosaic, either rule.
+pub const PEAK_BYTES_PER_PIXEL_MACHINE: u64 = 40;
+/// The fixed part of [`PEAK_BYTES_PER_PIXEL_MACHINE`]: the networks' activations over a chunk of 500
+/// 32x32 tiles (a 0.4 MP picture, one chunk: 221 MB).
+pub const PEAK_FIXED_BYTES_MACHINE: u64 = 260 << 20;
 /// The part of an encode's peak that does not grow with the picture: code, models, allocator arenas
 /// (measured: 12 MB at a fixed quality, 23 MB with the VP-JND model, for a 192x128 picture).
 pub const PEAK_FIXED_BYTES: u64 = 32 << 20;
@@ -273,6 +281,15 @@ impl Strategy {
                     + PEAK_FIXED_BYTES;
             }
             Strategy::Teacher { .. } | Strategy::Judge { .. } => PEAK_BYTES_PER_PIXEL_TEACHER,
+            #[cfg(feature = "mozjpeg")]
+            Strategy::PerBlock { plan, .. }
+                if matches!(
+                    plan.rule,
+                    BlockRule::Rate { .. } | BlockRule::Map { source: MapSource::Machine(_), .. }
+                ) =>
+            {
+                return pixels * PEAK_BYTES_PER_PIXEL_MACHINE + PEAK_FIXED_BYTES_MACHINE;
+            }
             #[cfg(feature = "mozjpeg")]
             Strategy::PerBlock { .. } => PEAK_BYTES_PER_PIXEL_PER_BLOCK,
         };
