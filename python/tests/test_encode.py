@@ -27,6 +27,7 @@ SETTINGS = [
     ({"distance": 3.0}, ["--distance", "3.0"]),
     ({"quality": 60, "strip": "all"}, ["-quality", "60", "--strip", "all"]),
     ({"target": "machine"}, ["--target", "machine"]),
+    ({"target": "machine", "rd_lambda": 0}, ["--target", "machine", "--rd-lambda", "0"]),
     ({"format": "heif", "quality": 50}, ["--format", "heif", "-quality", "50"]),
 ]
 

@@ -175,6 +175,13 @@ CASES = [
         "photo.ppm",
     ),
     (
+        "machine rd-lambda",
+        ["--target", "machine", "--rd-lambda", "0.01"],
+        {"target": "machine", "rd_lambda": 0.01},
+        [("jnd_encoder_set_target", C["JND_TARGET_MACHINE"]), ("jnd_encoder_set_option", b"rd-lambda", b"0.01")],
+        "photo.ppm",
+    ),
+    (
         "bounds",
         ["--min-quality", "60", "--max-quality", "90"],
         {"min_quality": 60, "max_quality": 90},
