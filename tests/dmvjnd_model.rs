@@ -229,3 +229,53 @@ fn component_maps_are_the_signed_jnd_through_the_ycbcr_matrix() {
     }
     assert!(components.luma.stats().mean > 0.1 && components.chroma.stats().mean > 0.1);
 }
+
+#[test]
+fn classifier_gradients_cover_every_tile_and_share_the_maps_forward_pass() {
+    use jnd_model::dmvjnd::{ClassifierGradients, Objective, PixelGradients, Plane};
+    let (planar, _) = fixtures();
+    let model = DmvJnd::embedded(&device()).unwrap();
+    let gradients = ClassifierGradients::embedded(&device()).unwrap();
+    // A 48x40 picture: fixture 0 in the top-left tile, partial tiles cut from fixture 1.
+    let (width, height) = (48usize, 40usize);
+    let mut rgb = vec![0u8; width * height * 3];
+    for y in 0..height {
+        for x in 0..width {
+            let (source, sx, sy) = if x < SIDE && y < SIDE { (0, x, y) } else { (1, x % SIDE, y % SIDE) };
+            for c in 0..3 {
+                rgb[(y * width + x) * 3 + c] = planar[source * IMAGE_BYTES + c * PIXELS + sy * SIDE + sx];
+            }
+        }
+    }
+    let image = jnd_model::Image::new(width as u32, height as u32, jnd_model::ColorType::Rgb, rgb).unwrap();
+    let (with_cam, cam) = gradients.picture_with_cam(&image, Objective::RelativeMargin).unwrap();
+    let alone = gradients.picture(&image, Objective::RelativeMargin).unwrap();
+    assert!(with_cam == alone, "the CAMs change nothing of the gradients");
+    assert_eq!((alone.width(), alone.height()), (width, height));
+    assert_eq!(cam.len(), 4 * PIXELS, "four tiles' merged CAMs");
+    // The maps from the shared forward pass are the maps computed on their own.
+    let own = model.machine_jnd_components(&image).unwrap();
+    let shared = model.machine_jnd_components_from_cam(&image, &cam).unwrap();
+    for (a, b) in [(&own.luma, &shared.luma), (&own.chroma, &shared.chroma)] {
+        let worst = a.values().iter().zip(b.values()).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
+        assert!(worst < 1e-3, "shared CAM maps differ by {worst}");
+    }
+    // The first tile is fixture 0 whole: its blocks' gradients are that image's own.
+    let tile = gradients.tiles(&planar[..IMAGE_BYTES], Objective::RelativeMargin, 1).unwrap();
+    let tile = PixelGradients::from_planar_rgb(SIDE, SIDE, &tile);
+    for plane in [Plane::Luma, Plane::Cb, Plane::Cr] {
+        for [x, y] in [[0, 0], [8, 16], [24, 24]] {
+            let (a, b) = (alone.block(plane, [x, y, x + 8, y + 8]), tile.block(plane, [x, y, x + 8, y + 8]));
+            assert!(
+                a.iter().zip(&b).all(|(u, v)| (u - v).abs() <= 1e-5 + 1e-3 * v.abs()),
+                "{plane:?} {x},{y}"
+            );
+        }
+    }
+    // The classifiers care about the picture: gradients are finite and not all zero in any plane.
+    for plane in [Plane::Luma, Plane::Cb, Plane::Cr] {
+        let block = alone.block(plane, [32, 32, 48, 40]);
+        assert!(block.iter().all(|v| v.is_finite()));
+        assert!(block[1..].iter().any(|v| v.abs() > 1e-6), "{plane:?}");
+    }
+}

@@ -90,8 +90,9 @@ impl BlockRule {
                 (encode_adaptive_components(image, &luma, chroma.as_ref(), options)?, prepare)
             }
             BlockRule::Rate { model, gradients, lambda } => {
-                let maps = model.machine_jnd_components(image)?;
-                let gradients = gradients.picture(image, Objective::RelativeMargin)?;
+                // One forward pass of the classifiers gives the gradients and the map's CAMs.
+                let (gradients, cam) = gradients.picture_with_cam(image, Objective::RelativeMargin)?;
+                let maps = model.machine_jnd_components_from_cam(image, &cam)?;
                 let prepare = start.elapsed();
                 (encode_rd(image, &gradients, &maps.luma, &maps.chroma, *lambda, options)?, prepare)
             }

@@ -301,7 +301,7 @@ impl DmvJnd {
     /// DMV-JND, and a pixel's value is the mean magnitude of its three channels' DMV-JND. Grey pictures
     /// are read as RGB with equal channels.
     pub fn machine_jnd_map(&self, image: &Image) -> Result<JndMap> {
-        let [map] = self.tiled_maps(image, |r, g, b| [(r.abs() + g.abs() + b.abs()) / 3.0 * 127.5])?;
+        let [map] = self.tiled_maps(image, None, |r, g, b| [(r.abs() + g.abs() + b.abs()) / 3.0 * 127.5])?;
         Ok(map)
     }
 
@@ -310,24 +310,39 @@ impl DmvJnd {
     /// change each of Y, Cb and Cr may take. Luma is `|dY|`, chroma the mean of `|dCb|` and `|dCr|`,
     /// in 8-bit code values.
     pub fn machine_jnd_components(&self, image: &Image) -> Result<ComponentJnd> {
-        let [luma, chroma] = self.tiled_maps(image, |r, g, b| {
+        self.components(image, None)
+    }
+
+    /// [`DmvJnd::machine_jnd_components`] from the merged CAM of the picture's tiles computed elsewhere
+    /// (`n * 1024` values, the tiles in [`DmvJnd::machine_jnd_map`]'s order), as
+    /// [`ClassifierGradients::picture_with_cam`] gives it alongside the gradients: the classifiers
+    /// then run once for both.
+    pub fn machine_jnd_components_from_cam(&self, image: &Image, merged_cam: &[f32]) -> Result<ComponentJnd> {
+        self.components(image, Some(merged_cam))
+    }
+
+    fn components(&self, image: &Image, merged_cam: Option<&[f32]>) -> Result<ComponentJnd> {
+        let [luma, chroma] = self.tiled_maps(image, merged_cam, |r, g, b| {
             let (luma, chroma) = ycbcr_jnd(r, g, b);
             [luma, chroma]
         })?;
         Ok(ComponentJnd { luma, chroma })
     }
 
-    /// Tiles `image`, runs the DMV-JND on every tile and maps each pixel's signed RGB JND (normalised
-    /// units) to `N` values.
+    /// Tiles `image`, runs the DMV-JND on every tile (the classifiers too unless the tiles' merged CAM
+    /// is given) and maps each pixel's signed RGB JND (normalised units) to `N` values.
     fn tiled_maps<const N: usize>(
         &self,
         image: &Image,
+        merged_cam: Option<&[f32]>,
         per_pixel: impl Fn(f32, f32, f32) -> [f32; N],
     ) -> Result<[JndMap; N]> {
         let (width, height) = (image.width() as usize, image.height() as usize);
         let Tiles { planar, columns: tiles_x, rows: tiles_y } = tile_picture(image);
-        let analysis = self.analyse(&planar)?;
-        let jnd = self.jnd(&planar, &analysis.merged_cam)?;
+        let jnd = match merged_cam {
+            Some(cam) => self.jnd(&planar, cam)?,
+            None => self.jnd(&planar, &self.analyse(&planar)?.merged_cam)?,
+        };
         let mut values: [Vec<f32>; N] = std::array::from_fn(|_| vec![0.0f32; width * height]);
         for ty in 0..tiles_y {
             for tx in 0..tiles_x {

@@ -13,7 +13,7 @@ use burn::nn::loss::CrossEntropyLoss;
 use burn::tensor::{Device, Tensor};
 
 use super::{CamClassifiers, ClassifierKind, DmvJnd, EMBEDDED_CLASSIFIERS, IMAGE_BYTES, PIXELS, SIDE};
-use super::{images_tensor, tile_picture, to_vec};
+use super::{class_activation_maps, images_tensor, merge_cams, tile_picture, to_vec};
 use crate::dct::forward_8x8;
 use crate::{Error, Image, Result};
 
@@ -57,14 +57,41 @@ impl ClassifierGradients {
     /// The gradient of `objective` for each planar 32x32 RGB image of `planar`, with respect to its
     /// pixels in 8-bit code values, planar like the input (`batch` images per backward pass).
     pub fn tiles(&self, planar: &[u8], objective: Objective, batch: usize) -> Result<Vec<f32>> {
+        Ok(self.pass(planar, objective, batch, false)?.0)
+    }
+
+    /// [`ClassifierGradients::tiles`], and with them the images' merged CAMs (what
+    /// `DmvJnd::analyse` gives, from the same forward pass).
+    pub fn tiles_with_cam(
+        &self,
+        planar: &[u8],
+        objective: Objective,
+        batch: usize,
+    ) -> Result<(Vec<f32>, Vec<f32>)> {
+        self.pass(planar, objective, batch, true)
+    }
+
+    fn pass(
+        &self,
+        planar: &[u8],
+        objective: Objective,
+        batch: usize,
+        cams: bool,
+    ) -> Result<(Vec<f32>, Vec<f32>)> {
         let mut out = Vec::with_capacity(planar.len());
+        let mut merged = Vec::with_capacity(if cams { planar.len() / 3 } else { 0 });
         let loss_fn = CrossEntropyLoss::new(None, &self.device);
         for chunk in planar.chunks(batch.max(1) * IMAGE_BYTES) {
             let m = chunk.len() / IMAGE_BYTES;
             let x = images_tensor(chunk, &self.device)?.require_grad();
             let mut total: Option<Tensor<1>> = None;
+            let mut chunk_cams = Vec::with_capacity(if cams { ClassifierKind::ALL.len() } else { 0 });
             for kind in ClassifierKind::ALL {
-                let logits = self.classifiers.forward(kind, x.clone()).logits;
+                let output = self.classifiers.forward(kind, x.clone());
+                if cams {
+                    chunk_cams.push(class_activation_maps(&self.classifiers, kind, &output)?.1);
+                }
+                let logits = output.logits;
                 let term = match objective {
                     Objective::CrossEntropy => {
                         let own = logits.clone().argmax(1).reshape([m]);
@@ -96,17 +123,37 @@ impl ClassifierGradients {
             let scale = per_image / 127.5;
             values.iter_mut().for_each(|v| *v *= scale);
             out.extend(values);
+            merged.extend(merge_cams(&chunk_cams));
         }
-        Ok(out)
+        Ok((out, merged))
     }
 
     /// The gradient of `objective` over a picture of any size, cut into 32x32 tiles as the DMV-JND map
     /// is (`DmvJnd::machine_jnd_map`; edges replicated: a replicated pixel's gradient goes to the
     /// pixel it copies). Grey pictures are read as RGB with equal channels.
     pub fn picture(&self, image: &Image, objective: Objective) -> Result<PixelGradients> {
+        Ok(self.picture_pass(image, objective, false)?.0)
+    }
+
+    /// [`ClassifierGradients::picture`], and the merged CAM of its tiles from the same forward pass,
+    /// for `DmvJnd::machine_jnd_components_from_cam`.
+    pub fn picture_with_cam(
+        &self,
+        image: &Image,
+        objective: Objective,
+    ) -> Result<(PixelGradients, Vec<f32>)> {
+        self.picture_pass(image, objective, true)
+    }
+
+    fn picture_pass(
+        &self,
+        image: &Image,
+        objective: Objective,
+        cams: bool,
+    ) -> Result<(PixelGradients, Vec<f32>)> {
         let (width, height) = (image.width() as usize, image.height() as usize);
         let tiles = tile_picture(image);
-        let gradients = self.tiles(&tiles.planar, objective, PICTURE_BATCH)?;
+        let (gradients, cam) = self.pass(&tiles.planar, objective, PICTURE_BATCH, cams)?;
         let mut rgb = vec![0.0f32; 3 * width * height];
         for ty in 0..tiles.rows {
             for tx in 0..tiles.columns {
@@ -122,7 +169,7 @@ impl ClassifierGradients {
                 }
             }
         }
-        Ok(PixelGradients::from_planar_rgb(width, height, &rgb))
+        Ok((PixelGradients::from_planar_rgb(width, height, &rgb), cam))
     }
 }
 
