@@ -45,9 +45,12 @@ pub fn machine_rd_lambda(quality: u8) -> f32 {
     if quality >= last.0 {
         return last.1;
     }
+    if let Some(&(_, lambda)) = anchors.iter().find(|a| a.0 == quality) {
+        return lambda;
+    }
     anchors
         .windows(2)
-        .find(|w| quality <= w[1].0)
+        .find(|w| quality < w[1].0)
         .map(|w| {
             let t = f32::from(quality - w[0].0) / f32::from(w[1].0 - w[0].0);
             (w[0].1.ln() * (1.0 - t) + w[1].1.ln() * t).exp()
@@ -283,5 +286,28 @@ impl Default for Settings {
             force: false,
             choose_sampling: true,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rate_multiplier_is_each_anchor_exactly_and_falls_with_quality_between() {
+        for (quality, lambda) in MACHINE_RD_LAMBDAS {
+            assert_eq!(machine_rd_lambda(quality), lambda);
+        }
+        assert_eq!(machine_rd_lambda(1), MACHINE_RD_LAMBDAS[0].1);
+        assert_eq!(machine_rd_lambda(100), MACHINE_RD_LAMBDAS[MACHINE_RD_LAMBDAS.len() - 1].1);
+        let mut last = f32::INFINITY;
+        for quality in 0..=100 {
+            let lambda = machine_rd_lambda(quality);
+            assert!(lambda > 0.0 && lambda <= last, "q{quality}: {lambda} after {last}");
+            assert!(lambda <= MAX_RD_LAMBDA);
+            last = lambda;
+        }
+        // Log-linear between anchors: halfway between 1e-3 (q80) and 3e-4 (q90) is their geometric mean.
+        assert!((machine_rd_lambda(85) - (1e-3f32 * 3e-4).sqrt()).abs() < 1e-8);
     }
 }
