@@ -511,6 +511,17 @@ fn cli_machine_rate_choice() {
         assert!(out.stdout.is_empty(), "{args:?} wrote output");
         assert!(stderr(&out).contains(message), "{args:?}: {}", stderr(&out));
     }
+    // From q96 up the machine target codes chroma at 4:4:4 (chosen on training images), unless a
+    // sampling is asked for.
+    let luma_factors = |bytes: &[u8]| {
+        let info = jpeg_info::parse(bytes).unwrap();
+        (info.components[0].h, info.components[0].v)
+    };
+    assert_eq!(luma_factors(&default), (2, 2), "q90: 4:2:0");
+    let top = ok(run(&["-quality", "96", "--target", "machine", input]));
+    assert_eq!(luma_factors(&top), (1, 1), "q96: 4:4:4");
+    let asked = ok(run(&["-quality", "96", "--target", "machine", "--sampling", "420", input]));
+    assert_eq!(luma_factors(&asked), (2, 2), "--sampling 420 honoured");
     // -rgb with the tables alone is fine.
     djpeg_reads(&ok(run(&["--target", "machine", "-rgb", "--rd-lambda", "0", input])));
 }

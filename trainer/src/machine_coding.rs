@@ -32,7 +32,8 @@ pub enum Method {
     /// sensitivity to that block's coefficients, bounded by the DMV-JND map (`jndenc::codec::adaptive::rd_scale`).
     MachineTableRd,
     /// What `jndenc --target machine -quality Q` writes: [`Method::MachineTableRd`] with the relative
-    /// margin's gradient and the multiplier `jndenc::settings::machine_rd_lambda(Q)`.
+    /// margin's gradient and the multiplier `jndenc::settings::machine_rd_lambda(Q)`, chroma at 4:4:4
+    /// from `jndenc::settings::MACHINE_FULL_CHROMA_FROM` up.
     MachineDefault,
 }
 
@@ -314,7 +315,17 @@ pub fn sweep(
     };
     let mut points = Vec::new();
     for (quality, method, map_scale) in plan.runs() {
-        let jpeg = if method.machine_tables() { &machine_tables } else { &standard };
+        // What `jndenc --target machine` writes codes 4:4:4 from its threshold quality up.
+        let default_full_chroma = method == Method::MachineDefault
+            && quality >= jndenc::settings::MACHINE_FULL_CHROMA_FROM
+            && !plan.machine_full_chroma;
+        let jpeg = &match method {
+            _ if default_full_chroma => {
+                JpegOptions { sampling: Some(vec![(1, 1)]), ..machine_tables.clone() }
+            }
+            _ if method.machine_tables() => machine_tables.clone(),
+            _ => standard.clone(),
+        };
         let options = AdaptiveOptions::new(jpeg.clone(), quality)?;
         let plain = MozJpeg::new(jpeg.clone());
         let encoded: Vec<(usize, usize, Vec<u8>)> = (0..n)

@@ -35,6 +35,14 @@ pub const MAX_RD_LAMBDA: f32 = 1.0;
 /// `jnd-model/weights/machine-coding-rd-train.md`, its command in the file).
 pub const MACHINE_RD_LAMBDAS: [(u8, f32); 4] = [(70, 3e-3), (80, 1e-3), (90, 3e-4), (98, 1e-4)];
 
+/// The base quality from which the machine target codes chroma at 4:4:4 when no sampling is asked
+/// for. Chosen on CIFAR-10 training images (every 25th, moved 4 px): with the per-block rate choice
+/// the 4:4:4 curve is the cheaper one above about 97.5 % mean RCA, which 4:2:0 reaches at q96 (4:2:0
+/// q96: 3.85 bpp at 97.54 %, 4:4:4 q94: 3.79 bpp at 97.54 %); at 98 % RCA 4:4:4 needs 4.17 bpp against
+/// 4:2:0's 4.72, and only 4:4:4 reaches 99 % (`jnd-model/weights/machine-coding-rd-train.md` and
+/// `machine-coding-rd-444-train.md`). Below, 4:2:0 is cheaper (95 % RCA: 2.45 against 2.71 bpp).
+pub const MACHINE_FULL_CHROMA_FROM: u8 = 96;
+
 /// The rate multiplier [`MACHINE_RD_LAMBDAS`] gives `quality`.
 pub fn machine_rd_lambda(quality: u8) -> f32 {
     let anchors = &MACHINE_RD_LAMBDAS;
