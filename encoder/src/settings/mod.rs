@@ -19,10 +19,12 @@ use crate::DecodeOptions;
 use crate::codec::{HeifOptions, JpegOptions, OutputFormat};
 use crate::target::Target;
 
-/// Default strength of the DMV-JND map under the machine target: 0, the machine tables alone. On
-/// CIFAR-10 training images the map on top of the machine tables saved nothing (within 1 % at
+/// Default strength of the DMV-JND map as the machine target's only per-block rule: 0, since on
+/// CIFAR-10 training images the map alone on top of the machine tables saved nothing (within 1 % at
 /// 80-90 % RCA, and it could not reach 95 % RCA at strength 0.25), and the test-set evaluation agrees
-/// (`jnd-model/weights/machine-coding.md`); `--map-strength` turns it on.
+/// (`jnd-model/weights/machine-coding.md`). The machine target chooses blocks by rate instead
+/// ([`machine_rd_lambda`]), with the map as each block's bound; `--map-strength` above 0 makes the map
+/// the rule.
 pub const MACHINE_MAP_STRENGTH: f32 = 0.0;
 
 /// The largest `rd-lambda` accepted.
