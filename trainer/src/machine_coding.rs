@@ -141,6 +141,9 @@ pub struct SweepPlan {
     pub machine_tables: Vec<[u16; 64]>,
     /// Whether the machine-table methods code chroma at 4:4:4 (the standard table stays at 4:2:0).
     pub machine_full_chroma: bool,
+    /// Whether the RD methods run without the DMV-JND map's bound (every block may take the largest
+    /// scale): what the bound does, measured.
+    pub rd_unbounded: bool,
     /// The methods to run (in [`Method::ALL`]'s order; the standard table is always run, as every
     /// saving is against it).
     pub methods: Vec<Method>,
@@ -308,6 +311,8 @@ pub fn sweep(
     } else {
         gradients_of(Objective::RelativeMargin, plan.methods.contains(&Method::MachineDefault))?
     };
+    // A map no block reaches: 255 code values everywhere.
+    let unbounded = JndMap::new(SIDE as u32, SIDE as u32, vec![255.0; PIXELS])?;
     let standard = jpeg_options(None);
     let machine_tables = JpegOptions {
         sampling: plan.machine_full_chroma.then(|| vec![(1, 1)]),
@@ -332,7 +337,11 @@ pub fn sweep(
             .into_par_iter()
             .map(|i| {
                 let bytes = if matches!(method, Method::MachineTableRd | Method::MachineDefault) {
-                    let (luma, chroma) = &machine[i];
+                    let (luma, chroma) = if plan.rd_unbounded {
+                        (&unbounded, &unbounded)
+                    } else {
+                        (&machine[i].0, &machine[i].1)
+                    };
                     let g =
                         if method == Method::MachineDefault { &default_gradients[i] } else { &gradients[i] };
                     encode_rd(&images[i], g, luma, chroma, map_scale, &options)?

@@ -46,6 +46,10 @@ pub struct EvalMachineCodingArgs {
     /// Code the machine-table methods at 4:4:4 (the standard table stays at cjpeg's 4:2:0).
     #[arg(long)]
     pub machine_full_chroma: bool,
+    /// The RD methods (machine-rd, machine-default) without the DMV-JND map's bound on each block, to
+    /// measure what the bound does.
+    #[arg(long)]
+    pub rd_unbounded: bool,
     /// The methods to run besides the standard table (always run: every saving is against it).
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = [MethodArg::MachineTable, MethodArg::MachineDefault, MethodArg::MachineDmv, MethodArg::StandardDmv])]
     pub methods: Vec<MethodArg>,
@@ -126,6 +130,7 @@ pub fn run_eval_machine_coding(
         dmv_scales,
         tables,
         machine_full_chroma,
+        rd_unbounded,
         methods,
         rd_lambdas,
         rd_objective,
@@ -164,6 +169,7 @@ pub fn run_eval_machine_coding(
         dmv_scales,
         machine_tables,
         machine_full_chroma,
+        rd_unbounded,
         methods: methods.iter().map(|m| m.method()).collect(),
         rd_lambdas,
         classifiers: classifier_bytes,
@@ -200,9 +206,10 @@ pub fn run_eval_machine_coding(
         .collect();
     let rd = methods.contains(&MethodArg::MachineRd);
     let mut command = format!(
-        "jnd-train eval-machine-coding{}{} --every {every} --grid-shift {grid_shift} --qualities {} --dmv-scales {}",
+        "jnd-train eval-machine-coding{}{}{} --every {every} --grid-shift {grid_shift} --qualities {} --dmv-scales {}",
         if train_images { " --train-images" } else { "" },
         if plan.machine_full_chroma { " --machine-full-chroma" } else { "" },
+        if plan.rd_unbounded { " --rd-unbounded" } else { "" },
         join(&plan.qualities),
         join(&plan.dmv_scales)
     );
@@ -232,7 +239,7 @@ pub fn run_eval_machine_coding(
 distributors as JPEG q75), {grid}. Each image is encoded by mozjpeg as `jndenc -quality Q` does (trellis \
 quantisation, optimised Huffman tables, 4:2:0; sequential, no metadata) with the standard (Annex K) tables or the \
 machine tables (`jnd-model/weights/machine-qtables.txt`), and with DMV-JND per-block quantisation on top of either \
-(the map times `map x`){}{}, decoded, and classified by the four embedded classifiers. RCA: decisions equal to the \
+(the map times `map x`){}{}{}, decoded, and classified by the four embedded classifiers. RCA: decisions equal to the \
 classifier's own decisions on the uncompressed (moved) image; accuracy: decisions equal to CIFAR-10's label. bpp: \
 bits of entropy-coded data per pixel (headers and tables excluded; whole-file bpp alongside). Command: `{command}` \
 ({seconds:.0} s on this run's machine).\n\n{}",
@@ -246,6 +253,7 @@ per-block RD`, Lagrange multiplier `λ`; `jndenc::codec::adaptive::rd_scale`; `-
             ""
         },
         if plan.machine_full_chroma { "; the machine-table methods code chroma at 4:4:4" } else { "" },
+        if plan.rd_unbounded { "; the RD methods without the DMV-JND map's bound" } else { "" },
         machine_coding::table(&result, &RCA_LEVELS)
     );
     print!("{text}");
