@@ -343,7 +343,17 @@ fn cli_adaptive_human_and_machine_targets() {
     }
     assert!(human.len() < plain.len(), "human {} vs plain {}", human.len(), plain.len());
     // The machine target's map coarsens the machine-table encode.
-    let machine_map = ok(run(&["-quality", "90", "--target", "machine", "--map-strength", "0.5", input]));
+    let machine_map = ok(run(&[
+        "-quality",
+        "90",
+        "--target",
+        "machine",
+        "--rd-lambda",
+        "0",
+        "--map-strength",
+        "0.5",
+        input,
+    ]));
     djpeg_reads(&machine_map);
     assert!(machine_map.len() < machine.len(), "map {} vs tables alone {}", machine_map.len(), machine.len());
     let original = fixture_image("photo.png");
@@ -381,21 +391,33 @@ fn cli_map_strength() {
     );
     let mut last = machine_zero.len();
     for strength in ["0.25", "1", "4"] {
-        let bytes = ok(run(&["-quality", "90", "--target", "machine", "--map-strength", strength, input]));
+        let bytes = ok(run(&[
+            "-quality",
+            "90",
+            "--target",
+            "machine",
+            "--rd-lambda",
+            "0",
+            "--map-strength",
+            strength,
+            input,
+        ]));
         djpeg_reads(&bytes);
         assert!(bytes.len() < last, "strength {strength}: {} bytes, not below {last}", bytes.len());
         last = bytes.len();
     }
-    // A map asked for replaces the rate choice: its strength 0 is the documented default (per-block
-    // rate choice), not the tables alone.
+    // Under the rate choice (the default) the map is off; a strength makes it each block's bound, so
+    // the file can only grow.
     let zero_map = unmarked(&["-quality", "90", "--target", "machine", "--map-strength", "0"]);
     assert_eq!(zero_map, unmarked(&["-quality", "90", "--target", "machine"]));
+    let bounded = unmarked(&["-quality", "90", "--target", "machine", "--map-strength", "0.25"]);
+    djpeg_reads(&bounded);
+    assert!(bounded.len() >= zero_map.len(), "bounded {} vs unbounded {}", bounded.len(), zero_map.len());
     for (args, message) in [
         (vec!["-quality", "90", "--map-strength", "1", input], "--map-strength: applies to"),
         (vec!["--target", "machine", "--map-strength", "-1", input], "outside 0..64"),
         (vec!["--target", "machine", "--map-strength", "nan", input], "outside 0..64"),
         (vec!["--target", "machine", "--map-strength", "much", input], "not a number"),
-        (vec!["--target", "machine", "--map-strength", "1", "--rd-lambda", "0.001", input], "give one"),
     ] {
         let out = run(&args);
         assert_ne!(out.status.code(), Some(0), "{args:?}");
@@ -416,15 +438,15 @@ fn the_rate_rule_keeps_sensitive_blocks_and_coarsens_free_ones_within_the_map() 
     let blind = PixelGradients::from_planar_rgb(w, h, &vec![0.0; 3 * w * h]);
     let (zero, wide) = (constant_map(&image, 0.0), constant_map(&image, 40.0));
     // No room in the map: the plain encode, byte for byte, whatever the classifiers think.
-    assert_eq!(encode_rd(&image, &blind, &zero, &zero, 1e-3, &opts).unwrap().bytes, plain);
+    assert_eq!(encode_rd(&image, &blind, Some((&zero, &zero)), 1e-3, &opts).unwrap().bytes, plain);
     // Classifiers blind to every coefficient: every block as coarse as the map allows, the bits the
     // fewest; very sensitive ones: nothing moves.
-    let free = encode_rd(&image, &blind, &wide, &wide, 1e-3, &opts).unwrap().bytes;
+    let free = encode_rd(&image, &blind, Some((&wide, &wide)), 1e-3, &opts).unwrap().bytes;
     djpeg_reads(&free);
     assert!(free.len() < plain.len() * 3 / 4, "free {} vs plain {}", free.len(), plain.len());
     // The map bounds the coarsening: a narrower map leaves more bits.
     let narrow = constant_map(&image, 8.0);
-    let bounded = encode_rd(&image, &blind, &narrow, &narrow, 1e-3, &opts).unwrap().bytes;
+    let bounded = encode_rd(&image, &blind, Some((&narrow, &narrow)), 1e-3, &opts).unwrap().bytes;
     assert!(
         free.len() < bounded.len() && bounded.len() < plain.len(),
         "{} {} {}",
@@ -441,13 +463,17 @@ fn the_rate_rule_keeps_sensitive_blocks_and_coarsens_free_ones_within_the_map() 
         })
         .collect();
     let sensitive = PixelGradients::from_planar_rgb(w, h, &noise);
-    assert!(encode_rd(&image, &sensitive, &wide, &wide, 1e-3, &opts).unwrap().bytes == plain);
+    assert!(encode_rd(&image, &sensitive, Some((&wide, &wide)), 1e-3, &opts).unwrap().bytes == plain);
+    // Without a bound every block may take the largest scale: fewer bits than under any map.
+    let unbounded = encode_rd(&image, &blind, None, 1e-3, &opts).unwrap().bytes;
+    djpeg_reads(&unbounded);
+    assert!(unbounded.len() <= free.len(), "unbounded {} vs the wide map {}", unbounded.len(), free.len());
     // Sizes that do not match the picture, a negative multiplier and RGB coding are refused.
     let small = PixelGradients::from_planar_rgb(8, 8, &[0.0; 192]);
-    assert!(encode_rd(&image, &small, &wide, &wide, 1e-3, &opts).is_err());
-    assert!(encode_rd(&image, &blind, &wide, &wide, -1.0, &opts).is_err());
+    assert!(encode_rd(&image, &small, Some((&wide, &wide)), 1e-3, &opts).is_err());
+    assert!(encode_rd(&image, &blind, Some((&wide, &wide)), -1.0, &opts).is_err());
     let rgb = options(JpegOptions { color: jndenc::codec::JpegColor::Rgb, ..Default::default() }, 90);
-    assert!(encode_rd(&image, &blind, &wide, &wide, 1e-3, &rgb).is_err());
+    assert!(encode_rd(&image, &blind, Some((&wide, &wide)), 1e-3, &rgb).is_err());
 }
 
 #[test]
@@ -474,9 +500,12 @@ fn cli_machine_rate_choice() {
         assert!(bytes.len() <= last, "λ {lambda}: {} bytes after {last}", bytes.len());
         last = bytes.len();
     }
-    // Still a faithful picture: the map bounds every block.
+    // With the DMV-JND map as the bound (a map strength) even the largest multiplier keeps a faithful
+    // picture; without it the blocks go as coarse as the rule allows.
     let original = fixture_image("photo.png");
-    assert!(psnr(&original, &decode_bytes(&unmarked(&["--rd-lambda", "1"]))) > 28.0);
+    let bounded = psnr(&original, &decode_bytes(&unmarked(&["--rd-lambda", "1", "--map-strength", "1"])));
+    let free = psnr(&original, &decode_bytes(&unmarked(&["--rd-lambda", "1"])));
+    assert!(bounded > 28.0 && free < bounded, "bounded {bounded:.2} dB, free {free:.2} dB");
     // The report names the rule.
     let dir = tempfile::tempdir().unwrap();
     let (out, report) = (dir.path().join("out.jpg"), dir.path().join("report.json"));

@@ -68,8 +68,9 @@ pub(crate) enum BlockRule {
     Plain,
     /// From a JND map times a strength (`codec::adaptive::encode_adaptive_components`).
     Map { source: MapSource, strength: f32 },
-    /// By rate and the classifiers' sensitivity, bounded by the DMV-JND map (`codec::adaptive::encode_rd`).
-    Rate { model: Box<DmvJnd>, gradients: Box<ClassifierGradients>, lambda: f32 },
+    /// By rate and the classifiers' sensitivity (`codec::adaptive::encode_rd`), bounded by the DMV-JND
+    /// map times a strength when one is given.
+    Rate { gradients: Box<ClassifierGradients>, bound: Option<(Box<DmvJnd>, f32)>, lambda: f32 },
 }
 
 #[cfg(feature = "mozjpeg")]
@@ -89,12 +90,18 @@ impl BlockRule {
                 let prepare = start.elapsed();
                 (encode_adaptive_components(image, &luma, chroma.as_ref(), options)?, prepare)
             }
-            BlockRule::Rate { model, gradients, lambda } => {
+            BlockRule::Rate { gradients, bound: None, lambda } => {
+                let gradients = gradients.picture(image, Objective::RelativeMargin)?;
+                let prepare = start.elapsed();
+                (encode_rd(image, &gradients, None, *lambda, options)?, prepare)
+            }
+            BlockRule::Rate { gradients, bound: Some((model, strength)), lambda } => {
                 // One forward pass of the classifiers gives the gradients and the map's CAMs.
                 let (gradients, cam) = gradients.picture_with_cam(image, Objective::RelativeMargin)?;
                 let maps = model.machine_jnd_components_from_cam(image, &cam)?;
+                let (luma, chroma) = (maps.luma.scaled(*strength), maps.chroma.scaled(*strength));
                 let prepare = start.elapsed();
-                (encode_rd(image, &gradients, &maps.luma, &maps.chroma, *lambda, options)?, prepare)
+                (encode_rd(image, &gradients, Some((&luma, &chroma)), *lambda, options)?, prepare)
             }
         })
     }
@@ -388,8 +395,8 @@ fn per_block_strategy(
     let options = AdaptiveOptions::new(jpeg.clone(), quality.max(1))?;
     let rule = match map {
         MapKind::Machine if rd_lambda > 0.0 => BlockRule::Rate {
-            model: Box::new(models.dmvjnd()?),
             gradients: Box::new(models.classifier_gradients()?),
+            bound: if strength > 0.0 { Some((Box::new(models.dmvjnd()?), strength)) } else { None },
             lambda: rd_lambda,
         },
         _ if strength == 0.0 => BlockRule::Plain,

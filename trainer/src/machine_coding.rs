@@ -32,8 +32,8 @@ pub enum Method {
     /// sensitivity to that block's coefficients, bounded by the DMV-JND map (`jndenc::codec::adaptive::rd_scale`).
     MachineTableRd,
     /// What `jndenc --target machine -quality Q` writes: [`Method::MachineTableRd`] with the relative
-    /// margin's gradient and the multiplier `jndenc::settings::machine_rd_lambda(Q)`, chroma at 4:4:4
-    /// from `jndenc::settings::MACHINE_FULL_CHROMA_FROM` up.
+    /// margin's gradient and the multiplier `jndenc::settings::machine_rd_lambda(Q)`, no map bound,
+    /// chroma at 4:4:4 from `jndenc::settings::MACHINE_FULL_CHROMA_FROM` up.
     MachineDefault,
 }
 
@@ -141,9 +141,12 @@ pub struct SweepPlan {
     pub machine_tables: Vec<[u16; 64]>,
     /// Whether the machine-table methods code chroma at 4:4:4 (the standard table stays at 4:2:0).
     pub machine_full_chroma: bool,
-    /// Whether the RD methods run without the DMV-JND map's bound (every block may take the largest
-    /// scale): what the bound does, measured.
+    /// Whether [`Method::MachineTableRd`] runs without the DMV-JND map's bound (every block may take
+    /// the largest scale), as [`Method::MachineDefault`] always does: what the bound does, measured.
     pub rd_unbounded: bool,
+    /// The DMV-JND map's strength as each block's bound in [`Method::MachineDefault`] (0: none, the
+    /// encoder's default), as `jndenc --target machine --map-strength F` bounds it.
+    pub default_map_strength: f32,
     /// The methods to run (in [`Method::ALL`]'s order; the standard table is always run, as every
     /// saving is against it).
     pub methods: Vec<Method>,
@@ -311,8 +314,6 @@ pub fn sweep(
     } else {
         gradients_of(Objective::RelativeMargin, plan.methods.contains(&Method::MachineDefault))?
     };
-    // A map no block reaches: 255 code values everywhere.
-    let unbounded = JndMap::new(SIDE as u32, SIDE as u32, vec![255.0; PIXELS])?;
     let standard = jpeg_options(None);
     let machine_tables = JpegOptions {
         sampling: plan.machine_full_chroma.then(|| vec![(1, 1)]),
@@ -337,14 +338,21 @@ pub fn sweep(
             .into_par_iter()
             .map(|i| {
                 let bytes = if matches!(method, Method::MachineTableRd | Method::MachineDefault) {
-                    let (luma, chroma) = if plan.rd_unbounded {
-                        (&unbounded, &unbounded)
-                    } else {
-                        (&machine[i].0, &machine[i].1)
+                    // machine-rd is bounded by the map unless asked; the encoder's default only with a
+                    // map strength.
+                    let scaled;
+                    let bound = match method {
+                        Method::MachineTableRd if !plan.rd_unbounded => Some((&machine[i].0, &machine[i].1)),
+                        Method::MachineDefault if plan.default_map_strength > 0.0 => {
+                            let s = plan.default_map_strength;
+                            scaled = (machine[i].0.scaled(s), machine[i].1.scaled(s));
+                            Some((&scaled.0, &scaled.1))
+                        }
+                        _ => None,
                     };
                     let g =
                         if method == Method::MachineDefault { &default_gradients[i] } else { &gradients[i] };
-                    encode_rd(&images[i], g, luma, chroma, map_scale, &options)?
+                    encode_rd(&images[i], g, bound, map_scale, &options)?
                 } else if method.uses_map() {
                     let (luma, chroma) = &machine[i];
                     let (luma, chroma) = (luma.scaled(map_scale), chroma.scaled(map_scale));

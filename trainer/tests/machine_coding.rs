@@ -32,6 +32,7 @@ fn the_sweep_codes_real_images_and_reads_savings_off_its_curves() {
         machine_tables: jndenc::codec::machine_qtables().unwrap(),
         machine_full_chroma: false,
         rd_unbounded: false,
+        default_map_strength: 0.0,
         methods: Method::ALL.to_vec(),
         rd_lambdas: vec![1e-4, 1e-1],
         classifiers: jnd_model::dmvjnd::EMBEDDED_CLASSIFIERS.to_vec(),

@@ -140,15 +140,15 @@ pub struct Cli {
     #[arg(long, value_enum, help_heading = "Auto quality")]
     pub adaptive: Option<AdaptiveArg>,
     /// Multiplies the JND map of --target machine / --adaptive before it sets the per-block steps
-    /// (larger: coarser blocks, smaller files; 0: no map). Default: 0 for the DMV-JND map (under
-    /// --target machine each block is chosen by rate instead: --rd-lambda), 1 for the pixel-wise map.
-    /// Under --target machine a strength above 0 replaces the rate choice.
+    /// (larger: coarser blocks, smaller files; 0: no map). --adaptive: 1 by default. --target machine:
+    /// 0 by default (each block is chosen by rate, --rd-lambda); a strength makes the DMV-JND map each
+    /// block's bound, or, with --rd-lambda 0, the rule itself.
     #[arg(long = "map-strength", value_name = "F", value_parser = parse_map_strength, help_heading = "Auto quality")]
     pub map_strength: Option<f32>,
     /// --target machine's per-block choice by rate and the four classifiers' sensitivity (their
-    /// gradient per coefficient of each block), each block bounded by the DMV-JND map: the squared
-    /// change of the classifiers' objective one bit is worth (0..1; larger: smaller files, lower
-    /// agreement; 0: the machine tables alone). Default: chosen by -quality on training images.
+    /// gradient per coefficient of each block): the squared change of the classifiers' objective one
+    /// bit is worth (0..1; larger: smaller files, lower agreement; 0: the machine tables alone, or the
+    /// map with --map-strength). Default: chosen by -quality on training images.
     #[arg(long = "rd-lambda", value_name = "F", value_parser = parse_rd_lambda, help_heading = "Auto quality")]
     pub rd_lambda: Option<f32>,
     /// Who judges candidates: the teacher (the default: butteraugli 3-norm, then SSIMULACRA 2; the
@@ -260,8 +260,8 @@ pub enum TargetArg {
     Strict,
     /// Machine consumers (classifiers): the machine quantisation tables (derived from four classifiers'
     /// sensitivity per DCT frequency; -qtables or -quant-table replace them) at -quality (default 75),
-    /// each block's coarsening chosen by rate and the classifiers' sensitivity within the DMV-JND map
-    /// (--rd-lambda); --map-strength uses the map alone instead. JPEG only.
+    /// each block's coarsening chosen by rate and the classifiers' sensitivity (--rd-lambda), 4:4:4
+    /// from -quality 96; --map-strength adds the DMV-JND map as each block's bound. JPEG only.
     Machine,
 }
 

@@ -125,20 +125,22 @@ fn check_sizes<'a>(image: &Image, maps: impl IntoIterator<Item = &'a JndMap>) ->
 
 /// The plain encode with each block's coarsening chosen by rate and the classifiers' sensitivity
 /// ([`rd_scale`] with the block's own gradient from `gradients`, `jnd_model::dmvjnd::sensitivity`),
-/// bounded by the DMV-JND maps as [`encode_adaptive_components`] would scale the block (`luma` for Y,
-/// `chroma` for Cb and Cr, in 8-bit code values). One multiplier `lambda` for every block of every
-/// picture: confident pictures (small gradients) give up more bits than pictures near a decision
-/// boundary. The file must code Y, Cb and Cr or grey (an `-rgb` file is refused: its components are
-/// not the planes the gradients are of).
+/// optionally bounded by JND maps as [`encode_adaptive_components`] would scale the block (`bound`: the
+/// luma map for Y, the chroma map for Cb and Cr, in 8-bit code values; without one every block may
+/// take the largest of [`RD_SCALES`]). One multiplier `lambda` for every block of every picture:
+/// confident pictures (small gradients) give up more bits than pictures near a decision boundary. The
+/// file must code Y, Cb and Cr or grey (an `-rgb` file is refused: its components are not the planes
+/// the gradients are of).
 pub fn encode_rd(
     image: &Image,
     gradients: &PixelGradients,
-    luma: &JndMap,
-    chroma: &JndMap,
+    bound: Option<(&JndMap, &JndMap)>,
     lambda: f32,
     options: &AdaptiveOptions,
 ) -> Result<Encoded> {
-    check_sizes(image, [luma, chroma])?;
+    if let Some((luma, chroma)) = bound {
+        check_sizes(image, [luma, chroma])?;
+    }
     if gradients.width() != image.width() as usize || gradients.height() != image.height() as usize {
         return Err(Error::Parameter(format!(
             "gradients of a {}x{} picture for a {}x{} image",
@@ -156,17 +158,21 @@ pub fn encode_rd(
             "per-block rate choice with -rgb: the classifiers' gradients are of Y, Cb and Cr".into(),
         ));
     }
-    let maps = Maps { luma: Integral::new(luma), chroma: Some(Integral::new(chroma)) };
+    let maps = bound.map(|(luma, chroma)| (Integral::new(luma), Integral::new(chroma)));
+    let largest = RD_SCALES[RD_SCALES.len() - 1];
     encode_per_block(image, options, |block| {
-        let (plane, map) = match (block.chroma, block.component, &maps.chroma) {
-            (false, 0, _) => (Plane::Luma, &maps.luma),
-            (true, 1, Some(chroma)) => (Plane::Cb, chroma),
-            (true, _, Some(chroma)) => (Plane::Cr, chroma),
+        let plane = match (block.chroma, block.component) {
+            (false, 0) => Plane::Luma,
+            (true, 1) => Plane::Cb,
+            (true, _) => Plane::Cr,
             _ => return 1.0,
         };
         let gradient = gradients.block(plane, block.pixels);
-        let [x0, y0, x1, y1] = block.pixels;
-        let cap = block_scale(map.mean(x0, y0, x1, y1), ac_rms(block.table));
+        let cap = maps.as_ref().map_or(largest, |(luma, chroma)| {
+            let map = if block.chroma { chroma } else { luma };
+            let [x0, y0, x1, y1] = block.pixels;
+            block_scale(map.mean(x0, y0, x1, y1), ac_rms(block.table))
+        });
         rd_scale(block.levels, block.table, &gradient, lambda, cap)
     })
 }

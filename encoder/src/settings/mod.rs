@@ -19,12 +19,13 @@ use crate::DecodeOptions;
 use crate::codec::{HeifOptions, JpegOptions, OutputFormat};
 use crate::target::Target;
 
-/// Default strength of the DMV-JND map as the machine target's only per-block rule: 0, since on
-/// CIFAR-10 training images the map alone on top of the machine tables saved nothing (within 1 % at
-/// 80-90 % RCA, and it could not reach 95 % RCA at strength 0.25), and the test-set evaluation agrees
-/// (`jnd-model/weights/machine-coding.md`). The machine target chooses blocks by rate instead
-/// ([`machine_rd_lambda`]), with the map as each block's bound; `--map-strength` above 0 makes the map
-/// the rule.
+/// Default strength of the DMV-JND map under the machine target: 0, no map. On CIFAR-10 training
+/// images it saved no bits at equal RCA either way it was tried: as the only per-block rule on top of
+/// the machine tables (within 1 % at 80-90 % RCA, and it could not reach 95 % RCA at strength 0.25;
+/// the test set agrees, `jnd-model/weights/machine-coding.md`), or as each block's bound under the
+/// rate choice ([`machine_rd_lambda`]; at strength 1 it cost 2.0 % of the rate at 95 % RCA and 1.3 %
+/// at 98 %, `jnd-model/weights/machine-coding-bound-train.md`). A strength above 0 makes it the
+/// bound, or with `rd-lambda 0` the rule.
 pub const MACHINE_MAP_STRENGTH: f32 = 0.0;
 
 /// The largest `rd-lambda` accepted.

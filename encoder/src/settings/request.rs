@@ -407,14 +407,6 @@ impl Request {
         if self.rd_lambda.is_some() && per_block != Some(MapKind::Machine) {
             return Err(invalid(Opt::RdLambda, "applies to target machine only").into());
         }
-        if self.rd_lambda.is_some_and(|l| l > 0.0) && self.map_strength.is_some_and(|s| s > 0.0) {
-            return Err(conflict(
-                Opt::RdLambda,
-                Opt::MapStrength,
-                "choose each block's coarsening two ways (by rate, or by the map): give one",
-            )
-            .into());
-        }
         if self.sampling.is_some() && self.jpeg.sampling.is_some() {
             return Err(invalid(
                 Opt::Sampling,
@@ -434,12 +426,12 @@ impl Request {
             } else {
                 BaseTables::Options
             };
-            let rd_lambda = match (map, self.rd_lambda, self.map_strength) {
-                (MapKind::Human(_), ..) => 0.0,
-                (MapKind::Machine, Some(lambda), _) => lambda,
-                // A map asked for replaces the rate choice.
-                (MapKind::Machine, None, Some(strength)) if strength > 0.0 => 0.0,
-                (MapKind::Machine, None, _) => machine_rd_lambda(quality),
+            // The machine target chooses blocks by rate unless `rd-lambda 0` (a map strength then makes
+            // the map the rule; with the rate choice it bounds each block).
+            let rd_lambda = match (map, self.rd_lambda) {
+                (MapKind::Human(_), _) => 0.0,
+                (MapKind::Machine, Some(lambda)) => lambda,
+                (MapKind::Machine, None) => machine_rd_lambda(quality),
             };
             Mode::PerBlock { map, strength: self.map_strength, quality, tables, rd_lambda }
         } else if fixed {

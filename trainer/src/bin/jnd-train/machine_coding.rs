@@ -46,10 +46,14 @@ pub struct EvalMachineCodingArgs {
     /// Code the machine-table methods at 4:4:4 (the standard table stays at cjpeg's 4:2:0).
     #[arg(long)]
     pub machine_full_chroma: bool,
-    /// The RD methods (machine-rd, machine-default) without the DMV-JND map's bound on each block, to
+    /// machine-rd without the DMV-JND map's bound on each block (machine-default never has one), to
     /// measure what the bound does.
     #[arg(long)]
     pub rd_unbounded: bool,
+    /// machine-default as `jndenc --target machine --map-strength F`: the DMV-JND map times F bounds
+    /// each block (0: no bound, the default).
+    #[arg(long, default_value_t = 0.0)]
+    pub default_map_strength: f32,
     /// The methods to run besides the standard table (always run: every saving is against it).
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = [MethodArg::MachineTable, MethodArg::MachineDefault, MethodArg::MachineDmv, MethodArg::StandardDmv])]
     pub methods: Vec<MethodArg>,
@@ -131,6 +135,7 @@ pub fn run_eval_machine_coding(
         tables,
         machine_full_chroma,
         rd_unbounded,
+        default_map_strength,
         methods,
         rd_lambdas,
         rd_objective,
@@ -145,6 +150,12 @@ pub fn run_eval_machine_coding(
     let rd_objective = rd_objective.unwrap_or(ObjectiveArg::Margin);
     if rd_lambdas.iter().any(|l| !l.is_finite() || *l <= 0.0) {
         anyhow::bail!("RD multipliers must be positive");
+    }
+    if !default_map_strength.is_finite() || !(0.0..=64.0).contains(&default_map_strength) {
+        anyhow::bail!("--default-map-strength must be in 0..64");
+    }
+    if default_map_strength > 0.0 && !methods.contains(&MethodArg::MachineDefault) {
+        anyhow::bail!("--default-map-strength needs machine-default in --methods");
     }
     if dmv_scales.iter().any(|s| !s.is_finite() || *s <= 0.0) {
         anyhow::bail!("map scales must be positive");
@@ -170,6 +181,7 @@ pub fn run_eval_machine_coding(
         machine_tables,
         machine_full_chroma,
         rd_unbounded,
+        default_map_strength,
         methods: methods.iter().map(|m| m.method()).collect(),
         rd_lambdas,
         classifiers: classifier_bytes,
@@ -206,10 +218,15 @@ pub fn run_eval_machine_coding(
         .collect();
     let rd = methods.contains(&MethodArg::MachineRd);
     let mut command = format!(
-        "jnd-train eval-machine-coding{}{}{} --every {every} --grid-shift {grid_shift} --qualities {} --dmv-scales {}",
+        "jnd-train eval-machine-coding{}{}{}{} --every {every} --grid-shift {grid_shift} --qualities {} --dmv-scales {}",
         if train_images { " --train-images" } else { "" },
         if plan.machine_full_chroma { " --machine-full-chroma" } else { "" },
         if plan.rd_unbounded { " --rd-unbounded" } else { "" },
+        if plan.default_map_strength > 0.0 {
+            format!(" --default-map-strength {}", plan.default_map_strength)
+        } else {
+            String::new()
+        },
         join(&plan.qualities),
         join(&plan.dmv_scales)
     );
@@ -239,7 +256,7 @@ pub fn run_eval_machine_coding(
 distributors as JPEG q75), {grid}. Each image is encoded by mozjpeg as `jndenc -quality Q` does (trellis \
 quantisation, optimised Huffman tables, 4:2:0; sequential, no metadata) with the standard (Annex K) tables or the \
 machine tables (`jnd-model/weights/machine-qtables.txt`), and with DMV-JND per-block quantisation on top of either \
-(the map times `map x`){}{}{}, decoded, and classified by the four embedded classifiers. RCA: decisions equal to the \
+(the map times `map x`){}{}{}{}, decoded, and classified by the four embedded classifiers. RCA: decisions equal to the \
 classifier's own decisions on the uncompressed (moved) image; accuracy: decisions equal to CIFAR-10's label. bpp: \
 bits of entropy-coded data per pixel (headers and tables excluded; whole-file bpp alongside). Command: `{command}` \
 ({seconds:.0} s on this run's machine).\n\n{}",
@@ -253,7 +270,12 @@ per-block RD`, Lagrange multiplier `λ`; `jndenc::codec::adaptive::rd_scale`; `-
             ""
         },
         if plan.machine_full_chroma { "; the machine-table methods code chroma at 4:4:4" } else { "" },
-        if plan.rd_unbounded { "; the RD methods without the DMV-JND map's bound" } else { "" },
+        if plan.rd_unbounded { "; machine-rd without the DMV-JND map's bound" } else { "" },
+        if plan.default_map_strength > 0.0 {
+            format!("; the default bounded by the DMV-JND map times {}", plan.default_map_strength)
+        } else {
+            String::new()
+        },
         machine_coding::table(&result, &RCA_LEVELS)
     );
     print!("{text}");
