@@ -40,14 +40,19 @@ pub const PEAK_BYTES_PER_COLUMN_JUDGE_STRIPS: u64 = 76_000;
 pub const PEAK_BYTES_PER_PIXEL_FIXED: u64 = 20;
 /// Estimated peak bytes per pixel of a per-block encode (measured: 62 on 1 MP with the pixel JND map).
 pub const PEAK_BYTES_PER_PIXEL_PER_BLOCK: u64 = 64;
-/// Estimated peak bytes per pixel of a per-block encode that runs the DMV-JND's networks (target
-/// machine's rate choice or its map): the maps, the classifiers' gradients and the coefficient planes,
-/// on top of [`PEAK_FIXED_BYTES_MACHINE`]. Measured (`/usr/bin/time`, `-quality 90`): 300 MB on a
-/// 1.08 MP photo, 490 MB on a 6 MP mosaic, either rule.
-pub const PEAK_BYTES_PER_PIXEL_MACHINE: u64 = 40;
-/// The fixed part of [`PEAK_BYTES_PER_PIXEL_MACHINE`]: the networks' activations over a chunk of 500
-/// 32x32 tiles (a 0.4 MP picture, one chunk: 221 MB).
-pub const PEAK_FIXED_BYTES_MACHINE: u64 = 260 << 20;
+/// Estimated peak bytes per pixel of a per-block encode that runs the DMV-JND map (target machine with
+/// a map strength, as the rule or the rate choice's bound): the maps, the classifiers' gradients and
+/// the coefficient planes, on top of [`PEAK_FIXED_BYTES_MACHINE_MAP`]. Measured (`/usr/bin/time`,
+/// `-quality 90`): 300 MB on a 1.08 MP photo, 490 MB on a 6 MP mosaic.
+pub const PEAK_BYTES_PER_PIXEL_MACHINE_MAP: u64 = 40;
+/// The fixed part of [`PEAK_BYTES_PER_PIXEL_MACHINE_MAP`]: the networks' activations over a chunk of
+/// 500 32x32 tiles (a 0.4 MP picture, one chunk: 221 MB).
+pub const PEAK_FIXED_BYTES_MACHINE_MAP: u64 = 260 << 20;
+/// The same for target machine's default, the rate choice without the map: the classifiers' gradients
+/// in batches of 64 tiles. Measured: 167 MB on 1.08 MP, 331 MB on 6 MP, 156 MB on 0.4 MP.
+pub const PEAK_BYTES_PER_PIXEL_MACHINE_RATE: u64 = 36;
+/// The fixed part of [`PEAK_BYTES_PER_PIXEL_MACHINE_RATE`].
+pub const PEAK_FIXED_BYTES_MACHINE_RATE: u64 = 140 << 20;
 /// The part of an encode's peak that does not grow with the picture: code, models, allocator arenas
 /// (measured: 12 MB at a fixed quality, 23 MB with the VP-JND model, for a 192x128 picture).
 pub const PEAK_FIXED_BYTES: u64 = 32 << 20;
@@ -290,13 +295,17 @@ impl Strategy {
             }
             Strategy::Teacher { .. } | Strategy::Judge { .. } => PEAK_BYTES_PER_PIXEL_TEACHER,
             #[cfg(feature = "mozjpeg")]
+            Strategy::PerBlock { plan, .. } if matches!(plan.rule, BlockRule::Rate { bound: None, .. }) => {
+                return pixels * PEAK_BYTES_PER_PIXEL_MACHINE_RATE + PEAK_FIXED_BYTES_MACHINE_RATE;
+            }
+            #[cfg(feature = "mozjpeg")]
             Strategy::PerBlock { plan, .. }
                 if matches!(
                     plan.rule,
                     BlockRule::Rate { .. } | BlockRule::Map { source: MapSource::Machine(_), .. }
                 ) =>
             {
-                return pixels * PEAK_BYTES_PER_PIXEL_MACHINE + PEAK_FIXED_BYTES_MACHINE;
+                return pixels * PEAK_BYTES_PER_PIXEL_MACHINE_MAP + PEAK_FIXED_BYTES_MACHINE_MAP;
             }
             #[cfg(feature = "mozjpeg")]
             Strategy::PerBlock { .. } => PEAK_BYTES_PER_PIXEL_PER_BLOCK,

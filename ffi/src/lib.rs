@@ -90,8 +90,8 @@ pub const JND_TARGET_STRICT: c_int = 1;
 pub const JND_TARGET_SUR75: c_int = 2;
 /// Machine consumers, as `jndenc --target machine`: the machine quantisation tables at the handle's
 /// fixed quality (75 when automatic), each block's coarsening chosen by rate and the four
-/// classifiers' sensitivity within the DMV-JND map (option "rd-lambda"; "map-strength" replaces it
-/// with the map alone). JPEG through mozjpeg only.
+/// classifiers' sensitivity (option "rd-lambda"), 4:4:4 from quality 96; option "map-strength" adds
+/// the DMV-JND map as each block's bound. JPEG through mozjpeg only.
 pub const JND_TARGET_MACHINE: c_int = 3;
 /// Web images looked at closely (3-norm 1.5 and its floor).
 pub const JND_TARGET_WEB_HIGH: c_int = 4;

@@ -163,7 +163,8 @@ def encode(
     100), between ``min_quality`` and ``max_quality``; the chroma subsampling is chosen too unless
     ``sampling`` is given; ``target="machine"`` codes for machine consumers on the
     machine quantisation tables (at ``quality``, 75 by default), each block chosen by rate and the
-    classifiers' sensitivity (``rd_lambda``). ``format`` is ``"jpeg"`` or
+    classifiers' sensitivity (``rd_lambda``; ``map_strength`` adds the DMV-JND map as the bound).
+    ``format`` is ``"jpeg"`` or
     ``"heif"``; ``codec`` ``"mozjpeg"``, ``"jpegli"`` or ``"rust"``; ``sampling`` ``"420"`` or
     ``"444"``; ``strip`` drops metadata (``"icc"``, ``"exif"``, ``"all"``); ``decider`` is
     ``"teacher"`` (butteraugli, the default) or ``"model"`` (the VP-JND network), run on ``device``
