@@ -105,3 +105,27 @@ fn the_sweep_codes_real_images_and_reads_savings_off_its_curves() {
     assert!(text.contains("RCA 90 %") && text.contains("DMV-JND maps"));
     assert!(entropy_coded_bytes(b"not a jpeg") == 0);
 }
+
+#[test]
+fn the_machine_tables_sensitivity_is_measured_on_real_gradients() {
+    use trainer::machine_tables::{FIRST_ORDER_EXPONENT, sensitivity, tables};
+    let device = jnd_model::select_device(jnd_model::Accelerator::Cpu).unwrap();
+    let set = fixtures();
+    let classifiers = jnd_model::dmvjnd::EMBEDDED_CLASSIFIERS;
+    let subsampled = sensitivity(classifiers, &set, 8, true, &device).unwrap();
+    let full = sensitivity(classifiers, &set, 20, false, &device).unwrap();
+    assert_eq!(subsampled.images, 20);
+    for s in [&subsampled, &full] {
+        assert!(s.luma.iter().chain(&s.chroma).all(|v| v.is_finite() && *v > 0.0));
+        // The classifiers care more about low luma frequencies than the highest one.
+        assert!(s.luma[1] > s.luma[63] && s.luma[8] > s.luma[63], "{:?}", s.luma);
+    }
+    // Luma is the same however chroma is sampled (batches of 8 or 20 give the same gradients); a 4:2:0
+    // chroma sample sums four pixels' gradients, so its sensitivity per coefficient is larger.
+    for (a, b) in subsampled.luma.iter().zip(&full.luma) {
+        assert!((a - b).abs() <= 1e-3 * b.abs(), "{a} vs {b}");
+    }
+    assert!(subsampled.chroma[0] > full.chroma[0]);
+    let [luma, chroma] = tables(&subsampled, FIRST_ORDER_EXPONENT).unwrap();
+    assert!(luma.iter().chain(&chroma).all(|&q| (1..=255).contains(&q)));
+}
