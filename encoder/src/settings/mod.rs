@@ -33,14 +33,14 @@ pub const MAX_RD_LAMBDA: f32 = 1.0;
 
 /// The rate multiplier of the machine target's per-block choice at each base quality (anchors; between
 /// two, log-linear; outside, the nearest). Chosen on CIFAR-10 training images, never the test set: the
-/// settings (base quality, multiplier) where the per-block RD method's operational curve crosses 80, 85,
-/// 90, 95 and 98 % mean RCA (q60 and q70 at 0.003, q80 at 0.001, q90 at 0.0003, q98 at 0.0001;
-/// `jnd-model/weights/machine-coding-rd-train.md`, its command in the file).
-pub const MACHINE_RD_LAMBDAS: [(u8, f32); 4] = [(70, 3e-3), (80, 1e-3), (90, 3e-4), (98, 1e-4)];
+/// settings (base quality, multiplier) where the rule's operational curve, without a map bound as the
+/// default runs it, crosses 80, 85, 90, 95 and 98 % mean RCA (q60 and q70 at 0.001, q80 and q90 at
+/// 0.0003, q98 at 0.0001; `jnd-model/weights/machine-coding-rd-free-train.md`, its command in the file).
+pub const MACHINE_RD_LAMBDAS: [(u8, f32); 4] = [(70, 1e-3), (80, 3e-4), (90, 3e-4), (98, 1e-4)];
 
 /// The base quality from which the machine target codes chroma at 4:4:4 when no sampling is asked
-/// for. Chosen on CIFAR-10 training images (every 25th, moved 4 px): with the per-block rate choice
-/// the 4:4:4 curve is the cheaper one above about 97.5 % mean RCA, which 4:2:0 reaches at q96 (4:2:0
+/// for. Chosen on CIFAR-10 training images (every 25th, moved 4 px; the rate choice bounded by the
+/// DMV-JND map, as it then ran): the 4:4:4 curve is the cheaper one above about 97.5 % mean RCA, which 4:2:0 reaches at q96 (4:2:0
 /// q96: 3.85 bpp at 97.54 %, 4:4:4 q94: 3.79 bpp at 97.54 %); at 98 % RCA 4:4:4 needs 4.17 bpp against
 /// 4:2:0's 4.72, and only 4:4:4 reaches 99 % (`jnd-model/weights/machine-coding-rd-train.md` and
 /// `machine-coding-rd-444-train.md`). Below, 4:2:0 is cheaper (95 % RCA: 2.45 against 2.71 bpp).
@@ -64,7 +64,8 @@ pub fn machine_rd_lambda(quality: u8) -> f32 {
         .find(|w| quality < w[1].0)
         .map(|w| {
             let t = f32::from(quality - w[0].0) / f32::from(w[1].0 - w[0].0);
-            (w[0].1.ln() * (1.0 - t) + w[1].1.ln() * t).exp()
+            let (low, high) = (w[0].1.min(w[1].1), w[0].1.max(w[1].1));
+            (w[0].1.ln() * (1.0 - t) + w[1].1.ln() * t).exp().clamp(low, high)
         })
         .unwrap_or(last.1)
 }
@@ -318,7 +319,8 @@ mod tests {
             assert!(lambda <= MAX_RD_LAMBDA);
             last = lambda;
         }
-        // Log-linear between anchors: halfway between 1e-3 (q80) and 3e-4 (q90) is their geometric mean.
-        assert!((machine_rd_lambda(85) - (1e-3f32 * 3e-4).sqrt()).abs() < 1e-8);
+        // Log-linear between anchors: halfway between 3e-4 (q90) and 1e-4 (q98) is their geometric mean.
+        assert!((machine_rd_lambda(94) - (3e-4f32 * 1e-4).sqrt()).abs() < 1e-8);
+        assert_eq!(machine_rd_lambda(85), 3e-4);
     }
 }
