@@ -24,8 +24,8 @@ use crate::target::Target;
 /// the machine tables (within 1 % at 80-90 % RCA, and it could not reach 95 % RCA at strength 0.25;
 /// the test set agrees, `jnd-model/weights/machine-coding.md`), or as each block's bound under the
 /// rate choice ([`machine_rd_lambda`]; at strength 1 it cost 2.0 % of the rate at 95 % RCA and 1.3 %
-/// at 98 %, `jnd-model/weights/machine-coding-bound-train.md`). A strength above 0 makes it the
-/// bound, or with `rd-lambda 0` the rule.
+/// at 98 %, `jnd-model/weights/machine-coding-bound-{on,off}-train.md`). A strength above 0 makes it
+/// the bound, or with `rd-lambda 0` the rule.
 pub const MACHINE_MAP_STRENGTH: f32 = 0.0;
 
 /// The largest `rd-lambda` accepted.
