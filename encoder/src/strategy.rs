@@ -363,6 +363,7 @@ fn heif_codec(_options: HeifOptions) -> Result<Box<dyn Codec>> {
 
 /// What settings ask of per-block coding.
 #[derive(Debug, Clone, Copy)]
+#[cfg_attr(not(feature = "mozjpeg"), allow(dead_code))]
 struct PerBlockRule {
     map: MapKind,
     strength: Option<f32>,
