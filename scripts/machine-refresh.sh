@@ -40,15 +40,18 @@ step eval-dmvjnd "$jt" eval-dmvjnd --sets test train --out "$w/dmvjnd-eval.md"
 step tables "$jt" machine-tables --every 5
 build tables
 # Training images only: where --target machine's multipliers (MACHINE_RD_LAMBDAS) and its 4:4:4
-# threshold (MACHINE_FULL_CHROMA_FROM) are read from.
-step coding-rd-train "$jt" eval-machine-coding --train-images --every 25 \
-  --qualities 50,60,70,75,80,85,90,92,94,96,98,100 --methods machine-table,machine-rd \
-  --rd-lambdas 3e-5,1e-4,3e-4,1e-3,3e-3 \
-  --out "$w/machine-coding-rd-train.md" --svg "$w/machine-coding-rd-train.svg" --json "$w/machine-coding-rd-train.json"
-step coding-rd-444-train "$jt" eval-machine-coding --train-images --every 25 --machine-full-chroma \
-  --qualities 85,90,92,94,96,98,100 --methods machine-table,machine-rd --rd-lambdas 3e-5,1e-4,3e-4,1e-3 \
-  --out "$w/machine-coding-rd-444-train.md" --svg "$w/machine-coding-rd-444-train.svg" \
-  --json "$w/machine-coding-rd-444-train.json"
+# threshold (MACHINE_FULL_CHROMA_FROM) are read from: the rule as the default runs it, without the
+# map's bound, at both samplings on the same images.
+step coding-rd-free-train "$jt" eval-machine-coding --train-images --every 50 \
+  --qualities 50,60,70,75,80,85,90,92,94,96,98,100 --methods machine-table,machine-rd --rd-unbounded \
+  --rd-lambdas 0.0001,0.0003,0.001,0.003 \
+  --out "$w/machine-coding-rd-free-train.md" --svg "$w/machine-coding-rd-free-train.svg" \
+  --json "$w/machine-coding-rd-free-train.json"
+step coding-rd-free-444-train "$jt" eval-machine-coding --train-images --every 50 --machine-full-chroma \
+  --qualities 85,90,92,94,96,98,100 --methods machine-table,machine-rd --rd-unbounded \
+  --rd-lambdas 0.0001,0.0003,0.001 \
+  --out "$w/machine-coding-rd-free-444-train.md" --svg "$w/machine-coding-rd-free-444-train.svg" \
+  --json "$w/machine-coding-rd-free-444-train.json"
 step coding "$jt" eval-machine-coding
 step coding-on-grid "$jt" eval-machine-coding --grid-shift 0 --every 20 \
   --out "$w/machine-coding-on-grid.md" --svg "$w/machine-coding-on-grid.svg" --json "$w/machine-coding-on-grid.json"
@@ -60,5 +63,5 @@ step coding-rd-444 "$jt" eval-machine-coding --machine-full-chroma --qualities 8
   --out "$w/machine-coding-rd-444.md" --svg "$w/machine-coding-rd-444.svg" --json "$w/machine-coding-rd-444.json"
 echo "$(date +%T) all done: git diff --stat $w" | tee -a "$logs/chain.log"
 echo "Then: set MACHINE_RD_LAMBDAS and MACHINE_FULL_CHROMA_FROM (encoder/src/settings/mod.rs) from" \
-  "$w/machine-coding-rd-train.md and $w/machine-coding-rd-444-train.md, rebuild, and run" \
+  "$w/machine-coding-rd-free-train.md and $w/machine-coding-rd-free-444-train.md, rebuild, and run" \
   "'jnd-train eval-machine-coding' again: its default method measures those constants." | tee -a "$logs/chain.log"
