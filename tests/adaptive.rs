@@ -18,8 +18,17 @@ use jndenc::codec::{Codec, JpegOptions, MozJpeg, Restart, machine_qtables};
 use jndenc::jpeg_info;
 use jndenc::{ColorType, Image};
 
-fn report_json(path: &str) -> serde_json::Value {
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+/// The machine target at -quality 90 with the DMV-JND map times `strength` as the per-block rule.
+fn machine_map_rule(input: &str, strength: &str) -> Vec<u8> {
+    ok(run(&["-quality", "90", "--target", "machine", "--rd-lambda", "0", "--map-strength", strength, input]))
+}
+
+/// `args` fail with a message containing `message` and write nothing.
+fn refused(args: &[&str], message: &str) {
+    let out = run(args);
+    assert_ne!(out.status.code(), Some(0), "{args:?}");
+    assert!(out.stdout.is_empty(), "{args:?} wrote output");
+    assert!(stderr(&out).contains(message), "{args:?}: {}", stderr(&out));
 }
 
 fn constant_map(image: &Image, value: f32) -> JndMap {
@@ -343,17 +352,7 @@ fn cli_adaptive_human_and_machine_targets() {
     }
     assert!(human.len() < plain.len(), "human {} vs plain {}", human.len(), plain.len());
     // The machine target's map coarsens the machine-table encode.
-    let machine_map = ok(run(&[
-        "-quality",
-        "90",
-        "--target",
-        "machine",
-        "--rd-lambda",
-        "0",
-        "--map-strength",
-        "0.5",
-        input,
-    ]));
+    let machine_map = machine_map_rule(input, "0.5");
     djpeg_reads(&machine_map);
     assert!(machine_map.len() < machine.len(), "map {} vs tables alone {}", machine_map.len(), machine.len());
     let original = fixture_image("photo.png");
@@ -391,17 +390,7 @@ fn cli_map_strength() {
     );
     let mut last = machine_zero.len();
     for strength in ["0.25", "1", "4"] {
-        let bytes = ok(run(&[
-            "-quality",
-            "90",
-            "--target",
-            "machine",
-            "--rd-lambda",
-            "0",
-            "--map-strength",
-            strength,
-            input,
-        ]));
+        let bytes = machine_map_rule(input, strength);
         djpeg_reads(&bytes);
         assert!(bytes.len() < last, "strength {strength}: {} bytes, not below {last}", bytes.len());
         last = bytes.len();
@@ -419,10 +408,7 @@ fn cli_map_strength() {
         (vec!["--target", "machine", "--map-strength", "nan", input], "outside 0..64"),
         (vec!["--target", "machine", "--map-strength", "much", input], "not a number"),
     ] {
-        let out = run(&args);
-        assert_ne!(out.status.code(), Some(0), "{args:?}");
-        assert!(out.stdout.is_empty(), "{args:?} wrote output");
-        assert!(stderr(&out).contains(message), "{args:?}: {}", stderr(&out));
+        refused(&args, message);
     }
 }
 
@@ -511,7 +497,7 @@ fn cli_machine_rate_choice() {
     let (out, report) = (dir.path().join("out.jpg"), dir.path().join("report.json"));
     let (out, report) = (out.to_str().unwrap(), report.to_str().unwrap());
     ok(run(&["-quality", "90", "--target", "machine", "-outfile", out, "--report", report, input]));
-    assert_eq!(report_json(report)["images"][0]["decider"], "machine-rd");
+    assert_eq!(json(report)["images"][0]["decider"], "machine-rd");
     ok(run(&[
         "-quality",
         "90",
@@ -525,7 +511,7 @@ fn cli_machine_rate_choice() {
         report,
         input,
     ]));
-    assert_eq!(report_json(report)["images"][0]["decider"], "plain");
+    assert_eq!(json(report)["images"][0]["decider"], "plain");
     for (args, message) in [
         (
             vec!["-quality", "90", "--rd-lambda", "0.001", input],
@@ -535,10 +521,7 @@ fn cli_machine_rate_choice() {
         (vec!["--target", "machine", "--rd-lambda", "x", input], "not a number"),
         (vec!["--target", "machine", "-rgb", input], "-rgb"),
     ] {
-        let out = run(&args);
-        assert_ne!(out.status.code(), Some(0), "{args:?}");
-        assert!(out.stdout.is_empty(), "{args:?} wrote output");
-        assert!(stderr(&out).contains(message), "{args:?}: {}", stderr(&out));
+        refused(&args, message);
     }
     // From q96 up the machine target codes chroma at 4:4:4 (chosen on training images), unless a
     // sampling is asked for.

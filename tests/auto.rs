@@ -9,10 +9,6 @@ use std::path::{Path, PathBuf};
 use common::*;
 use jndenc::codec::{Codec, Heif};
 
-fn json(path: &std::path::Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
 #[test]
 fn auto_jpeg_lies_within_bounds_and_the_report_matches_the_files() {
     let dir = tempfile::tempdir().unwrap();

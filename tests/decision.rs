@@ -8,10 +8,6 @@ mod common;
 
 use common::*;
 
-fn json(path: &std::path::Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
 /// Runs auto mode with `args` on `input` and returns the report's image entry and the output bytes.
 fn auto(args: &[&str], input: &std::path::Path) -> (serde_json::Value, Vec<u8>) {
     let dir = tempfile::tempdir().unwrap();

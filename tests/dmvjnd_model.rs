@@ -188,11 +188,8 @@ fn outputs_are_deterministic_across_loads() {
     ));
 }
 
-#[test]
-fn component_maps_are_the_signed_jnd_through_the_ycbcr_matrix() {
-    let model = DmvJnd::embedded(&device()).unwrap();
-    let (planar, _) = fixtures();
-    // A 48x40 picture: fixture 0 in the top-left 32x32 tile, the rest cut from fixture 1 (partial tiles).
+/// A 48x40 picture: fixture 0 in the top-left 32x32 tile, the rest cut from fixture 1 (partial tiles).
+fn two_fixture_picture(planar: &[u8]) -> jnd_model::Image {
     let (width, height) = (48usize, 40usize);
     let mut rgb = vec![0u8; width * height * 3];
     for y in 0..height {
@@ -203,7 +200,15 @@ fn component_maps_are_the_signed_jnd_through_the_ycbcr_matrix() {
             }
         }
     }
-    let image = jnd_model::Image::new(width as u32, height as u32, jnd_model::ColorType::Rgb, rgb).unwrap();
+    jnd_model::Image::new(width as u32, height as u32, jnd_model::ColorType::Rgb, rgb).unwrap()
+}
+
+#[test]
+fn component_maps_are_the_signed_jnd_through_the_ycbcr_matrix() {
+    let model = DmvJnd::embedded(&device()).unwrap();
+    let (planar, _) = fixtures();
+    let (width, height) = (48usize, 40usize);
+    let image = two_fixture_picture(&planar);
     let components = model.machine_jnd_components(&image).unwrap();
     let mean_rgb = model.machine_jnd_map(&image).unwrap();
     for map in [&components.luma, &components.chroma] {
@@ -236,18 +241,8 @@ fn classifier_gradients_cover_every_tile_and_share_the_maps_forward_pass() {
     let (planar, _) = fixtures();
     let model = DmvJnd::embedded(&device()).unwrap();
     let gradients = ClassifierGradients::embedded(&device()).unwrap();
-    // A 48x40 picture: fixture 0 in the top-left tile, partial tiles cut from fixture 1.
     let (width, height) = (48usize, 40usize);
-    let mut rgb = vec![0u8; width * height * 3];
-    for y in 0..height {
-        for x in 0..width {
-            let (source, sx, sy) = if x < SIDE && y < SIDE { (0, x, y) } else { (1, x % SIDE, y % SIDE) };
-            for c in 0..3 {
-                rgb[(y * width + x) * 3 + c] = planar[source * IMAGE_BYTES + c * PIXELS + sy * SIDE + sx];
-            }
-        }
-    }
-    let image = jnd_model::Image::new(width as u32, height as u32, jnd_model::ColorType::Rgb, rgb).unwrap();
+    let image = two_fixture_picture(&planar);
     let (with_cam, cam) = gradients.picture_with_cam(&image, Objective::RelativeMargin).unwrap();
     let alone = gradients.picture(&image, Objective::RelativeMargin).unwrap();
     assert!(with_cam == alone, "the CAMs change nothing of the gradients");

@@ -12,10 +12,6 @@ use jndenc::codec::{Codec, JpegOptions, Jpegli};
 use jndenc::settings::Preset;
 use jndenc::target::Target;
 
-fn json(path: &std::path::Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
 /// Runs jndenc with `args` on `input`; returns the report's image entry and the output bytes.
 fn encode(args: &[&str], input: &std::path::Path) -> (serde_json::Value, Vec<u8>) {
     let dir = tempfile::tempdir().unwrap();

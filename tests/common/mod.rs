@@ -11,6 +11,11 @@ pub fn jndenc() -> Command {
     Command::new(env!("CARGO_BIN_EXE_jndenc"))
 }
 
+/// A JSON file (a report) read back.
+pub fn json(path: impl AsRef<Path>) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
 /// A file in `fixtures/`.
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures").join(name)

@@ -167,13 +167,16 @@ pub fn encode_rd(
             (true, _) => Plane::Cr,
             _ => return 1.0,
         };
-        let gradient = gradients.block(plane, block.pixels);
         let cap = maps.as_ref().map_or(largest, |(luma, chroma)| {
             let map = if block.chroma { chroma } else { luma };
             let [x0, y0, x1, y1] = block.pixels;
             block_scale(map.mean(x0, y0, x1, y1), ac_rms(block.table))
         });
-        rd_scale(block.levels, block.table, &gradient, lambda, cap)
+        if cap <= 1.0 {
+            // No room under the bound: the block stays, and its gradient is not needed.
+            return 1.0;
+        }
+        rd_scale(block.levels, block.table, &gradients.block(plane, block.pixels), lambda, cap)
     })
 }
 
