@@ -409,6 +409,64 @@ mod vp_jnd {
     }
 }
 
+/// A lone candidate's metrics side by side (`Decider::judge_alone`, `AutoOptions::side_by_side`): the
+/// same decisions as one after the other, for the teacher and for the judge measuring both metrics.
+mod side_by_side {
+    use super::*;
+    use jnd_model::judge::Bands;
+    use jndenc::auto::{Decider, JudgeDecider, TeacherDecider, encode_at_jnd};
+
+    /// Both ways of judging agree on candidates over the whole range, which includes ones beyond the
+    /// ceiling (SSIMULACRA 2 computed side by side, then dropped), ones within it that fail the floor,
+    /// and ones that pass.
+    fn agree<D: Decider>(decider: &D) {
+        let (image, codec, _, _) = fixture_at_visually_lossless(jndenc::codec::JpegOptions::default());
+        let prepared = decider.prepare(&image).unwrap();
+        let mut kinds = [false; 3];
+        for quality in [30, 60, 75, 80, 84, 86, 88, 90, 93, 96, 100] {
+            let decoded = codec.decode(&codec.encode(&image, quality).unwrap().bytes).unwrap();
+            let one_after_the_other = decider.judge(&prepared, &decoded).unwrap();
+            let side_by_side = decider.judge_alone(&prepared, &decoded).unwrap();
+            assert_eq!(side_by_side, one_after_the_other, "q{quality}");
+            let d = one_after_the_other;
+            kinds[match (d.visible, d.ssimulacra2) {
+                (true, None) => 0,
+                (true, Some(_)) => 1,
+                (false, _) => 2,
+            }] = true;
+        }
+        assert_eq!(kinds, [true; 3], "the qualities cover a ceiling failure, a floor failure and a pass");
+    }
+
+    /// A ceiling of 1 with a floor high enough that some candidates within the ceiling fail it.
+    fn strict_floor() -> jndenc::target::Target {
+        jndenc::target::Target::bounds(Some(1.0), Some(85.0)).unwrap()
+    }
+
+    #[test]
+    fn the_teacher_decides_the_same() {
+        agree(&TeacherDecider { target: strict_floor() });
+    }
+
+    #[test]
+    fn the_judge_measuring_both_decides_the_same() {
+        let mut judge = JudgeDecider::embedded(strict_floor()).unwrap();
+        judge.bands = Bands::NONE;
+        agree(&judge);
+    }
+
+    #[test]
+    fn the_search_writes_the_same_either_way() {
+        let (image, codec, target, options) =
+            fixture_at_visually_lossless(jndenc::codec::JpegOptions::default());
+        let decider = TeacherDecider { target };
+        let apart = jndenc::auto::AutoOptions { side_by_side: false, ..options.clone() };
+        let a = encode_at_jnd(&image, &codec, &decider, &options).unwrap();
+        let b = encode_at_jnd(&image, &codec, &decider, &apart).unwrap();
+        assert_eq!((a.quality, &a.encoded.bytes, &a.probes), (b.quality, &b.encoded.bytes, &b.probes));
+    }
+}
+
 /// Auto mode's second sampling, searched only under the first's bytes
 /// (`jndenc::auto::encode_at_jnd_below`), on the fixture photo at visually-lossless (jpegli 4:4:4).
 mod below {

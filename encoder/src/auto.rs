@@ -52,6 +52,12 @@ pub trait Decider: Sync {
     fn prepare(&self, original: &Image) -> Result<Self::Prepared>;
     /// Judges `candidate` (decoded, same size as the original).
     fn judge(&self, prepared: &Self::Prepared, candidate: &Image) -> Result<Decision>;
+    /// Judges a candidate that is the only one of its round while the other cores would idle: a
+    /// decider that measures two metrics one after the other may run them side by side, computing
+    /// one it then discards. The decision is [`Decider::judge`]'s.
+    fn judge_alone(&self, prepared: &Self::Prepared, candidate: &Image) -> Result<Decision> {
+        self.judge(prepared, candidate)
+    }
 }
 
 /// The embedded model's decision margin for candidates of `format` written by the codec named
@@ -245,6 +251,19 @@ impl Decider for JudgeDecider {
     }
 
     fn judge(&self, prepared: &Self::Prepared, candidate: &Image) -> Result<Decision> {
+        self.judge_with(prepared, candidate, false)
+    }
+
+    fn judge_alone(&self, prepared: &Self::Prepared, candidate: &Image) -> Result<Decision> {
+        self.judge_with(prepared, candidate, true)
+    }
+}
+
+impl JudgeDecider {
+    /// [`Decider::judge`]; with `alone`, when both bounds need their real metric, the two run side
+    /// by side (SSIMULACRA 2's score is then discarded where butteraugli already failed the
+    /// candidate, as `judge` would not have computed it).
+    fn judge_with(&self, prepared: &JudgePrepared, candidate: &Image, alone: bool) -> Result<Decision> {
         // The network compares like with like; the metrics convert as the teacher does.
         let grid = prepared.reference.features(&prepared.like_original(candidate))?;
         let predicted = self
@@ -254,6 +273,24 @@ impl Decider for JudgeDecider {
             .copied()
             .ok_or_else(|| Error::Model("the judge returned no prediction".into()))?;
         let mut checked = false;
+        // Both real metrics at once, where both bounds are unsure and the cores are idle.
+        if alone
+            && let (Some(ceiling), Some(floor)) = (self.target.distance, self.target.ssimulacra2)
+            && self.bands.ceiling(predicted.distance, ceiling) == Verdict::Unsure
+            && self.bands.floor(predicted.ssimulacra2, floor) == Verdict::Unsure
+        {
+            let (measured, score) = rayon::join(
+                || prepared.butteraugli().and_then(|b| Ok(b.compare(candidate)?.pnorm3)),
+                || prepared.floor(&self.target).and_then(|f| f.score(candidate)),
+            );
+            let measured = measured?;
+            if measured > ceiling {
+                return Ok(Decision { visible: true, distance: measured, ssimulacra2: None, checked: true });
+            }
+            let ssimulacra2 = score?;
+            let visible = !self.target.passes(measured, ssimulacra2);
+            return Ok(Decision { visible, distance: measured, ssimulacra2, checked: true });
+        }
         // The ceiling: the prediction where it is sure, else butteraugli.
         let distance = match self.target.distance {
             None => predicted.distance,
@@ -338,6 +375,33 @@ impl Decider for TeacherDecider {
         };
         decide(&self.target, scores.pnorm3, &prepared.1, candidate)
     }
+
+    fn judge_alone(&self, prepared: &Self::Prepared, candidate: &Image) -> Result<Decision> {
+        if self.target.ssimulacra2.is_none() {
+            return self.judge(prepared, candidate);
+        }
+        // Both metrics at once; SSIMULACRA 2 is kept only where `judge` would have computed it (the
+        // ceiling holds), so the decision, and what the search learns from it, are the same.
+        let rgb;
+        let like = if candidate.color() == prepared.1.color {
+            candidate
+        } else {
+            rgb = candidate.to_rgb();
+            &rgb
+        };
+        let (scores, ssimulacra2) = rayon::join(|| prepared.0.compare(like), || prepared.1.score(candidate));
+        let distance = scores?.pnorm3;
+        if distance > self.target.tau() {
+            return Ok(Decision { visible: true, distance, ssimulacra2: None, checked: true });
+        }
+        let ssimulacra2 = ssimulacra2?;
+        Ok(Decision {
+            visible: !self.target.passes(distance, ssimulacra2),
+            distance,
+            ssimulacra2,
+            checked: true,
+        })
+    }
 }
 
 /// The search's settings.
@@ -354,6 +418,12 @@ pub struct AutoOptions {
     /// Where the search starts: the quality priors of the codec, or `None` for the block search
     /// over the whole range.
     pub prior: Option<PairPrior>,
+    /// Whether the picture has the machine's cores to itself, so that a candidate judged alone in
+    /// its round runs its metrics side by side ([`Decider::judge_alone`]), and the second sampling's
+    /// bytes search encodes two qualities at once. True by default; batch mode turns it off while it
+    /// encodes several pictures at once, where the other cores are busy and work done only to be
+    /// discarded would cost throughput.
+    pub side_by_side: bool,
 }
 
 impl AutoOptions {
@@ -361,8 +431,12 @@ impl AutoOptions {
     /// prior (the block search over the whole range).
     pub fn for_format(format: OutputFormat) -> Self {
         match format {
-            OutputFormat::Heif => Self { min_quality: 0, max_quality: 100, step: 2, block: 3, prior: None },
-            _ => Self { min_quality: 1, max_quality: 100, step: 1, block: 3, prior: None },
+            OutputFormat::Heif => {
+                Self { min_quality: 0, max_quality: 100, step: 2, block: 3, prior: None, side_by_side: true }
+            }
+            _ => {
+                Self { min_quality: 1, max_quality: 100, step: 1, block: 3, prior: None, side_by_side: true }
+            }
         }
     }
 
@@ -626,6 +700,22 @@ pub fn encode_at_jnd_below<D: Decider>(
     // The bytes of each quality tried: gallop from `near`, then bisect, to the highest index whose
     // candidate is smaller than the limit.
     let mut sized: HashMap<usize, Encoded> = HashMap::new();
+    let start = index_of(near);
+    let parallel = in_parallel(codec.format() != OutputFormat::Heif, image);
+    if parallel && options.side_by_side && start + 1 < qualities.len() {
+        // The start and the quality above it side by side where the cores are the picture's own:
+        // the answer usually lies between them, and the walk below then finds both encoded.
+        let timed = |i: usize| {
+            let t = Instant::now();
+            codec.encode(image, qualities[i]).map(|e| (e, t.elapsed()))
+        };
+        let (a, b) = rayon::join(|| timed(start), || timed(start + 1));
+        for (i, result) in [(start, a), (start + 1, b)] {
+            let (encoded, took) = result?;
+            times.encode += took;
+            sized.insert(i, encoded);
+        }
+    }
     let mut size = |i: usize, times: &mut StageTimes| -> Result<usize> {
         if let Some(e) = sized.get(&i) {
             return Ok(e.bytes.len());
@@ -638,7 +728,6 @@ pub fn encode_at_jnd_below<D: Decider>(
         Ok(bytes)
     };
     let (mut small, mut large): (Option<usize>, Option<usize>) = (None, None);
-    let start = index_of(near);
     if size(start, &mut times)? < limit {
         small = Some(start)
     } else {
@@ -669,12 +758,13 @@ pub fn encode_at_jnd_below<D: Decider>(
         return Err(Error::Parameter("the bytes search lost its candidate".into()));
     };
     let quality = qualities[at];
+    let alone = options.side_by_side && parallel;
     let t = Instant::now();
     let decoded = codec.decode(&encoded.bytes)?;
     // Its encode is already in `times`.
     let candidate = Candidate { encoded, decoded, times: [Duration::ZERO, t.elapsed()] };
     let (encoded, decision, [_, decode, judge]) =
-        judge_candidate(image, decider, prepared, quality, candidate)?;
+        judge_candidate(image, decider, prepared, quality, candidate, alone)?;
     times.decode += decode;
     times.judge += judge;
     let probe = Probe { quality, bytes: encoded.bytes.len(), decision };
@@ -688,15 +778,24 @@ pub fn encode_at_jnd_below<D: Decider>(
     Ok(Below::Found(result))
 }
 
+/// Whether candidates of `original` are produced and judged in parallel: where the source allows it
+/// (`source_parallel`), and only up to the size where butteraugli works strip by strip (so memory
+/// stays bounded by one candidate and one strip; butteraugli still uses every core within a strip).
+fn in_parallel(source_parallel: bool, original: &Image) -> bool {
+    source_parallel && original.pixel_count() <= jnd_model::metrics::BUTTERAUGLI_STRIPS_ABOVE
+}
+
 /// Judges a produced `candidate` at `quality` against the prepared `original`: its encoded bytes, the
 /// decision, and the time of each stage (encode and decode as produced, then the judgement). A
-/// candidate that decodes to another size than the original is an error.
+/// candidate that decodes to another size than the original is an error. `alone`: it is the only
+/// candidate of its round and the picture has the cores to itself ([`Decider::judge_alone`]).
 fn judge_candidate<D: Decider>(
     original: &Image,
     decider: &D,
     prepared: &D::Prepared,
     quality: u8,
     candidate: Candidate,
+    alone: bool,
 ) -> Result<(Encoded, Decision, [Duration; 3])> {
     let decoded = &candidate.decoded;
     if decoded.width() != original.width() || decoded.height() != original.height() {
@@ -706,7 +805,8 @@ fn judge_candidate<D: Decider>(
         });
     }
     let t = Instant::now();
-    let decision = decider.judge(prepared, decoded)?;
+    let decision =
+        if alone { decider.judge_alone(prepared, decoded)? } else { decider.judge(prepared, decoded)? };
     let [encode, decode] = candidate.times;
     Ok((candidate.encoded, decision, [encode, decode, t.elapsed()]))
 }
@@ -746,11 +846,8 @@ pub fn search_sharing<D: Decider>(
     // The search's own grid: the index of the lowest quality at or above `q`.
     let index_of =
         |q: u8| qualities.iter().position(|&x| x >= q).unwrap_or(qualities.len().saturating_sub(1));
-    // A batch's candidates are independent: produce and judge them in parallel where allowed, and
-    // one at a time above the size where butteraugli works strip by strip (so memory stays bounded
-    // by one candidate and one strip; butteraugli still uses every core within a strip).
-    let parallel =
-        source.parallel() && original.pixel_count() <= jnd_model::metrics::BUTTERAUGLI_STRIPS_ABOVE;
+    // A batch's candidates are independent: produce and judge them in parallel where allowed.
+    let parallel = in_parallel(source.parallel(), original);
     let target = decider.target();
     let guess = options.prior.as_ref().and_then(|prior| {
         let features = shared.features.copied().unwrap_or_else(|| Features::of(original));
@@ -794,21 +891,24 @@ pub fn search_sharing<D: Decider>(
         probes.push(probe);
     }
     // One candidate: produce, judge; with the time of each stage.
-    let judge_one = |q: u8, produced: Option<Candidate>| -> Result<(Encoded, Decision, [Duration; 3])> {
-        let candidate = match produced {
-            Some(candidate) => candidate,
-            None => source.candidate(q)?,
+    let judge_one =
+        |q: u8, produced: Option<Candidate>, alone: bool| -> Result<(Encoded, Decision, [Duration; 3])> {
+            let candidate = match produced {
+                Some(candidate) => candidate,
+                None => source.candidate(q)?,
+            };
+            judge_candidate(original, decider, prepared, q, candidate, alone)
         };
-        judge_candidate(original, decider, prepared, q, candidate)
-    };
     // A quality judged before (by the prior's bracket, before a fallback) is not produced again.
     let mut judge_batch = |batch: &[u8]| -> Result<Vec<Decision>> {
         let fresh: Vec<u8> = batch.iter().copied().filter(|q| !decisions.contains_key(q)).collect();
         let jobs: Vec<(u8, Option<Candidate>)> = fresh.iter().map(|&q| (q, early.remove(&q))).collect();
+        // A lone candidate's metrics run side by side where the cores are the picture's own.
+        let alone = parallel && options.side_by_side && jobs.len() == 1;
         let results: Vec<Result<(Encoded, Decision, [Duration; 3])>> = if parallel {
-            jobs.into_par_iter().map(|(q, c)| judge_one(q, c)).collect()
+            jobs.into_par_iter().map(|(q, c)| judge_one(q, c, alone)).collect()
         } else {
-            jobs.into_iter().map(|(q, c)| judge_one(q, c)).collect()
+            jobs.into_iter().map(|(q, c)| judge_one(q, c, alone)).collect()
         };
         for (&q, result) in fresh.iter().zip(results) {
             let (encoded, decision, [encode, decode, judge]) = result?;

@@ -301,10 +301,13 @@ pub fn run(
         .build()
         .map_err(|e| Error::Parameter(format!("starting the worker threads: {e}")))?;
     let budget = Budget { limit: options.max_memory, state: Mutex::new((0, 0, 0)), freed: Condvar::new() };
+    // Several pictures at once share the cores: a lone candidate's metrics then run one after the
+    // other (`AutoOptions::side_by_side`).
+    let own_cores = pool.current_num_threads() <= 1 || jobs.len() <= 1;
     let outcomes = pool.install(|| {
         jobs.into_par_iter()
             .map(|job| {
-                let result = encode_job(plan, &job, &budget);
+                let result = encode_job(plan, &job, &budget, own_cores);
                 let outcome = Outcome { job, result };
                 progress(&outcome);
                 outcome
@@ -323,7 +326,8 @@ pub fn peak_memory() -> Option<u64> {
     Some(kib * 1024)
 }
 
-fn encode_job(plan: &EncodePlan, job: &Job, budget: &Budget) -> Result<Encoding> {
+/// Encodes one job; `own_cores`: whether it runs alone (one worker, or one job).
+fn encode_job(plan: &EncodePlan, job: &Job, budget: &Budget, own_cores: bool) -> Result<Encoding> {
     let started = Instant::now();
     let bytes = std::fs::read(&job.input).map_err(|e| Error::io(&job.input, e))?;
     let need = plan.estimated_peak(&bytes);
@@ -332,7 +336,7 @@ fn encode_job(plan: &EncodePlan, job: &Job, budget: &Budget) -> Result<Encoding>
         let image = plan.decode(&bytes)?;
         let (input, output) = (job.input.display().to_string(), job.output.display().to_string());
         let names = crate::Names { input: &input, output: &output };
-        let encoding = plan.encode_decoded(&image, Some(&bytes), names, started)?;
+        let encoding = plan.encode_decoded_with(&image, Some(&bytes), names, started, own_cores)?;
         drop(image);
         if let Some(folder) = job.output.parent() {
             std::fs::create_dir_all(folder).map_err(|e| Error::io(folder, e))?;

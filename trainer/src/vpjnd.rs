@@ -610,6 +610,7 @@ pub fn search_eval(
             step: ladder.rungs.get(1).zip(ladder.rungs.first()).map_or(1, |(b, a)| b.quality - a.quality),
             block,
             prior: None,
+            side_by_side: true,
         };
         if options.qualities() != ladder.rungs.iter().map(|r| r.quality).collect::<Vec<_>>() {
             return Err(Error::Insufficient(format!(

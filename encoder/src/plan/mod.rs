@@ -23,7 +23,7 @@ mod keep;
 mod measure;
 mod sampling;
 
-use crate::auto::Probe;
+use crate::auto::{AutoOptions, Probe};
 #[cfg(feature = "mozjpeg")]
 use crate::codec::{Codec, Encoded, JpegColor, OutputFormat};
 use crate::jpeg_info;
@@ -235,6 +235,19 @@ impl EncodePlan {
         names: Names<'_>,
         started: Instant,
     ) -> Result<Encoding> {
+        self.encode_decoded_with(image, source, names, started, true)
+    }
+
+    /// [`EncodePlan::encode_decoded`]; `own_cores`: whether this picture has the machine's cores to
+    /// itself (false while batch mode encodes several at once; see [`AutoOptions::side_by_side`]).
+    pub(crate) fn encode_decoded_with(
+        &self,
+        image: &Image,
+        source: Option<&[u8]>,
+        names: Names<'_>,
+        started: Instant,
+        own_cores: bool,
+    ) -> Result<Encoding> {
         // The input's markers, read once, when the copy-input rule may keep it.
         let keepable = source.and_then(|s| self.keepable_input(s).map(|info| (s, info)));
         if let Some((source, info)) = &keepable
@@ -259,15 +272,16 @@ impl EncodePlan {
         let mut probes: Vec<(Probe, String)> = Vec::new();
         let mut sampling_reason = if self.at_444.is_some() { "default" } else { "given" };
         // The three deciders run the same search (and the same sampling decision).
+        let options = |search: &AutoOptions| AutoOptions { side_by_side: own_cores, ..search.clone() };
         let searched = match &self.strategy {
             Strategy::Model { decider, search, .. } => {
-                Some((self.search_samplings(judged, decider.as_ref(), search)?, search.max_quality))
+                Some((self.search_samplings(judged, decider.as_ref(), &options(search))?, search.max_quality))
             }
             Strategy::Judge { decider, search, .. } => {
-                Some((self.search_samplings(judged, decider.as_ref(), search)?, search.max_quality))
+                Some((self.search_samplings(judged, decider.as_ref(), &options(search))?, search.max_quality))
             }
             Strategy::Teacher { decider, search, .. } => {
-                Some((self.search_samplings(judged, decider, search)?, search.max_quality))
+                Some((self.search_samplings(judged, decider, &options(search))?, search.max_quality))
             }
             _ => None,
         };
