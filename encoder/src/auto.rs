@@ -368,12 +368,7 @@ impl Decider for TeacherDecider {
     }
 
     fn judge(&self, prepared: &Self::Prepared, candidate: &Image) -> Result<Decision> {
-        let scores = if candidate.color() == prepared.1.color {
-            prepared.0.compare(candidate)?
-        } else {
-            prepared.0.compare(&candidate.to_rgb())?
-        };
-        decide(&self.target, scores.pnorm3, &prepared.1, candidate)
+        decide(&self.target, teacher_distance(prepared, candidate)?, &prepared.1, candidate)
     }
 
     fn judge_alone(&self, prepared: &Self::Prepared, candidate: &Image) -> Result<Decision> {
@@ -382,15 +377,9 @@ impl Decider for TeacherDecider {
         }
         // Both metrics at once; SSIMULACRA 2 is kept only where `judge` would have computed it (the
         // ceiling holds), so the decision, and what the search learns from it, are the same.
-        let rgb;
-        let like = if candidate.color() == prepared.1.color {
-            candidate
-        } else {
-            rgb = candidate.to_rgb();
-            &rgb
-        };
-        let (scores, ssimulacra2) = rayon::join(|| prepared.0.compare(like), || prepared.1.score(candidate));
-        let distance = scores?.pnorm3;
+        let (distance, ssimulacra2) =
+            rayon::join(|| teacher_distance(prepared, candidate), || prepared.1.score(candidate));
+        let distance = distance?;
         if distance > self.target.tau() {
             return Ok(Decision { visible: true, distance, ssimulacra2: None, checked: true });
         }
@@ -402,6 +391,17 @@ impl Decider for TeacherDecider {
             checked: true,
         })
     }
+}
+
+/// The candidate's butteraugli 3-norm against the teacher's prepared original (a candidate of
+/// another colour type is compared in RGB).
+fn teacher_distance(prepared: &(ButteraugliRef, FloorReference), candidate: &Image) -> Result<f64> {
+    let scores = if candidate.color() == prepared.1.color {
+        prepared.0.compare(candidate)?
+    } else {
+        prepared.0.compare(&candidate.to_rgb())?
+    };
+    Ok(scores.pnorm3)
 }
 
 /// The search's settings.
